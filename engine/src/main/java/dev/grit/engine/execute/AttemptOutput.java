@@ -1,0 +1,24 @@
+package dev.grit.engine.execute;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The output directory of one attempt. Not thread-safe: one attempt, one owner. */
+public interface AttemptOutput extends AutoCloseable {
+
+  /** The directory handed to the script as {@code OUTPUT_DIR}. */
+  Path path();
+
+  /**
+   * After the script has exited: every regular file under {@link #path()}, by its name relative
+   * to it ({@code /}-separated, e.g. {@code parts/001}), sorted by name. Empty files are included.
+   * Each has its layout (digest, size, chunk digests) and a staging file whose bytes stay readable until {@link
+   * #close()}.
+   */
+  List<OutputFile> collect() throws IOException;
+
+  /** Removes the directory and the staging files. */
+  @Override
+  void close();
+}
