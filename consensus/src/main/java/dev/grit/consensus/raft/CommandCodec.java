@@ -1,0 +1,329 @@
+package dev.grit.consensus.raft;
+
+import dev.grit.engine.command.AssignTasks;
+import dev.grit.engine.command.CancelRun;
+import dev.grit.engine.command.Command;
+import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.SubmitRun;
+import dev.grit.engine.manifest.Step;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The wire form of commands in the log: a type tag byte, a format version byte, then the fields.
+ * A new field means a new version; decoding keeps every old version it ever wrote, because a log
+ * and its snapshots outlive the binary that wrote them. A {@link PutChunks} header is followed
+ * by the chunk bytes, which travel beside the log entry.
+ */
+public final class CommandCodec {
+  static final byte SUBMIT_RUN = 1;
+  static final byte ASSIGN_TASKS = 2;
+  static final byte PUT_CHUNKS = 3;
+  static final byte REPORT_RESULTS = 4;
+  static final byte EXPIRE_ATTEMPTS = 5;
+  static final byte CANCEL_RUN = 6;
+  static final byte V1 = 1;
+
+  private CommandCodec() {}
+
+  /** The decoded command and how many bytes of the input its header took. */
+  public record Decoded(Command command, int headerLength) {}
+
+  public static byte[] encode(Command command) {
+    var bytes = new ByteArrayOutputStream(256);
+    try (var out = new DataOutputStream(bytes)) {
+      if (command instanceof SubmitRun s) {
+        writeSubmit(out, s);
+      } else if (command instanceof AssignTasks a) {
+        header(out, ASSIGN_TASKS);
+        out.writeLong(a.at());
+        out.writeInt(a.assignments().size());
+        for (var as : a.assignments()) {
+          out.writeLong(as.taskId());
+          out.writeInt(as.attempt());
+          writeString(out, as.node());
+        }
+      } else if (command instanceof PutChunks p) {
+        header(out, PUT_CHUNKS);
+        out.writeInt(p.chunks().size());
+        for (var chunk : p.chunks()) {
+          out.write(chunk.digest().toBytes());
+          out.writeInt(chunk.length());
+        }
+      } else if (command instanceof ReportResults r) {
+        writeReports(out, r);
+      } else if (command instanceof ExpireAttempts e) {
+        header(out, EXPIRE_ATTEMPTS);
+        out.writeLong(e.at());
+        out.writeInt(e.expiries().size());
+        for (var x : e.expiries()) {
+          out.writeLong(x.taskId());
+          out.writeInt(x.attempt());
+          writeString(out, x.reason());
+        }
+      } else if (command instanceof CancelRun c) {
+        header(out, CANCEL_RUN);
+        out.writeLong(c.runId());
+        out.writeLong(c.at());
+      } else {
+        throw new IllegalArgumentException("no encoding for " + command);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** Decodes a command at the start of {@code data}; malformed input is an {@link IllegalArgumentException}. */
+  public static Decoded decode(byte[] data) {
+    var bytes = new ByteArrayInputStream(data);
+    try (var in = new DataInputStream(bytes)) {
+      byte tag = in.readByte();
+      byte version = in.readByte();
+      if (version != V1) {
+        throw new IllegalArgumentException("command format version " + version + " is unknown");
+      }
+      Command command =
+          switch (tag) {
+            case SUBMIT_RUN -> readSubmit(in);
+            case ASSIGN_TASKS -> {
+              long at = in.readLong();
+              int n = count(in);
+              var list = new ArrayList<AssignTasks.Assignment>(n);
+              for (int i = 0; i < n; i++) {
+                list.add(new AssignTasks.Assignment(in.readLong(), in.readInt(), readString(in)));
+              }
+              yield new AssignTasks(at, list);
+            }
+            case PUT_CHUNKS -> {
+              int n = count(in);
+              var list = new ArrayList<PutChunks.Chunk>(n);
+              for (int i = 0; i < n; i++) {
+                list.add(new PutChunks.Chunk(readDigest(in), in.readInt()));
+              }
+              yield new PutChunks(list);
+            }
+            case REPORT_RESULTS -> readReports(in);
+            case EXPIRE_ATTEMPTS -> {
+              long at = in.readLong();
+              int n = count(in);
+              var list = new ArrayList<ExpireAttempts.Expiry>(n);
+              for (int i = 0; i < n; i++) {
+                list.add(new ExpireAttempts.Expiry(in.readLong(), in.readInt(), readString(in)));
+              }
+              yield new ExpireAttempts(at, list);
+            }
+            case CANCEL_RUN -> new CancelRun(in.readLong(), in.readLong());
+            default -> throw new IllegalArgumentException("unknown command tag " + tag);
+          };
+      return new Decoded(command, data.length - bytes.available());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("truncated command: " + e, e);
+    }
+  }
+
+  private static void header(DataOutputStream out, byte tag) throws IOException {
+    out.writeByte(tag);
+    out.writeByte(V1);
+  }
+
+  private static void writeSubmit(DataOutputStream out, SubmitRun s) throws IOException {
+    header(out, SUBMIT_RUN);
+    writeString(out, s.requestId());
+    writeString(out, s.pipeline());
+    writeString(out, s.source());
+    writeString(out, s.manifestText());
+    out.writeLong(s.submittedAt());
+    writeString(out, s.startStep());
+    out.writeInt(s.onlySteps().size());
+    for (String name : s.onlySteps()) {
+      writeString(out, name);
+    }
+    out.writeInt(s.maxParallel());
+    out.writeInt(s.steps().size());
+    for (Step step : s.steps()) {
+      writeString(out, step.name());
+      writeString(out, step.script());
+      out.writeInt(step.inputs().size());
+      for (String input : step.inputs()) {
+        writeString(out, input);
+      }
+      out.writeInt(step.parallel());
+      out.writeInt(step.retries());
+      out.writeLong(step.retryBackoff().toMillis());
+      out.writeLong(step.timeout().toMillis());
+      out.writeInt(step.env().size());
+      for (var e : new java.util.TreeMap<>(step.env()).entrySet()) {
+        writeString(out, e.getKey());
+        writeString(out, e.getValue());
+      }
+      out.writeInt(step.priority());
+      out.writeInt(step.line());
+    }
+  }
+
+  private static SubmitRun readSubmit(DataInputStream in) throws IOException {
+    String requestId = readString(in);
+    String pipeline = readString(in);
+    String source = readString(in);
+    String text = readString(in);
+    long submittedAt = in.readLong();
+    String startStep = readString(in);
+    int nOnly = count(in);
+    var only = new ArrayList<String>(nOnly);
+    for (int i = 0; i < nOnly; i++) {
+      only.add(readString(in));
+    }
+    int maxParallel = in.readInt();
+    int nSteps = count(in);
+    var steps = new ArrayList<Step>(nSteps);
+    for (int i = 0; i < nSteps; i++) {
+      String name = readString(in);
+      String script = readString(in);
+      int nInputs = count(in);
+      var inputs = new ArrayList<String>(nInputs);
+      for (int k = 0; k < nInputs; k++) {
+        inputs.add(readString(in));
+      }
+      int parallel = in.readInt();
+      int retries = in.readInt();
+      Duration backoff = Duration.ofMillis(in.readLong());
+      Duration timeout = Duration.ofMillis(in.readLong());
+      int nEnv = count(in);
+      Map<String, String> env = new LinkedHashMap<>();
+      for (int k = 0; k < nEnv; k++) {
+        env.put(readString(in), readString(in));
+      }
+      steps.add(
+          new Step(
+              name, script, inputs, parallel, retries, backoff, timeout, env, in.readInt(), in.readInt()));
+    }
+    return new SubmitRun(
+        requestId, pipeline, source, text, steps, submittedAt, startStep, only, maxParallel);
+  }
+
+  private static void writeReports(DataOutputStream out, ReportResults r) throws IOException {
+    header(out, REPORT_RESULTS);
+    out.writeInt(r.reports().size());
+    for (var report : r.reports()) {
+      out.writeLong(report.taskId());
+      out.writeInt(report.attempt());
+      writeString(out, report.node());
+      out.writeInt(report.exitCode());
+      writeString(out, report.error());
+      out.writeInt(report.outputs().size());
+      for (var o : report.outputs()) {
+        writeString(out, o.name());
+        writeLayout(out, o.layout());
+      }
+      writeLayout(out, report.log());
+      out.writeLong(report.startedAt());
+      out.writeLong(report.finishedAt());
+      out.writeInt(report.jitterPermille());
+    }
+  }
+
+  private static ReportResults readReports(DataInputStream in) throws IOException {
+    int n = count(in);
+    var reports = new ArrayList<ReportResults.Report>(n);
+    for (int i = 0; i < n; i++) {
+      long taskId = in.readLong();
+      int attempt = in.readInt();
+      String node = readString(in);
+      int exit = in.readInt();
+      String error = readString(in);
+      int nOut = count(in);
+      var outputs = new ArrayList<ReportResults.Output>(nOut);
+      for (int k = 0; k < nOut; k++) {
+        outputs.add(new ReportResults.Output(readString(in), readLayout(in)));
+      }
+      ObjectLayout log = readLayout(in);
+      reports.add(
+          new ReportResults.Report(
+              taskId, attempt, node, exit, error, outputs, log, in.readLong(), in.readLong(), in.readInt()));
+    }
+    return new ReportResults(reports);
+  }
+
+  private static void writeLayout(DataOutputStream out, ObjectLayout layout) throws IOException {
+    out.write(layout.digest().toBytes());
+    out.writeLong(layout.size());
+    // A one-chunk object's chunk is the object itself: say so instead of repeating the digest.
+    boolean selfChunk = layout.chunks().size() == 1 && layout.chunks().get(0).equals(layout.digest());
+    out.writeInt(selfChunk ? -1 : layout.chunks().size());
+    if (!selfChunk) {
+      for (Digest d : layout.chunks()) {
+        out.write(d.toBytes());
+      }
+    }
+  }
+
+  private static ObjectLayout readLayout(DataInputStream in) throws IOException {
+    Digest digest = readDigest(in);
+    long size = in.readLong();
+    int n = in.readInt();
+    if (n == -1) {
+      return new ObjectLayout(digest, size, List.of(digest));
+    }
+    if (n < 0) {
+      throw new IOException("negative chunk count " + n);
+    }
+    var chunks = new ArrayList<Digest>(n);
+    for (int i = 0; i < n; i++) {
+      chunks.add(readDigest(in));
+    }
+    return new ObjectLayout(digest, size, chunks);
+  }
+
+  private static Digest readDigest(DataInputStream in) throws IOException {
+    byte[] b = new byte[Digest.LENGTH];
+    in.readFully(b);
+    return Digest.fromBytes(b);
+  }
+
+  private static int count(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0 || n > in.available()) {
+      // Every element takes at least one byte: a larger count is a corrupt entry.
+      throw new IOException("bad element count " + n);
+    }
+    return n;
+  }
+
+  private static void writeString(DataOutputStream out, String s) throws IOException {
+    if (s == null) {
+      out.writeInt(-1);
+      return;
+    }
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  private static String readString(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n == -1) {
+      return null;
+    }
+    if (n < 0 || n > in.available()) {
+      throw new IOException("bad string length " + n);
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,326 @@
+package dev.grit.consensus.raft;
+
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.state.ApplyResult;
+import dev.grit.consensus.state.SqlState;
+import dev.grit.consensus.state.StateEvent;
+import dev.grit.consensus.state.StateQueries;
+import dev.grit.engine.command.Command;
+import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.SubmitRun;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * grit's replicated state machine. Metadata commands are applied to {@link SqlState}; object
+ * bytes travel beside the log as state-machine data ({@link PutChunks}): {@link
+ * #startTransaction} moves them out of the entry, {@link #write} stores them in the {@link
+ * ChunkStore} on every replica before the entry counts as written, and {@link #read} serves them
+ * back when the leader sends the entry to a follower that lagged.
+ *
+ * <p>Invalid requests are rejected in {@link #startTransaction}, before they are logged. An entry
+ * that cannot be applied is fatal for this replica (see {@link FatalErrorHandler}).
+ */
+public final class GritStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(GritStateMachine.class);
+
+  private final Path stateFile;
+  private final ChunkStore chunks;
+  private final Consumer<List<StateEvent>> listener;
+  private final FatalErrorHandler fatal;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final ExecutorService chunkWriter =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "grit-chunk-writer");
+            t.setDaemon(true);
+            return t;
+          });
+  private volatile SqlState state;
+
+  /**
+   * @param stateFile the SQLite file of the record
+   * @param listener told what each applied entry changed, on the apply thread: must not block
+   */
+  public GritStateMachine(
+      Path stateFile,
+      ChunkStore chunks,
+      Consumer<List<StateEvent>> listener,
+      FatalErrorHandler fatal) {
+    this.stateFile = stateFile;
+    this.chunks = chunks;
+    this.listener = listener;
+    this.fatal = fatal;
+  }
+
+  /** Reads of the local record. */
+  public StateQueries queries() {
+    return state.queries();
+  }
+
+  public long appliedIndex() {
+    return state.appliedIndex();
+  }
+
+  public ChunkStore chunks() {
+    return chunks;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
+      throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    state = SqlState.open(stateFile);
+    SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
+    if (snapshot != null) {
+      if (state.appliedIndex() < snapshot.getIndex()) {
+        restoreFrom(snapshot);
+      }
+      setLastAppliedTermIndex(snapshot.getTermIndex());
+    }
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    // A snapshot was installed from the leader: it replaces the record.
+    SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+    if (snapshot != null) {
+      restoreFrom(snapshot);
+      setLastAppliedTermIndex(snapshot.getTermIndex());
+    }
+  }
+
+  private void restoreFrom(SingleFileSnapshotInfo snapshot) throws IOException {
+    Path file = snapshot.getFile().getPath();
+    if (snapshot.hasMd5()) {
+      MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
+    }
+    LOG.info("Restoring the record from snapshot {}", snapshot.getTermIndex());
+    SqlState old = state;
+    if (old != null) {
+      old.close();
+    }
+    Files.deleteIfExists(Path.of(stateFile + "-wal"));
+    Files.deleteIfExists(Path.of(stateFile + "-shm"));
+    Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".restore");
+    Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
+    Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    state = SqlState.open(stateFile);
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() <= 0) {
+      return -1;
+    }
+    var file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    state.backupTo(tmp);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file.toFile());
+    storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file, md5), last));
+    LOG.info("Took snapshot {} ({} bytes)", last, Files.size(file));
+    return last.getIndex();
+  }
+
+  // ---- before logging: validate, split bytes from metadata ----------------------------------
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    ByteString content = request.getMessage().getContent();
+    var builder = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+    CommandCodec.Decoded decoded;
+    try {
+      decoded = CommandCodec.decode(content.toByteArray());
+    } catch (IllegalArgumentException e) {
+      TransactionContext trx = builder.setLogData(content).build();
+      trx.setException(new IllegalArgumentException("malformed command: " + e.getMessage()));
+      return trx;
+    }
+    Command command = decoded.command();
+    ByteString header = content.substring(0, decoded.headerLength());
+    ByteString data = content.substring(decoded.headerLength());
+    builder.setLogData(header).setStateMachineContext(command);
+    if (command instanceof PutChunks) {
+      builder.setStateMachineData(data);
+    }
+    TransactionContext trx = builder.build();
+    String invalid = validate(command, data);
+    if (invalid != null) {
+      trx.setException(new IllegalArgumentException(invalid));
+    }
+    return trx;
+  }
+
+  /** Why the command must not be logged, or null. Checks only what the proposer could get wrong. */
+  private String validate(Command command, ByteString data) {
+    if (command instanceof PutChunks p) {
+      if (data.size() != p.totalBytes()) {
+        return "PutChunks carries " + data.size() + " bytes, its header says " + p.totalBytes();
+      }
+      int off = 0;
+      for (var chunk : p.chunks()) {
+        MessageDigest sha = Digest.newSha256();
+        sha.update(data.substring(off, off + chunk.length()).asReadOnlyByteBuffer());
+        if (!Digest.of(sha).equals(chunk.digest())) {
+          return "chunk " + chunk.digest() + " does not hash to its name";
+        }
+        off += chunk.length();
+      }
+    } else if (command instanceof ReportResults r) {
+      // Nothing committed may point at bytes the cluster does not have.
+      for (var report : r.reports()) {
+        String missing = missingChunk(report.log());
+        for (var out : report.outputs()) {
+          missing = missing != null ? missing : missingChunk(out.layout());
+        }
+        if (missing != null) {
+          return "task " + report.taskId() + " reports an output whose chunk " + missing
+              + " was never stored";
+        }
+      }
+    } else if (command instanceof SubmitRun s && s.steps().isEmpty()) {
+      return "a manifest needs at least one step";
+    }
+    return null;
+  }
+
+  private String missingChunk(ObjectLayout layout) {
+    for (Digest d : layout.chunks()) {
+      if (!chunks.has(d)) {
+        return d.toString();
+      }
+    }
+    return null;
+  }
+
+  // ---- state-machine data: chunk bytes beside the log ----------------------------------------
+
+  @Override
+  public CompletableFuture<?> write(LogEntryProto entry) {
+    return write(entry, null);
+  }
+
+  @Override
+  public CompletableFuture<?> write(LogEntryProto entry, TransactionContext context) {
+    if (!(command(entry, context) instanceof PutChunks p)) {
+      return CompletableFuture.completedFuture(null);
+    }
+    ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            var list = new ArrayList<ChunkStore.Chunk>(p.chunks().size());
+            int off = 0;
+            for (var chunk : p.chunks()) {
+              ByteBuffer bytes = data.substring(off, off + chunk.length()).asReadOnlyByteBuffer();
+              list.add(new ChunkStore.Chunk(chunk.digest(), bytes));
+              off += chunk.length();
+            }
+            chunks.putAll(list);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        },
+        chunkWriter);
+  }
+
+  @Override
+  public CompletableFuture<ByteString> read(LogEntryProto entry) {
+    return read(entry, null);
+  }
+
+  @Override
+  public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
+    if (!(command(entry, context) instanceof PutChunks p)) {
+      return CompletableFuture.completedFuture(ByteString.EMPTY);
+    }
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            ByteString out = ByteString.EMPTY;
+            for (var chunk : p.chunks()) {
+              out = out.concat(ByteString.copyFrom(chunks.get(chunk.digest())));
+            }
+            return out;
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+  }
+
+  // ---- apply ---------------------------------------------------------------------------------
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    long term = entry.getTerm();
+    long index = entry.getIndex();
+    try {
+      Command command = command(entry, trx);
+      ApplyResult result = state.apply(term, index, command);
+      updateLastAppliedTermIndex(term, index);
+      if (!result.events().isEmpty()) {
+        listener.accept(result.events());
+      }
+      return CompletableFuture.completedFuture(Message.valueOf(result.reply()));
+    } catch (Exception e) {
+      fatal.fatal("applying log entry " + TermIndex.valueOf(term, index), e);
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static Command command(LogEntryProto entry, TransactionContext context) {
+    if (context != null && context.getStateMachineContext() instanceof Command c) {
+      return c;
+    }
+    return CommandCodec.decode(entry.getStateMachineLogEntry().getLogData().toByteArray()).command();
+  }
+
+  @Override
+  public void close() throws IOException {
+    chunkWriter.shutdown();
+    SqlState s = state;
+    if (s != null) {
+      s.close();
+    }
+    super.close();
+  }
+}

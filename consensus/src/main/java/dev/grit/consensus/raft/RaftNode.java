@@ -1,0 +1,233 @@
+package dev.grit.consensus.raft;
+
+import dev.grit.engine.command.Command;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * One member of the grit Raft group: the Ratis server (gRPC transport) with the {@link
+ * GritStateMachine}, and an async client that proposes commands to whichever member leads.
+ */
+public final class RaftNode implements AutoCloseable {
+  /** The largest command, header and chunk bytes together, that the group accepts. */
+  public static final int MAX_COMMAND_BYTES = 16 * 1024 * 1024;
+
+  private final RaftServer server;
+  private final RaftClient client;
+  private final RaftGroup group;
+  private final RaftPeerId self;
+  private final GritStateMachine stateMachine;
+
+  /** A member's stable id and Raft address. */
+  public record Peer(String id, String host, int port) {
+    public String address() {
+      return host + ":" + port;
+    }
+  }
+
+  private RaftNode(
+      RaftServer server, RaftClient client, RaftGroup group, RaftPeerId self, GritStateMachine sm) {
+    this.server = server;
+    this.client = client;
+    this.group = group;
+    this.self = self;
+    this.stateMachine = sm;
+  }
+
+  /** The group id every member of the cluster {@code clusterName} derives alike. */
+  public static RaftGroupId groupId(String clusterName) {
+    return RaftGroupId.valueOf(
+        UUID.nameUUIDFromBytes(("grit:" + clusterName).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /**
+   * Starts member {@code selfId} of a group of {@code peers}, storing its log under {@code
+   * raftDir}: formatted on first start, recovered after.
+   */
+  public static RaftNode start(
+      String clusterName, String selfId, List<Peer> peers, Path raftDir, GritStateMachine sm)
+      throws IOException {
+    Peer me =
+        peers.stream()
+            .filter(p -> p.id().equals(selfId))
+            .findFirst()
+            .orElseThrow(() -> new IllegalArgumentException(selfId + " is not among the peers"));
+    RaftGroup group =
+        RaftGroup.valueOf(
+            groupId(clusterName),
+            peers.stream()
+                .map(p -> RaftPeer.newBuilder().setId(p.id()).setAddress(p.address()).build())
+                .toList());
+    RaftProperties props = properties(raftDir, me);
+    boolean fresh = !Files.isDirectory(raftDir) || isEmpty(raftDir);
+    Files.createDirectories(raftDir);
+    RaftServer server =
+        RaftServer.newBuilder()
+            .setServerId(RaftPeerId.valueOf(selfId))
+            .setGroup(group)
+            .setProperties(props)
+            .setStateMachine(sm)
+            .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
+            .build();
+    server.start();
+    RaftClient client =
+        RaftClient.newBuilder()
+            .setProperties(props)
+            .setRaftGroup(group)
+            .setClientId(ClientId.randomId())
+            .setRetryPolicy(
+                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                    600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+            .build();
+    return new RaftNode(server, client, group, RaftPeerId.valueOf(selfId), sm);
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    try (var entries = Files.list(dir)) {
+      return entries.findAny().isEmpty();
+    }
+  }
+
+  private static RaftProperties properties(Path raftDir, Peer me) {
+    RaftProperties props = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
+    RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
+    GrpcConfigKeys.Server.setHost(props, me.host());
+    GrpcConfigKeys.Server.setPort(props, me.port());
+    // Ratis wants: write buffer >= appender buffer + 8; gRPC message > appender buffer + 1 MiB.
+    SizeInBytes appenderBuffer = SizeInBytes.valueOf(MAX_COMMAND_BYTES + (1 << 20));
+    GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(appenderBuffer.getSize() + (4 << 20)));
+    RaftServerConfigKeys.Write.setByteLimit(props, SizeInBytes.valueOf(256L * 1024 * 1024));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(64L * 1024 * 1024));
+    RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, 20_000);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(30, TimeUnit.SECONDS));
+    return props;
+  }
+
+  /**
+   * Proposes {@code command} (with {@code data} after its header for {@link
+   * dev.grit.engine.command.PutChunks}); completes with the apply reply once the entry is
+   * committed and applied here or at the leader, or exceptionally when it was rejected.
+   */
+  public CompletableFuture<String> submit(Command command, ByteString data) {
+    ByteString message = ByteString.copyFrom(CommandCodec.encode(command));
+    if (data != null) {
+      message = message.concat(data);
+    }
+    return client.async().send(Message.valueOf(message)).thenApply(RaftNode::replyOf);
+  }
+
+  public CompletableFuture<String> submit(Command command) {
+    return submit(command, null);
+  }
+
+  private static String replyOf(RaftClientReply reply) {
+    if (!reply.isSuccess()) {
+      Exception e = reply.getException();
+      throw new CompletionException(
+          new CommandRejectedException(e == null ? "rejected" : e.getMessage(), e));
+    }
+    return reply.getMessage().getContent().toStringUtf8();
+  }
+
+  public String selfId() {
+    return self.toString();
+  }
+
+  public RaftGroup group() {
+    return group;
+  }
+
+  public GritStateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  private RaftServer.Division division() throws IOException {
+    return server.getDivision(group.getGroupId());
+  }
+
+  /** True when this member leads and has applied every entry of earlier terms. */
+  public boolean isLeaderReady() {
+    try {
+      RaftServer.Division d = division();
+      return d.getInfo().isLeader() && d.getInfo().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The current leader's id, or null while there is none. */
+  public String leaderId() {
+    try {
+      RaftPeerId id = division().getInfo().getLeaderId();
+      return id == null ? null : id.toString();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  public long commitIndex() {
+    try {
+      return division().getRaftLog().getLastCommittedIndex();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  public long lastAppliedIndex() {
+    try {
+      return division().getInfo().getLastAppliedIndex();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  public long currentTerm() {
+    try {
+      return division().getInfo().getCurrentTerm();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      client.close();
+    } finally {
+      server.close();
+    }
+  }
+}

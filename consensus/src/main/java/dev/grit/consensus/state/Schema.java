@@ -1,0 +1,130 @@
+package dev.grit.consensus.state;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/** The tables of the replicated record. Times are epoch milliseconds; digests are hex. */
+final class Schema {
+  static final int VERSION = 1;
+
+  private static final String[] DDL = {
+    """
+    CREATE TABLE IF NOT EXISTS meta(
+      id INTEGER PRIMARY KEY CHECK (id = 0),
+      schema_version INTEGER NOT NULL,
+      applied_term INTEGER NOT NULL,
+      applied_index INTEGER NOT NULL)""",
+    "INSERT OR IGNORE INTO meta VALUES (0, " + VERSION + ", 0, 0)",
+    """
+    CREATE TABLE IF NOT EXISTS pipeline(
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL UNIQUE)""",
+    """
+    CREATE TABLE IF NOT EXISTS step(
+      id INTEGER PRIMARY KEY,
+      pipeline_id INTEGER NOT NULL,
+      name TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      version_hash TEXT NOT NULL,
+      script TEXT NOT NULL,
+      inputs TEXT NOT NULL,
+      env TEXT NOT NULL,
+      parallel INTEGER NOT NULL,
+      retries INTEGER NOT NULL,
+      retry_backoff_ms INTEGER NOT NULL,
+      timeout_ms INTEGER NOT NULL,
+      priority INTEGER NOT NULL,
+      current INTEGER NOT NULL,
+      created_index INTEGER NOT NULL,
+      UNIQUE (pipeline_id, name, version_hash),
+      UNIQUE (pipeline_id, name, version))""",
+    """
+    CREATE TABLE IF NOT EXISTS run(
+      id INTEGER PRIMARY KEY,
+      pipeline_id INTEGER NOT NULL,
+      request_id TEXT NOT NULL UNIQUE,
+      source TEXT NOT NULL,
+      manifest TEXT NOT NULL,
+      submitted_at INTEGER NOT NULL,
+      state TEXT NOT NULL,
+      finished_at INTEGER,
+      start_step TEXT,
+      only_steps TEXT NOT NULL,
+      max_parallel INTEGER NOT NULL,
+      superseded_by INTEGER)""",
+    """
+    CREATE TABLE IF NOT EXISTS task(
+      id INTEGER PRIMARY KEY,
+      step_id INTEGER NOT NULL,
+      input_resource_id INTEGER NOT NULL,
+      run_id INTEGER NOT NULL,
+      state TEXT NOT NULL,
+      attempt INTEGER NOT NULL,
+      node TEXT,
+      not_before INTEGER NOT NULL,
+      failures INTEGER NOT NULL,
+      losses INTEGER NOT NULL,
+      error TEXT,
+      created_index INTEGER NOT NULL,
+      UNIQUE (step_id, input_resource_id))""",
+    "CREATE INDEX IF NOT EXISTS task_by_state ON task(state, step_id)",
+    "CREATE INDEX IF NOT EXISTS task_by_run ON task(run_id, state)",
+    "CREATE INDEX IF NOT EXISTS task_by_node ON task(node, state)",
+    """
+    CREATE TABLE IF NOT EXISTS attempt(
+      task_id INTEGER NOT NULL,
+      n INTEGER NOT NULL,
+      node TEXT NOT NULL,
+      assigned_at INTEGER NOT NULL,
+      started_at INTEGER,
+      finished_at INTEGER,
+      exit_code INTEGER,
+      outcome TEXT NOT NULL,
+      error TEXT,
+      log_hash TEXT,
+      PRIMARY KEY (task_id, n))""",
+    """
+    CREATE TABLE IF NOT EXISTS resource(
+      id INTEGER PRIMARY KEY,
+      pipeline_id INTEGER NOT NULL,
+      name TEXT NOT NULL,
+      object_hash TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      producer_task INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      UNIQUE (pipeline_id, name, object_hash))""",
+    "CREATE INDEX IF NOT EXISTS resource_by_name ON resource(name, created_at)",
+    """
+    CREATE TABLE IF NOT EXISTS resource_producer(
+      resource_id INTEGER NOT NULL,
+      step_id INTEGER NOT NULL,
+      PRIMARY KEY (resource_id, step_id))""",
+    """
+    CREATE TABLE IF NOT EXISTS task_output(
+      task_id INTEGER NOT NULL,
+      attempt INTEGER NOT NULL,
+      name TEXT NOT NULL,
+      resource_id INTEGER NOT NULL,
+      PRIMARY KEY (task_id, name))""",
+    """
+    CREATE TABLE IF NOT EXISTS object(
+      hash TEXT PRIMARY KEY,
+      size INTEGER NOT NULL,
+      chunks BLOB NOT NULL)""",
+    """
+    CREATE TABLE IF NOT EXISTS counter(
+      name TEXT PRIMARY KEY,
+      value INTEGER NOT NULL)""",
+  };
+
+  private Schema() {}
+
+  static void create(Connection c) throws SQLException {
+    try (Statement s = c.createStatement()) {
+      for (String ddl : DDL) {
+        s.execute(ddl);
+      }
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package dev.grit.consensus.state;
+
+import dev.grit.engine.command.Command;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The replicated record in SQLite (WAL). One writer: the apply thread, which applies each log
+ * entry in one transaction together with the entry's (term, index), so after a crash the record
+ * and its applied index always agree and replayed entries are recognised and skipped.
+ * Reads go through {@link #queries()} on a separate connection and never block apply.
+ */
+public final class SqlState implements AutoCloseable {
+  private final Path file;
+  private final Connection writer;
+  private final Applier applier;
+  private final StateQueries queries;
+  private long appliedTerm;
+  private long appliedIndex;
+
+  private SqlState(Path file, Connection writer, Connection reader) throws SQLException {
+    this.file = file;
+    this.writer = writer;
+    this.applier = new Applier(writer);
+    this.queries = new StateQueries(reader);
+    try (Statement s = writer.createStatement();
+        ResultSet rs = s.executeQuery("SELECT applied_term, applied_index FROM meta")) {
+      rs.next();
+      appliedTerm = rs.getLong(1);
+      appliedIndex = rs.getLong(2);
+    }
+  }
+
+  /** Opens (creating if absent) the record in {@code file}. */
+  public static SqlState open(Path file) throws IOException {
+    Files.createDirectories(file.toAbsolutePath().getParent());
+    try {
+      Connection writer = connect(file);
+      try (Statement s = writer.createStatement()) {
+        s.execute("PRAGMA journal_mode=WAL");
+        // A crash loses nothing committed: the Raft log holds every entry past the snapshot.
+        s.execute("PRAGMA synchronous=NORMAL");
+      }
+      writer.setAutoCommit(false);
+      Schema.create(writer);
+      writer.commit();
+      Connection reader = connect(file);
+      return new SqlState(file, writer, reader);
+    } catch (SQLException e) {
+      throw new IOException("cannot open the state database " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Opens the record of a stopped node (or one another process runs) for reading only: what the
+   * export and log commands use. An absent file is an {@link IOException}.
+   */
+  public static StateQueries openReadOnly(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("no grit state at " + file);
+    }
+    try {
+      var config = new org.sqlite.SQLiteConfig();
+      config.setReadOnly(true);
+      config.setBusyTimeout(10000);
+      return new StateQueries(
+          DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(), config.toProperties()));
+    } catch (SQLException e) {
+      throw new IOException("cannot read the state database " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static Connection connect(Path file) throws SQLException {
+    Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+    try (Statement s = c.createStatement()) {
+      s.execute("PRAGMA busy_timeout=10000");
+      s.execute("PRAGMA foreign_keys=OFF");
+    }
+    return c;
+  }
+
+  public long appliedTerm() {
+    return appliedTerm;
+  }
+
+  public long appliedIndex() {
+    return appliedIndex;
+  }
+
+  /**
+   * Applies log entry ({@code term}, {@code index}). An entry at or below the applied index was
+   * applied before a restart and is skipped. A {@link SQLException} leaves the record unchanged
+   * and means this replica can no longer apply: the caller must stop.
+   */
+  public synchronized ApplyResult apply(long term, long index, Command command)
+      throws SQLException {
+    if (index <= appliedIndex) {
+      return ApplyResult.skippedEntry();
+    }
+    try {
+      ApplyResult result = applier.apply(index, command);
+      markApplied(term, index);
+      writer.commit();
+      appliedTerm = term;
+      appliedIndex = index;
+      return result;
+    } catch (SQLException | RuntimeException e) {
+      writer.rollback();
+      throw e;
+    }
+  }
+
+  /** Records an entry that changes nothing here (a configuration change, a no-op). */
+  public synchronized void applyEmpty(long term, long index) throws SQLException {
+    if (index <= appliedIndex) {
+      return;
+    }
+    markApplied(term, index);
+    writer.commit();
+    appliedTerm = term;
+    appliedIndex = index;
+  }
+
+  private void markApplied(long term, long index) throws SQLException {
+    try (var ps = writer.prepareStatement("UPDATE meta SET applied_term = ?, applied_index = ?")) {
+      ps.setLong(1, term);
+      ps.setLong(2, index);
+      ps.executeUpdate();
+    }
+  }
+
+  /** A consistent copy of the record at the applied index, for a snapshot. */
+  public synchronized void backupTo(Path target) throws IOException {
+    try {
+      Files.deleteIfExists(target);
+      // Its own connection: VACUUM INTO cannot run beside the writer's open statements. Called
+      // between entries, it copies exactly the record at the applied index.
+      try (Connection c = connect(file);
+          Statement s = c.createStatement()) {
+        s.execute("VACUUM INTO '" + target.toAbsolutePath().toString().replace("'", "''") + "'");
+      }
+    } catch (SQLException e) {
+      throw new IOException("snapshot of " + file + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  public StateQueries queries() {
+    return queries;
+  }
+
+  /**
+   * Every table's rows in a stable order, as text: two replicas that applied the same entries
+   * give the same dump.
+   */
+  public synchronized String dump() throws SQLException {
+    var sb = new StringBuilder();
+    List<String> tables = new ArrayList<>();
+    try (Statement s = writer.createStatement();
+        ResultSet rs =
+            s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
+      while (rs.next()) {
+        tables.add(rs.getString(1));
+      }
+    }
+    for (String table : tables) {
+      sb.append("== ").append(table).append('\n');
+      try (Statement s = writer.createStatement();
+          ResultSet rs = s.executeQuery("SELECT * FROM " + table + " ORDER BY 1, 2")) {
+        int cols = rs.getMetaData().getColumnCount();
+        while (rs.next()) {
+          for (int i = 1; i <= cols; i++) {
+            Object v = rs.getObject(i);
+            sb.append(i > 1 ? "|" : "")
+                .append(v instanceof byte[] b ? java.util.HexFormat.of().formatHex(b) : v);
+          }
+          sb.append('\n');
+        }
+      }
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public synchronized void close() {
+    applier.close();
+    queries.close();
+    try {
+      writer.close();
+    } catch (SQLException ignored) {
+      // nothing left to do with a connection that will not close
+    }
+  }
+}

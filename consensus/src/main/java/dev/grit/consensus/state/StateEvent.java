@@ -1,0 +1,41 @@
+package dev.grit.consensus.state;
+
+import java.util.List;
+
+/**
+ * What an applied entry changed, told to local listeners after its transaction commits. Events
+ * are a local side effect of apply and never feed back into the record.
+ */
+public sealed interface StateEvent {
+  /** A run was created (or a duplicate submission resolved to it). */
+  record RunSubmitted(long runId, String pipeline, int tasksCreated) implements StateEvent {}
+
+  /** Attempts now assigned to a node. */
+  record AttemptsAssigned(List<AttemptRef> attempts) implements StateEvent {}
+
+  /** Attempts that must stop because their task was cancelled or superseded. */
+  record AttemptsCancelled(List<AttemptRef> attempts) implements StateEvent {}
+
+  /** An attempt ended and the record accepted its report. */
+  record AttemptEnded(
+      long taskId,
+      int attempt,
+      long runId,
+      String step,
+      String node,
+      TaskState taskState,
+      String error,
+      List<String> outputs,
+      int newTasks,
+      long durationMillis)
+      implements StateEvent {}
+
+  /** An attempt was lost (its node died or restarted); the task goes back to pending. */
+  record AttemptLost(long taskId, int attempt, long runId, String node, String reason)
+      implements StateEvent {}
+
+  record RunEnded(long runId, RunState state) implements StateEvent {}
+
+  /** One attempt of one task. */
+  record AttemptRef(long taskId, int attempt, String node) {}
+}

@@ -1,0 +1,453 @@
+package dev.grit.consensus.state;
+
+import dev.grit.consensus.state.StateEvent.AttemptRef;
+import dev.grit.engine.manifest.Step;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
+import dev.grit.engine.plan.ClusterLoad;
+import dev.grit.engine.plan.PendingTask;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads of the local record, as of the last applied entry. Thread-safe (calls are serialised on
+ * one read connection); never blocks apply. A {@link SQLException} here is a local storage failure
+ * and surfaces as {@link IllegalStateException}.
+ */
+public final class StateQueries implements AutoCloseable {
+  private final Connection c;
+
+  StateQueries(Connection c) {
+    this.c = c;
+  }
+
+  public record RunView(
+      long id,
+      String pipeline,
+      RunState state,
+      String source,
+      long submittedAt,
+      Long finishedAt,
+      Map<TaskState, Integer> tasks) {
+
+    public int count(TaskState s) {
+      return tasks.getOrDefault(s, 0);
+    }
+  }
+
+  public record TaskSpec(
+      long taskId,
+      long runId,
+      String pipeline,
+      Step step,
+      int stepVersion,
+      TaskState state,
+      int attempt,
+      String node,
+      String inputName,
+      Digest inputHash,
+      String error) {}
+
+  public record AttemptInfo(
+      long taskId,
+      int n,
+      String node,
+      String outcome,
+      Integer exitCode,
+      String error,
+      Digest logHash,
+      long assignedAt,
+      Long startedAt,
+      Long finishedAt) {}
+
+  public record ResourceRow(
+      long id, String pipeline, String name, Digest hash, long size, long createdAt, long producerTask) {}
+
+  public record TaskRow(long taskId, String step, TaskState state, int attempt, String inputName, String error) {}
+
+  public synchronized Optional<RunView> run(long runId) {
+    return sql(
+        () -> {
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT r.id, p.name, r.state, r.source, r.submitted_at, r.finished_at"
+                      + " FROM run r JOIN pipeline p ON p.id = r.pipeline_id WHERE r.id = ?")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? Optional.of(runView(rs)) : Optional.empty();
+            }
+          }
+        });
+  }
+
+  public synchronized List<RunView> runs(int limit) {
+    return sql(
+        () -> {
+          var out = new ArrayList<RunView>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT r.id, p.name, r.state, r.source, r.submitted_at, r.finished_at"
+                      + " FROM run r JOIN pipeline p ON p.id = r.pipeline_id"
+                      + " ORDER BY r.id DESC LIMIT ?")) {
+            ps.setInt(1, limit);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(runView(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  private RunView runView(ResultSet rs) throws SQLException {
+    long id = rs.getLong(1);
+    var counts = new EnumMap<TaskState, Integer>(TaskState.class);
+    try (var ps =
+        c.prepareStatement("SELECT state, COUNT(*) FROM task WHERE run_id = ? GROUP BY state")) {
+      ps.setLong(1, id);
+      try (ResultSet t = ps.executeQuery()) {
+        while (t.next()) {
+          counts.put(TaskState.valueOf(t.getString(1)), t.getInt(2));
+        }
+      }
+    }
+    long finished = rs.getLong(6);
+    return new RunView(
+        id,
+        rs.getString(2),
+        RunState.valueOf(rs.getString(3)),
+        rs.getString(4),
+        rs.getLong(5),
+        rs.wasNull() ? null : finished,
+        counts);
+  }
+
+  /**
+   * Pending tasks of running runs, at most {@code perStep} of each step (in scheduling order):
+   * enough to fill every free slot without reading a whole backlog on each decision.
+   */
+  public synchronized List<PendingTask> pending(int perStep) {
+    return sql(
+        () -> {
+          var out = new ArrayList<PendingTask>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT id, attempt, step_id, run_id, parallel, priority, not_before FROM ("
+                      + " SELECT t.id, t.attempt, t.step_id, t.run_id, s.parallel, s.priority,"
+                      + " t.not_before, ROW_NUMBER() OVER (PARTITION BY t.step_id"
+                      + " ORDER BY t.not_before, t.id) AS k"
+                      + " FROM task t JOIN step s ON s.id = t.step_id JOIN run r ON r.id = t.run_id"
+                      + " WHERE t.state = 'PENDING' AND r.state = 'RUNNING')"
+                      + " WHERE k <= ?")) {
+            ps.setInt(1, perStep);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new PendingTask(
+                        rs.getLong(1),
+                        rs.getInt(2) + 1,
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getInt(5),
+                        rs.getInt(6),
+                        rs.getLong(7)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** What is assigned now, with each node's free capacity out of {@code capacity}. */
+  public synchronized ClusterLoad load(Map<String, Integer> capacity) {
+    return sql(
+        () -> {
+          var byStep = new HashMap<Long, Integer>();
+          var byRun = new HashMap<Long, Integer>();
+          var byNode = new HashMap<String, Integer>();
+          try (var ps =
+                  c.prepareStatement(
+                      "SELECT step_id, run_id, node, COUNT(*) FROM task WHERE state = 'ASSIGNED'"
+                          + " GROUP BY step_id, run_id, node");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              int n = rs.getInt(4);
+              byStep.merge(rs.getLong(1), n, Integer::sum);
+              byRun.merge(rs.getLong(2), n, Integer::sum);
+              byNode.merge(rs.getString(3), n, Integer::sum);
+            }
+          }
+          var limits = new HashMap<Long, Integer>();
+          try (var ps =
+                  c.prepareStatement(
+                      "SELECT id, max_parallel FROM run WHERE state = 'RUNNING' AND max_parallel > 0");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              limits.put(rs.getLong(1), rs.getInt(2));
+            }
+          }
+          var nodes = new ArrayList<ClusterLoad.NodeCapacity>();
+          capacity.forEach(
+              (node, cap) ->
+                  nodes.add(new ClusterLoad.NodeCapacity(node, cap - byNode.getOrDefault(node, 0))));
+          return new ClusterLoad(nodes, byStep, byRun, limits);
+        });
+  }
+
+  /** Attempts the record says {@code node} is running. */
+  public synchronized List<AttemptRef> assignedTo(String node) {
+    return sql(
+        () -> {
+          var out = new ArrayList<AttemptRef>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT id, attempt FROM task WHERE node = ? AND state = 'ASSIGNED' ORDER BY id")) {
+            ps.setString(1, node);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(new AttemptRef(rs.getLong(1), rs.getInt(2), node));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  public synchronized Optional<TaskSpec> task(long taskId) {
+    return sql(
+        () -> {
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT s.id, s.name, s.script, s.inputs, s.env, s.parallel, s.retries,"
+                      + " s.retry_backoff_ms, s.timeout_ms, s.priority, s.version, t.run_id, p.name,"
+                      + " t.state, t.attempt, t.node, res.name, res.object_hash, t.error"
+                      + " FROM task t JOIN step s ON s.id = t.step_id"
+                      + " JOIN pipeline p ON p.id = s.pipeline_id"
+                      + " LEFT JOIN resource res ON res.id = t.input_resource_id WHERE t.id = ?")) {
+            ps.setLong(1, taskId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.empty();
+              }
+              Step step = new StepCodec().fromRow(rs);
+              String inputHash = rs.getString(18);
+              return Optional.of(
+                  new TaskSpec(
+                      taskId,
+                      rs.getLong(12),
+                      rs.getString(13),
+                      step,
+                      rs.getInt(11),
+                      TaskState.valueOf(rs.getString(14)),
+                      rs.getInt(15),
+                      rs.getString(16),
+                      rs.getString(17),
+                      inputHash == null ? null : Digest.valueOf(inputHash),
+                      rs.getString(19)));
+            }
+          }
+        });
+  }
+
+  public synchronized List<AttemptInfo> attempts(long taskId) {
+    return sql(
+        () -> {
+          var out = new ArrayList<AttemptInfo>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT n, node, outcome, exit_code, error, log_hash, assigned_at, started_at,"
+                      + " finished_at FROM attempt WHERE task_id = ? ORDER BY n")) {
+            ps.setLong(1, taskId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                String log = rs.getString(6);
+                out.add(
+                    new AttemptInfo(
+                        taskId,
+                        rs.getInt(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        (Integer) rs.getObject(4),
+                        rs.getString(5),
+                        log == null ? null : Digest.valueOf(log),
+                        rs.getLong(7),
+                        nullableLong(rs, 8),
+                        nullableLong(rs, 9)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Tasks of a run that ended FAILED, for the run's summary. */
+  public synchronized List<TaskRow> failedTasks(long runId) {
+    return sql(
+        () -> {
+          var out = new ArrayList<TaskRow>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT t.id, s.name, t.state, t.attempt, res.name, t.error FROM task t"
+                      + " JOIN step s ON s.id = t.step_id"
+                      + " LEFT JOIN resource res ON res.id = t.input_resource_id"
+                      + " WHERE t.run_id = ? AND t.state = 'FAILED' ORDER BY t.id")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new TaskRow(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        TaskState.valueOf(rs.getString(3)),
+                        rs.getInt(4),
+                        rs.getString(5),
+                        rs.getString(6)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  public synchronized Optional<ObjectLayout> object(Digest digest) {
+    return sql(
+        () -> {
+          try (var ps = c.prepareStatement("SELECT size, chunks FROM object WHERE hash = ?")) {
+            ps.setString(1, digest.toString());
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.empty();
+              }
+              return Optional.of(
+                  new ObjectLayout(digest, rs.getLong(1), ChunkList.decode(rs.getBytes(2))));
+            }
+          }
+        });
+  }
+
+  /** Resources named {@code name}, newest first; in one pipeline, or all when it is null. */
+  public synchronized List<ResourceRow> resourcesNamed(String name, String pipeline) {
+    return sql(
+        () -> {
+          var out = new ArrayList<ResourceRow>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT r.id, p.name, r.name, r.object_hash, r.size, r.created_at, r.producer_task"
+                      + " FROM resource r JOIN pipeline p ON p.id = r.pipeline_id"
+                      + " WHERE r.name = ? AND (? IS NULL OR p.name = ?)"
+                      + " ORDER BY r.created_at DESC, r.id DESC")) {
+            ps.setString(1, name);
+            ps.setString(2, pipeline);
+            ps.setString(3, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new ResourceRow(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        Digest.valueOf(rs.getString(4)),
+                        rs.getLong(5),
+                        rs.getLong(6),
+                        rs.getLong(7)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Every resource of a pipeline (name, hash), in name order: what a run produced, comparably. */
+  public synchronized List<ResourceRow> resources(String pipeline) {
+    return sql(
+        () -> {
+          var out = new ArrayList<ResourceRow>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT r.id, p.name, r.name, r.object_hash, r.size, r.created_at, r.producer_task"
+                      + " FROM resource r JOIN pipeline p ON p.id = r.pipeline_id"
+                      + " WHERE p.name = ? ORDER BY r.name, r.object_hash")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new ResourceRow(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        rs.getString(3),
+                        Digest.valueOf(rs.getString(4)),
+                        rs.getLong(5),
+                        rs.getLong(6),
+                        rs.getLong(7)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  public synchronized long counter(String name) {
+    return sql(
+        () -> {
+          try (var ps = c.prepareStatement("SELECT value FROM counter WHERE name = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next() ? rs.getLong(1) : 0L;
+            }
+          }
+        });
+  }
+
+  /** How many attempts of a task succeeded: exactly one for every SUCCEEDED task. */
+  public synchronized Map<Long, Integer> successfulAttemptsByTask() {
+    return sql(
+        () -> {
+          var out = new HashMap<Long, Integer>();
+          try (var ps =
+                  c.prepareStatement(
+                      "SELECT task_id, COUNT(*) FROM attempt WHERE outcome = 'SUCCEEDED'"
+                          + " GROUP BY task_id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.put(rs.getLong(1), rs.getInt(2));
+            }
+          }
+          return out;
+        });
+  }
+
+  private static Long nullableLong(ResultSet rs, int col) throws SQLException {
+    long v = rs.getLong(col);
+    return rs.wasNull() ? null : v;
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      c.close();
+    } catch (SQLException ignored) {
+      // nothing left to do with a connection that will not close
+    }
+  }
+
+  private interface SqlCall<T> {
+    T call() throws SQLException;
+  }
+
+  private static <T> T sql(SqlCall<T> call) {
+    try {
+      return call.call();
+    } catch (SQLException e) {
+      throw new IllegalStateException("reading the state database failed: " + e.getMessage(), e);
+    }
+  }
+
+}
