@@ -11,10 +11,13 @@ public interface AttemptOutput extends AutoCloseable {
   Path path();
 
   /**
-   * After the script has exited: every regular file under {@link #path()}, by its name relative
-   * to it ({@code /}-separated, e.g. {@code parts/001}), sorted by name. Empty files are included.
-   * Each has its layout (digest, size, chunk digests) and a staging file whose bytes stay readable until {@link
-   * #close()}.
+   * After the script has exited: every regular file under {@link #path()}, by its name relative to
+   * it ({@code /}-separated, e.g. {@code parts/001}), sorted by name. Empty files are included;
+   * directories are not outputs. Each has its layout (digest, size, chunk digests) and a staging
+   * file whose bytes stay readable until {@link #close()}. The directory may become read-only.
+   *
+   * @throws IOException when an entry cannot be an output (a symbolic link, a special file) or a
+   *     file cannot be read
    */
   List<OutputFile> collect() throws IOException;
 

@@ -1,0 +1,244 @@
+package dev.grit.engine.execute;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Outputs captured through one FUSE mount at {@code workDir/mnt}, one sub-directory per attempt.
+ * Every file a script writes streams into a staging file under {@code workDir/staging/<key>/} while
+ * it is hashed, so collecting outputs after the script exits seldom reads anything again.
+ *
+ * <p>Scripts may create, write (in order or at offsets), truncate, append, read back, rename,
+ * unlink and make nested directories; {@code chmod}, {@code chown} and {@code touch} succeed.
+ * Symbolic links, hard links and special files are refused with EPERM, renames to another attempt
+ * with EXDEV, and a full disk is reported to the script as ENOSPC.
+ */
+public final class FuseOutputDir implements OutputDir {
+  private static final Logger log = LoggerFactory.getLogger(FuseOutputDir.class);
+  private static final Path DEV_FUSE = Path.of("/dev/fuse");
+  private static final Duration MOUNT_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration UNMOUNT_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * auto_unmount: a killed node leaves no dead mount behind. big_writes and max_write: 128 KiB per
+   * write call instead of 4 KiB. hard_remove: an unlinked open file disappears at once instead of
+   * lingering as a {@code .fuse_hidden} file that would look like an output. entry_timeout and
+   * attr_timeout 0: the kernel caches no names or sizes, which would outlive a closed attempt's
+   * directory (a reused key would then see files that are gone); measured, this costs nothing
+   * noticeable for short attempts.
+   */
+  private static final String[] OPTIONS = {
+    "-o",
+    "auto_unmount,big_writes,max_write="
+        + OutputFs.MAX_WRITE
+        + ",hard_remove,entry_timeout=0,attr_timeout=0,fsname=grit,subtype=grit"
+  };
+
+  private final Path mountPoint;
+  private final Path stagingRoot;
+  private final OutputFs fs;
+  private final Thread loop;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private FuseOutputDir(Path mountPoint, Path stagingRoot, OutputFs fs, Thread loop) {
+    this.mountPoint = mountPoint;
+    this.stagingRoot = stagingRoot;
+    this.fs = fs;
+    this.loop = loop;
+  }
+
+  /**
+   * Mounts at {@code workDir/mnt} and returns once the mount is in place.
+   *
+   * @throws IOException saying why FUSE cannot be used: no {@code /dev/fuse}, libfuse missing, the
+   *     mount refused or not seen within a few seconds
+   */
+  public static FuseOutputDir mount(Path workDir) throws IOException {
+    if (!Files.exists(DEV_FUSE)) {
+      throw new IOException("no " + DEV_FUSE);
+    }
+    Files.createDirectories(workDir);
+    Path root = workDir.toRealPath();
+    Path mountPoint = root.resolve("mnt");
+    Path stagingRoot = root.resolve("staging");
+    if (Mounts.isMounted(mountPoint)) {
+      unmountStale(mountPoint);
+    }
+    try {
+      Files.createDirectories(mountPoint);
+      try (var entries = Files.list(mountPoint)) {
+        if (entries.findAny().isPresent()) {
+          throw new IOException("the mount point " + mountPoint + " is not empty");
+        }
+      }
+      FileTrees.delete(stagingRoot);
+      Files.createDirectories(stagingRoot);
+    } catch (FileSystemException e) {
+      // Its message is only the path: say what failed.
+      throw new IOException("cannot prepare " + mountPoint + ": " + e, e);
+    }
+
+    OutputFs fs;
+    try {
+      fs = new OutputFs(stagingRoot);
+    } catch (IOException e) {
+      throw e;
+    } catch (Throwable e) {
+      // A missing libfuse is an UnsatisfiedLinkError from the constructor.
+      throw new IOException("libfuse could not be loaded: " + e, e);
+    }
+
+    // jnr-fuse's own non-blocking mount always waits 2 s: block on a thread of ours instead.
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread loop =
+        new Thread(
+            () -> {
+              try {
+                fs.mount(mountPoint, true, false, OPTIONS);
+              } catch (Throwable e) {
+                failure.set(e);
+              }
+            },
+            "grit-fuse");
+    loop.setDaemon(true);
+    loop.start();
+    boolean mounted;
+    try {
+      mounted = Mounts.await(mountPoint, true, MOUNT_TIMEOUT, () -> !loop.isAlive());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      fs.umount();
+      throw new InterruptedIOException("interrupted while mounting " + mountPoint);
+    }
+    if (!mounted) {
+      if (loop.isAlive()) {
+        fs.umount();
+        throw new IOException(
+            mountPoint + " was not mounted within " + MOUNT_TIMEOUT.toSeconds() + " s");
+      }
+      throw new IOException("mount of " + mountPoint + " failed: " + rootCause(failure.get()));
+    }
+    log.debug("FUSE output directory mounted at {}", mountPoint);
+    return new FuseOutputDir(mountPoint, stagingRoot, fs, loop);
+  }
+
+  /** A mount left by an earlier process whose helper could not unmount it. */
+  private static void unmountStale(Path mountPoint) throws IOException {
+    log.warn("unmounting the stale FUSE mount at {}", mountPoint);
+    try {
+      new ProcessBuilder("fusermount", "-u", "-z", mountPoint.toString())
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
+          .waitFor();
+      if (!Mounts.await(mountPoint, false, UNMOUNT_TIMEOUT, () -> false)) {
+        throw new IOException("the stale mount at " + mountPoint + " could not be removed");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while unmounting " + mountPoint);
+    }
+  }
+
+  private static String rootCause(Throwable e) {
+    if (e == null) {
+      return "the FUSE loop ended";
+    }
+    while (e.getCause() != null && e.getCause() != e) {
+      e = e.getCause();
+    }
+    return e.toString();
+  }
+
+  /** Where the file system is mounted. */
+  public Path mountPoint() {
+    return mountPoint;
+  }
+
+  @Override
+  public AttemptOutput create(String key) throws IOException {
+    OutputDirs.checkKey(key);
+    if (closed.get()) {
+      throw new IOException("the FUSE output directory is closed");
+    }
+    Path staging = stagingRoot.resolve(key);
+    AttemptTree tree = new AttemptTree(key, staging);
+    fs.add(tree);
+    try {
+      Files.createDirectory(staging);
+    } catch (IOException | RuntimeException e) {
+      fs.remove(tree);
+      throw e;
+    }
+    return new Attempt(mountPoint.resolve(key), tree);
+  }
+
+  @Override
+  public String kind() {
+    return "fuse";
+  }
+
+  /**
+   * Closes every attempt's directory and unmounts, waiting (boundedly) until the mount is gone
+   * ({@code fusermount -u} only starts it) and the FUSE loop has ended.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    fs.closeAll();
+    fs.umount();
+    try {
+      if (!Mounts.await(mountPoint, false, UNMOUNT_TIMEOUT, () -> false)) {
+        log.warn(
+            "{} is still mounted {} s after unmounting", mountPoint, UNMOUNT_TIMEOUT.toSeconds());
+      }
+      // The unmount is lazy: the loop ends once no process holds anything in the mount.
+      loop.join(UNMOUNT_TIMEOUT.toMillis());
+      if (loop.isAlive()) {
+        log.warn("the FUSE loop of {} has not ended; a process still uses the mount", mountPoint);
+      }
+    } catch (IOException e) {
+      log.warn("could not check that {} was unmounted: {}", mountPoint, e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    FileTrees.deleteQuietly(stagingRoot);
+  }
+
+  private final class Attempt implements AttemptOutput {
+    private final Path path;
+    private final AttemptTree tree;
+
+    Attempt(Path path, AttemptTree tree) {
+      this.path = path;
+      this.tree = tree;
+    }
+
+    @Override
+    public Path path() {
+      return path;
+    }
+
+    @Override
+    public List<OutputFile> collect() throws IOException {
+      return tree.collect();
+    }
+
+    @Override
+    public void close() {
+      fs.remove(tree);
+      tree.close();
+    }
+  }
+}

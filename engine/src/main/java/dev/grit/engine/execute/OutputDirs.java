@@ -1,0 +1,49 @@
+package dev.grit.engine.execute;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The choice between FUSE and plain output directories, behind {@link OutputDir#open}. */
+final class OutputDirs {
+  private static final Logger log = LoggerFactory.getLogger(OutputDirs.class);
+
+  /** A node falls back once; a process opening more (tests) need not hear it again. */
+  private static final AtomicBoolean fallbackLogged = new AtomicBoolean();
+
+  private OutputDirs() {}
+
+  static OutputDir open(Path workDir, OutputMode mode) throws IOException {
+    switch (mode) {
+      case PLAIN:
+        return PlainOutputDir.create(workDir);
+      case FUSE:
+        return FuseOutputDir.mount(workDir);
+      default:
+        try {
+          return FuseOutputDir.mount(workDir);
+        } catch (IOException e) {
+          if (fallbackLogged.compareAndSet(false, true)) {
+            log.warn(
+                "FUSE unavailable ({}), capturing outputs in a plain directory", e.getMessage());
+          } else {
+            log.debug("FUSE unavailable ({})", e.getMessage());
+          }
+          return PlainOutputDir.create(workDir);
+        }
+    }
+  }
+
+  /** An attempt key names one directory: no separators, nothing special. */
+  static void checkKey(String key) {
+    if (key.isEmpty()
+        || key.equals(".")
+        || key.equals("..")
+        || key.indexOf('/') >= 0
+        || key.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("not a valid attempt key: \"" + key + "\"");
+    }
+  }
+}

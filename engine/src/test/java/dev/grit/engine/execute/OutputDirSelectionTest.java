@@ -1,0 +1,78 @@
+package dev.grit.engine.execute;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class OutputDirSelectionTest {
+  @TempDir Path tmp;
+
+  @AfterEach
+  void clearProperty() {
+    System.clearProperty(OutputMode.PROPERTY);
+  }
+
+  @Test
+  void thePropertyForcesPlain() throws Exception {
+    System.setProperty(OutputMode.PROPERTY, "plain");
+    try (OutputDir outputs = OutputDir.open(tmp)) {
+      assertEquals("plain", outputs.kind());
+      try (AttemptOutput attempt = outputs.create("1-1")) {
+        assertEquals(tmp.toRealPath().resolve("plain/1-1"), attempt.path());
+      }
+    }
+  }
+
+  @Test
+  void byDefaultFuseWhenItMounts() throws Exception {
+    assumeTrue(fuseMounts(), "FUSE cannot be mounted here");
+    try (OutputDir outputs = OutputDir.open(tmp.resolve("auto"), OutputMode.AUTO)) {
+      assertEquals("fuse", outputs.kind());
+    }
+  }
+
+  @Test
+  void autoFallsBackToPlainWhenTheMountFails() throws Exception {
+    // A file where the mount point should be: no mount can happen there.
+    Files.writeString(tmp.resolve("mnt"), "in the way");
+    try (OutputDir outputs = OutputDir.open(tmp, OutputMode.AUTO)) {
+      assertEquals("plain", outputs.kind());
+    }
+  }
+
+  @Test
+  void forcedFuseFailsLoudly() throws Exception {
+    Files.writeString(tmp.resolve("mnt"), "in the way");
+    System.setProperty(OutputMode.PROPERTY, "fuse");
+    assertThrows(IOException.class, () -> OutputDir.open(tmp));
+  }
+
+  @Test
+  void modesAreParsedStrictly() {
+    assertEquals(OutputMode.PLAIN, OutputMode.parse(" Plain "));
+    assertEquals(OutputMode.FUSE, OutputMode.parse("fuse"));
+    assertEquals(OutputMode.AUTO, OutputMode.parse("auto"));
+    assertThrows(IllegalArgumentException.class, () -> OutputMode.parse("fast"));
+    System.setProperty(OutputMode.PROPERTY, "fast");
+    var e = assertThrows(IllegalArgumentException.class, OutputMode::fromEnvironment);
+    assertEquals(
+        "grit.output: the output mode is auto, fuse or plain, not \"fast\"", e.getMessage());
+  }
+
+  private boolean fuseMounts() {
+    try {
+      FuseOutputDir.mount(tmp.resolve("probe")).close();
+      return true;
+    } catch (IOException e) {
+      System.out.println("FUSE cannot be mounted: " + e.getMessage());
+      return false;
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package dev.grit.node;
+
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.raft.FatalErrorHandler;
+import dev.grit.consensus.raft.GritStateMachine;
+import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.state.StateQueries;
+import dev.grit.engine.execute.OutputDir;
+import dev.grit.engine.execute.TaskRunner;
+import dev.grit.node.schedule.LeaderLoop;
+import dev.grit.node.work.Worker;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+
+/**
+ * A running member: the record (SQLite + RocksDB behind the Ratis state machine), the Raft
+ * server, the worker that runs attempts here, and the leader loop that schedules while this node
+ * leads. Built in order, closed in reverse.
+ */
+public final class Node implements AutoCloseable {
+  private final NodeConfig config;
+  private final EventHub events;
+  private final RaftNode raft;
+  private final Worker worker;
+  private final OutputDir outputs;
+  private final Deque<AutoCloseable> closers;
+
+  private Node(
+      NodeConfig config,
+      EventHub events,
+      RaftNode raft,
+      Worker worker,
+      OutputDir outputs,
+      Deque<AutoCloseable> closers) {
+    this.config = config;
+    this.events = events;
+    this.raft = raft;
+    this.worker = worker;
+    this.outputs = outputs;
+    this.closers = closers;
+  }
+
+  public static Node start(NodeConfig config, InstantSource clock, FatalErrorHandler fatal)
+      throws IOException {
+    Deque<AutoCloseable> closers = new ArrayDeque<>();
+    try {
+      Path data = config.dataDir();
+      closers.push(lock(data));
+      ChunkStore chunks = ChunkStore.open(data.resolve("objects"));
+      closers.push(chunks);
+      var events = new EventHub();
+      var stateMachine =
+          new GritStateMachine(data.resolve("state.db"), chunks, events::publish, fatal);
+      RaftNode raft =
+          RaftNode.start(
+              config.clusterName(), config.id(), config.peers(), data.resolve("raft"), stateMachine);
+      closers.push(raft);
+      OutputDir outputs = OutputDir.open(data.resolve("work"));
+      closers.push(outputs);
+      var runner = new TaskRunner(outputs, data.resolve("work"), clock);
+      var worker = new Worker(config.id(), config.slots(), raft, runner, data.resolve("work"), clock);
+      events.subscribe(worker);
+      closers.push(worker);
+
+      awaitCaughtUp(raft, Duration.ofSeconds(60));
+      worker.recover();
+      worker.start();
+      var leader =
+          new LeaderLoop(
+              raft,
+              stateMachine::queries,
+              () -> Map.of(config.id(), config.slots() + config.queueDepth()),
+              clock);
+      events.subscribe(leader);
+      closers.push(leader);
+      leader.start();
+      return new Node(config, events, raft, worker, outputs, closers);
+    } catch (Exception e) {
+      closeAll(closers);
+      if (e instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException("node " + config.id() + " failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  /** Waits until a leader is known and this member has applied what was committed at start. */
+  private static void awaitCaughtUp(RaftNode raft, Duration limit) throws IOException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    long target = -1;
+    while (System.nanoTime() < deadline) {
+      if (raft.leaderId() != null) {
+        if (target < 0) {
+          target = raft.commitIndex();
+        }
+        if (raft.lastAppliedIndex() >= target) {
+          return;
+        }
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while starting");
+      }
+    }
+    throw new IOException("no Raft leader within " + limit.toSeconds() + "s");
+  }
+
+  /** One process per data directory: a second one would corrupt the record. */
+  private static AutoCloseable lock(Path data) throws IOException {
+    Files.createDirectories(data);
+    FileChannel channel =
+        FileChannel.open(data.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock = channel.tryLock();
+    if (lock == null) {
+      channel.close();
+      throw new IOException("another grit process is using " + data);
+    }
+    return () -> {
+      lock.release();
+      channel.close();
+    };
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public EventHub events() {
+    return events;
+  }
+
+  public RaftNode raft() {
+    return raft;
+  }
+
+  public StateQueries queries() {
+    return raft.stateMachine().queries();
+  }
+
+  public ChunkStore chunks() {
+    return raft.stateMachine().chunks();
+  }
+
+  public String outputMode() {
+    return outputs.kind();
+  }
+
+  public Worker worker() {
+    return worker;
+  }
+
+  @Override
+  public void close() {
+    closeAll(closers);
+  }
+
+  private static void closeAll(Deque<AutoCloseable> closers) {
+    while (!closers.isEmpty()) {
+      try {
+        closers.pop().close();
+      } catch (Exception e) {
+        org.slf4j.LoggerFactory.getLogger(Node.class).warn("closing failed: {}", e.toString());
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package dev.grit.node.cli;
+
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.state.StateQueries;
+import dev.grit.consensus.state.StateQueries.AttemptInfo;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.Supplier;
+
+/** Prints the stored stdout/stderr tails of a task's attempts. */
+final class LogPrinter {
+  private final Supplier<StateQueries> queries;
+  private final ChunkStore chunks;
+
+  LogPrinter(Supplier<StateQueries> queries, ChunkStore chunks) {
+    this.queries = queries;
+    this.chunks = chunks;
+  }
+
+  void printAll(long taskId, PrintStream out) throws IOException {
+    for (AttemptInfo a : queries.get().attempts(taskId)) {
+      out.printf(
+          "== attempt %d on %s: %s%s%n",
+          a.n(),
+          a.node(),
+          a.outcome().toLowerCase(java.util.Locale.ROOT),
+          a.error() == null ? "" : " (" + a.error() + ")");
+      if (a.logHash() != null) {
+        out.write(read(a));
+      }
+    }
+    out.flush();
+  }
+
+  void printLastAttempt(long taskId, PrintStream out, String prefix) {
+    List<AttemptInfo> attempts = queries.get().attempts(taskId);
+    for (int i = attempts.size() - 1; i >= 0; i--) {
+      AttemptInfo a = attempts.get(i);
+      if (a.logHash() != null) {
+        try {
+          String text = new String(read(a), StandardCharsets.UTF_8);
+          for (String line : text.split("\n")) {
+            if (!line.isEmpty()) {
+              out.println(prefix + line);
+            }
+          }
+        } catch (IOException e) {
+          out.println(prefix + "(log unreadable: " + e.getMessage() + ")");
+        }
+        return;
+      }
+    }
+  }
+
+  private byte[] read(AttemptInfo a) throws IOException {
+    var layout =
+        queries
+            .get()
+            .object(a.logHash())
+            .orElseThrow(() -> new IOException("log object " + a.logHash() + " is unknown"));
+    var bytes = new ByteArrayOutputStream();
+    try (var in = chunks.open(layout)) {
+      in.transferTo(bytes);
+    }
+    return bytes.toByteArray();
+  }
+}

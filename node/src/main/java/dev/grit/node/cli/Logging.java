@@ -1,0 +1,32 @@
+package dev.grit.node.cli;
+
+import java.util.Arrays;
+
+/** Log levels for a command-line process: quiet unless asked, since stdout is for results. */
+final class Logging {
+  /** Held so the configured level is not garbage-collected with its logger. */
+  private static final java.util.logging.Logger GRPC =
+      java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
+  private Logging() {}
+
+  static void configure(String[] args) {
+    boolean verbose = Arrays.asList(args).contains("--verbose");
+    setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    setDefault("org.slf4j.simpleLogger.log.dev.grit", verbose ? "info" : "warn");
+    // Ratis logs every election and segment roll at INFO; only problems matter here.
+    setDefault("org.slf4j.simpleLogger.log.org.apache.ratis", verbose ? "warn" : "error");
+    setDefault("org.slf4j.simpleLogger.showDateTime", "true");
+    setDefault("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    setDefault("org.slf4j.simpleLogger.showThreadName", "false");
+    setDefault("org.slf4j.simpleLogger.logFile", "System.err");
+    // Ratis's shaded gRPC logs through java.util.logging.
+    GRPC.setLevel(verbose ? java.util.logging.Level.WARNING : java.util.logging.Level.SEVERE);
+  }
+
+  private static void setDefault(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+}

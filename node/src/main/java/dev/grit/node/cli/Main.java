@@ -1,0 +1,56 @@
+package dev.grit.node.cli;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code grit} command line. The only place that ends the process with an exit code. */
+@Command(
+    name = "grit",
+    mixinStandardHelpOptions = true,
+    version = "grit 0.1.0",
+    description = "A fault-tolerant pipeline runner for shell-script steps.",
+    subcommands = {
+      RunCommand.class,
+      ExportCommand.class,
+      ExportHashCommand.class,
+      LogsCommand.class,
+      LintCommand.class,
+    })
+public final class Main implements Callable<Integer> {
+  /** Exit codes, as argo, nomad and etcdctl use them. */
+  static final int OK = 0;
+
+  static final int FAILED = 1;
+  static final int USAGE = 2;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line and returns its exit code. */
+  public static int execute(String... args) {
+    String[] translated;
+    try {
+      translated = GritSpelling.translate(args);
+    } catch (GritSpelling.UsageException e) {
+      System.err.println("grit: " + e.getMessage());
+      System.err.println("usage: grit -manifest FILE -db DIR -run | grit run FILE --db DIR (see grit --help)");
+      return USAGE;
+    }
+    Logging.configure(translated);
+    var cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          cmd.getErr().println("grit: " + e.getMessage());
+          return FAILED;
+        });
+    return cli.execute(translated);
+  }
+
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.err);
+    return USAGE;
+  }
+}

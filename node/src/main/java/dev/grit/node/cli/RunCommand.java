@@ -1,0 +1,218 @@
+package dev.grit.node.cli;
+
+import dev.grit.consensus.state.RunState;
+import dev.grit.engine.command.SubmitRun;
+import dev.grit.engine.manifest.Lint;
+import dev.grit.engine.manifest.Manifest;
+import dev.grit.engine.manifest.ManifestException;
+import dev.grit.engine.manifest.ManifestParser;
+import dev.grit.engine.manifest.Problem;
+import dev.grit.node.Node;
+import dev.grit.node.NodeConfig;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code grit run}: one embedded node runs a manifest to completion. */
+@Command(
+    name = "run",
+    description = "Run a manifest to completion on an embedded single node.",
+    mixinStandardHelpOptions = true)
+final class RunCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MANIFEST", description = "The pipeline's TOML manifest.")
+  Path manifestFile;
+
+  @Mixin DbOption db;
+
+  @Option(
+      names = {"--parallel", "-parallel"},
+      paramLabel = "N",
+      description = "At most N tasks at once (default: the number of CPUs).")
+  int parallel;
+
+  @Option(
+      names = {"--start", "-start"},
+      paramLabel = "STEP",
+      description = "Run only from this step on.")
+  String start;
+
+  @Option(
+      names = {"--step", "-step"},
+      paramLabel = "STEP",
+      description = "Run only these steps (repeatable).")
+  List<String> steps = new ArrayList<>();
+
+  @Option(
+      names = {"--pipeline"},
+      paramLabel = "NAME",
+      description = "Pipeline name (default: the manifest's name, else its file name).")
+  String pipeline;
+
+  @Option(
+      names = {"--verbose", "-verbose"},
+      description = "Also print each attempt's output.")
+  boolean verbose;
+
+  @Option(
+      names = {"--quiet", "-quiet"},
+      description = "Print only failures.")
+  boolean quiet;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    Manifest manifest;
+    try {
+      manifest = ManifestParser.parse(manifestFile);
+    } catch (ManifestException e) {
+      err.println(e.getMessage());
+      return Main.USAGE;
+    }
+    String filterError = checkFilters(manifest);
+    if (filterError != null) {
+      err.println("grit: " + filterError);
+      return Main.USAGE;
+    }
+    if (parallel < 0) {
+      err.println("grit: --parallel must be at least 1");
+      return Main.USAGE;
+    }
+    if (!quiet) {
+      for (Problem warning : Lint.warnings(manifest)) {
+        err.println("warning: " + warning);
+      }
+    }
+    Progress.Level level =
+        quiet ? Progress.Level.QUIET : verbose ? Progress.Level.VERBOSE : Progress.Level.NORMAL;
+    int slots = parallel > 0 ? parallel : Runtime.getRuntime().availableProcessors();
+    long startedAt = System.nanoTime();
+    InstantSource clock = InstantSource.system();
+    try (Node node =
+        Node.start(
+            NodeConfig.embedded(db.db, raftPort(db.db), slots),
+            clock,
+            (what, cause) -> {
+              err.println("grit: fatal: " + what + ": " + cause);
+              Runtime.getRuntime().halt(70);
+            })) {
+      var logs = new LogPrinter(node::queries, node.chunks());
+      var progress = new Progress(out, level, node::queries, logs);
+      node.events().subscribe(progress);
+      String name = pipeline != null ? pipeline : manifest.name();
+      var submit =
+          new SubmitRun(
+              UUID.randomUUID().toString(),
+              name,
+              manifestFile.toString(),
+              manifest.text(),
+              manifest.steps(),
+              clock.millis(),
+              start,
+              steps,
+              parallel);
+      String reply = node.raft().submit(submit).get(60, TimeUnit.SECONDS);
+      long runId = Long.parseLong(reply.substring("run ".length()));
+      if (level != Progress.Level.QUIET) {
+        out.printf(
+            "grit: pipeline %s, run %d (%d steps, outputs via %s)%n",
+            name, runId, manifest.steps().size(), node.outputMode());
+      }
+      RunState end = progress.follow(runId);
+      var run = node.queries().run(runId).orElseThrow();
+      long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+      return summarize(run, end, elapsed, node, level, out, err);
+    }
+  }
+
+  private int summarize(
+      dev.grit.consensus.state.StateQueries.RunView run,
+      RunState end,
+      long elapsedMillis,
+      Node node,
+      Progress.Level level,
+      PrintStream out,
+      PrintStream err) {
+    var tasks = run.tasks();
+    int succeeded = tasks.getOrDefault(dev.grit.consensus.state.TaskState.SUCCEEDED, 0);
+    int failed = tasks.getOrDefault(dev.grit.consensus.state.TaskState.FAILED, 0);
+    if (level != Progress.Level.QUIET) {
+      out.printf(
+          "run %d %s: %d tasks succeeded, %d failed, in %s%n",
+          run.id(),
+          end.name().toLowerCase(java.util.Locale.ROOT),
+          succeeded,
+          failed,
+          Progress.millis(elapsedMillis));
+    }
+    if (end == RunState.SUCCEEDED) {
+      return Main.OK;
+    }
+    for (var t : node.queries().failedTasks(run.id())) {
+      err.printf(
+          "failed: %s #%d%s after %d attempts: %s (grit logs %d)%n",
+          t.step(),
+          t.taskId(),
+          t.inputName() == null ? "" : " (" + t.inputName() + ")",
+          t.attempt(),
+          t.error(),
+          t.taskId());
+    }
+    return Main.FAILED;
+  }
+
+  private String checkFilters(Manifest manifest) {
+    if (start != null && manifest.step(start).isEmpty()) {
+      return "--start " + start + ": no such step in " + manifestFile;
+    }
+    for (String s : steps) {
+      if (manifest.step(s).isEmpty()) {
+        return "--step " + s + ": no such step in " + manifestFile;
+      }
+    }
+    if (start != null && !steps.isEmpty() && !steps.contains(start)) {
+      return "--start " + start + " is not among the --step filters";
+    }
+    return null;
+  }
+
+  /**
+   * The embedded node's Raft port on loopback: the one it used before when still free, so its
+   * address stays the same across runs; else a free one.
+   */
+  static int raftPort(Path db) throws IOException {
+    Files.createDirectories(db);
+    Path file = db.resolve("raft.port");
+    if (Files.exists(file)) {
+      try {
+        int port = Integer.parseInt(Files.readString(file).trim());
+        try (var socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+          return port;
+        }
+      } catch (IOException | NumberFormatException e) {
+        // taken or unreadable: pick another
+      }
+    }
+    int port;
+    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    Files.writeString(file, port + "\n", StandardCharsets.UTF_8);
+    return port;
+  }
+
+}

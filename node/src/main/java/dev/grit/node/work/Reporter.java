@@ -1,0 +1,235 @@
+package dev.grit.node.work;
+
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.raft.RaftNode;
+import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.execute.OutputFile;
+import dev.grit.engine.object.ChunkingHasher;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reports finished attempts to the record, many at once: first the chunks the cluster lacks, in
+ * {@link PutChunks} entries of at most {@link #PUT_BYTES} bytes (bytes beside the log), then one
+ * {@link ReportResults} entry for the whole batch. A chunk already stored is not sent again.
+ * Staging files are released only after the report is applied.
+ */
+final class Reporter implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
+  static final int PUT_BYTES = 2 * ChunkingHasher.CHUNK_SIZE;
+  private static final int MAX_BATCH = 512;
+  /** Output entries in one report; a larger attempt goes alone. */
+  private static final int MAX_OUTPUTS_PER_ENTRY = 20_000;
+
+  private final String node;
+  private final RaftNode raft;
+  private final ChunkStore chunks;
+  private final BlockingQueue<FinishedAttempt> queue = new LinkedBlockingQueue<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  Reporter(String node, RaftNode raft, ChunkStore chunks) {
+    this.node = node;
+    this.raft = raft;
+    this.chunks = chunks;
+    this.thread = new Thread(this::loop, "grit-reporter");
+    this.thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  void submit(FinishedAttempt finished) {
+    queue.add(finished);
+  }
+
+  int backlog() {
+    return queue.size();
+  }
+
+  private void loop() {
+    while (running || !queue.isEmpty()) {
+      List<FinishedAttempt> batch = new ArrayList<>();
+      try {
+        FinishedAttempt first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        int outputs = first.result().outputs().size();
+        while (batch.size() < MAX_BATCH && outputs < MAX_OUTPUTS_PER_ENTRY) {
+          FinishedAttempt next = queue.peek();
+          if (next == null || outputs + next.result().outputs().size() > MAX_OUTPUTS_PER_ENTRY) {
+            break;
+          }
+          batch.add(queue.poll());
+          outputs += next.result().outputs().size();
+        }
+        report(batch);
+      } catch (InterruptedException e) {
+        return;
+      } catch (Exception e) {
+        LOG.error("reporting {} attempts failed; they will be retried", batch.size(), e);
+        giveBack(batch, e);
+      } finally {
+        batch.forEach(Reporter::release);
+      }
+    }
+  }
+
+  private void report(List<FinishedAttempt> batch) throws Exception {
+    var reports = new ArrayList<ReportResults.Report>(batch.size());
+    var upload = new ChunkUpload();
+    for (FinishedAttempt f : batch) {
+      reports.add(prepare(f, upload));
+    }
+    upload.flush();
+    raft.submit(new ReportResults(reports)).get(120, TimeUnit.SECONDS);
+  }
+
+  /** Queues the attempt's new chunks and builds its report; unreadable outputs fail the attempt. */
+  private ReportResults.Report prepare(FinishedAttempt f, ChunkUpload upload) throws Exception {
+    var r = f.result();
+    byte[] logTail = r.logTail();
+    ObjectLayout log = ObjectLayout.of(logTail);
+    String error = r.error();
+    var outputs = new ArrayList<ReportResults.Output>();
+    if (r.succeeded()) {
+      try {
+        for (OutputFile out : r.outputs()) {
+          upload.add(out);
+          outputs.add(new ReportResults.Output(out.name(), out.layout()));
+        }
+      } catch (IOException e) {
+        error = "outputs could not be stored: " + e.getMessage();
+        outputs.clear();
+      }
+    }
+    upload.add(log, logTail);
+    return new ReportResults.Report(
+        f.ref().taskId(),
+        f.ref().attempt(),
+        node,
+        r.exitCode(),
+        error,
+        outputs,
+        log,
+        r.started().toEpochMilli(),
+        r.finished().toEpochMilli(),
+        ThreadLocalRandom.current().nextInt(1000));
+  }
+
+  /** Attempts whose report could not be recorded go back to pending rather than hang. */
+  private void giveBack(List<FinishedAttempt> batch, Exception cause) {
+    var expiries = new ArrayList<ExpireAttempts.Expiry>();
+    for (FinishedAttempt f : batch) {
+      expiries.add(
+          new ExpireAttempts.Expiry(
+              f.ref().taskId(), f.ref().attempt(), "its report failed: " + cause.getMessage()));
+    }
+    try {
+      raft.submit(new ExpireAttempts(System.currentTimeMillis(), expiries))
+          .get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.error("giving back {} attempts failed too: {}", batch.size(), e.toString());
+    }
+  }
+
+  private static void release(FinishedAttempt f) {
+    try {
+      f.release().close();
+    } catch (Exception e) {
+      LOG.warn("releasing attempt {} failed: {}", f.ref(), e.toString());
+    }
+    try {
+      if (f.inputFile() != null) {
+        Files.deleteIfExists(f.inputFile());
+      }
+    } catch (IOException e) {
+      LOG.warn("removing input {} failed: {}", f.inputFile(), e.toString());
+    }
+  }
+
+  /** Chunks to send, deduplicated, sent in bounded entries as they fill up. */
+  private final class ChunkUpload {
+    private final Map<Digest, Integer> sizes = new LinkedHashMap<>();
+    private final List<PutChunks.Chunk> pending = new ArrayList<>();
+    private ByteString data = ByteString.EMPTY;
+
+    void add(OutputFile out) throws Exception {
+      var layout = out.layout();
+      long offset = 0;
+      try (var file = new RandomAccessFile(out.staging().toFile(), "r")) {
+        for (Digest d : layout.chunks()) {
+          int length = (int) Math.min(ChunkingHasher.CHUNK_SIZE, layout.size() - offset);
+          if (!known(d)) {
+            byte[] bytes = new byte[length];
+            file.seek(offset);
+            file.readFully(bytes);
+            if (!Digest.of(bytes).equals(d)) {
+              throw new IOException(out.name() + " changed after it was hashed");
+            }
+            queue(d, bytes);
+          }
+          offset += length;
+        }
+      }
+    }
+
+    void add(ObjectLayout layout, byte[] bytes) throws Exception {
+      if (!layout.chunks().isEmpty() && !known(layout.digest())) {
+        queue(layout.digest(), bytes);
+      }
+    }
+
+    private boolean known(Digest d) {
+      return sizes.containsKey(d) || chunks.has(d);
+    }
+
+    private void queue(Digest d, byte[] bytes) throws Exception {
+      if (data.size() + bytes.length > PUT_BYTES && !pending.isEmpty()) {
+        flush();
+      }
+      sizes.put(d, bytes.length);
+      pending.add(new PutChunks.Chunk(d, bytes.length));
+      data = data.concat(ByteString.copyFrom(bytes));
+    }
+
+    void flush() throws Exception {
+      if (pending.isEmpty()) {
+        return;
+      }
+      raft.submit(new PutChunks(pending), data).get(120, TimeUnit.SECONDS);
+      pending.clear();
+      data = ByteString.EMPTY;
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    thread.interrupt();
+  }
+}

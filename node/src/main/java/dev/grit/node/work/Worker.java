@@ -1,0 +1,236 @@
+package dev.grit.node.work;
+
+import dev.grit.consensus.raft.GritStateMachine;
+import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.state.StateEvent;
+import dev.grit.consensus.state.StateEvent.AttemptRef;
+import dev.grit.consensus.state.StateQueries.TaskSpec;
+import dev.grit.consensus.state.TaskState;
+import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.execute.AttemptResult;
+import dev.grit.engine.execute.AttemptSpec;
+import dev.grit.engine.execute.RunningAttempt;
+import dev.grit.engine.execute.TaskRunner;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the attempts the record assigns to this node, {@code slots} at a time, and hands each
+ * result to the {@link Reporter}. An assignment is checked against the record before it runs (it
+ * may have been cancelled meanwhile); a cancellation kills the attempt's process group.
+ */
+public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+
+  private final String node;
+  private final GritStateMachine stateMachine;
+  private final RaftNode raft;
+  private final TaskRunner runner;
+  private final Path inputs;
+  private final InstantSource clock;
+  private final Reporter reporter;
+  private final BlockingQueue<AttemptRef> queue = new LinkedBlockingQueue<>();
+  /** Attempts queued or running here: the ones recovery must not give back. */
+  private final Set<AttemptRef> mine = ConcurrentHashMap.newKeySet();
+  private final Map<Long, RunningAttempt> running = new ConcurrentHashMap<>();
+  private final List<Thread> slots = new ArrayList<>();
+  private volatile boolean accepting = true;
+
+  public Worker(
+      String node,
+      int slotCount,
+      RaftNode raft,
+      TaskRunner runner,
+      Path workDir,
+      InstantSource clock) {
+    this.node = node;
+    this.stateMachine = raft.stateMachine();
+    this.raft = raft;
+    this.runner = runner;
+    this.inputs = workDir.resolve("inputs");
+    this.clock = clock;
+    this.reporter = new Reporter(node, raft, stateMachine.chunks());
+    for (int i = 0; i < slotCount; i++) {
+      Thread t = new Thread(this::slotLoop, "grit-slot-" + i);
+      t.setDaemon(true);
+      slots.add(t);
+    }
+  }
+
+  public void start() throws IOException {
+    Files.createDirectories(inputs);
+    reporter.start();
+    slots.forEach(Thread::start);
+  }
+
+  @Override
+  public void accept(List<StateEvent> events) {
+    for (StateEvent e : events) {
+      if (e instanceof StateEvent.AttemptsAssigned a) {
+        for (AttemptRef ref : a.attempts()) {
+          if (node.equals(ref.node()) && mine.add(ref)) {
+            queue.add(ref);
+          }
+        }
+      } else if (e instanceof StateEvent.AttemptsCancelled c) {
+        for (AttemptRef ref : c.attempts()) {
+          RunningAttempt r = running.get(ref.taskId());
+          if (node.equals(ref.node()) && r != null) {
+            r.cancel();
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Gives back the attempts the record says run here but that this process does not run (it
+   * restarted): their tasks retry at once instead of waiting for a timeout.
+   */
+  public int recover() throws Exception {
+    var lost = new ArrayList<ExpireAttempts.Expiry>();
+    for (AttemptRef ref : stateMachine.queries().assignedTo(node)) {
+      if (!mine.contains(ref)) {
+        lost.add(new ExpireAttempts.Expiry(ref.taskId(), ref.attempt(), "node " + node + " restarted"));
+      }
+    }
+    if (!lost.isEmpty()) {
+      LOG.info("giving back {} attempts this node no longer runs", lost.size());
+      raft.submit(new ExpireAttempts(clock.millis(), lost)).get(60, TimeUnit.SECONDS);
+    }
+    return lost.size();
+  }
+
+  /** Attempts queued, running or waiting to be reported here. */
+  public int busy() {
+    return mine.size();
+  }
+
+  private void slotLoop() {
+    while (accepting) {
+      AttemptRef ref;
+      try {
+        ref = queue.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        return;
+      }
+      if (ref == null) {
+        continue;
+      }
+      try {
+        runOne(ref);
+      } catch (Exception e) {
+        LOG.error("attempt {} of task {} could not run", ref.attempt(), ref.taskId(), e);
+        mine.remove(ref);
+      }
+    }
+  }
+
+  private void runOne(AttemptRef ref) throws Exception {
+    TaskSpec task = stateMachine.queries().task(ref.taskId()).orElse(null);
+    if (task == null
+        || task.state() != TaskState.ASSIGNED
+        || task.attempt() != ref.attempt()
+        || !node.equals(task.node())) {
+      mine.remove(ref);
+      return;
+    }
+    Path inputFile = null;
+    AttemptResult result;
+    AutoCloseable release = () -> {};
+    Instant started = clock.instant();
+    try {
+      inputFile = materializeInput(task, ref);
+      var spec =
+          new AttemptSpec(
+              task.taskId(),
+              ref.attempt(),
+              task.step().name(),
+              task.step().script(),
+              inputFile,
+              task.inputName(),
+              task.inputHash(),
+              task.step().timeout(),
+              task.step().env());
+      RunningAttempt attempt = runner.start(spec);
+      release = attempt;
+      running.put(ref.taskId(), attempt);
+      try {
+        result = attempt.await();
+      } finally {
+        running.remove(ref.taskId());
+      }
+    } catch (IOException e) {
+      // The attempt could not start here (its input is unreadable, no disk): a failed attempt.
+      result =
+          new AttemptResult(-1, "could not start: " + e.getMessage(), List.of(), new byte[0], started, clock.instant());
+    }
+    final AutoCloseable releaseAttempt = release;
+    if (!accepting && !result.succeeded()) {
+      // Killed by this node's shutdown, not by its script: left assigned, so it is given back
+      // on restart (or expired by the leader) without using up the step's retries.
+      mine.remove(ref);
+      releaseAttempt.close();
+      return;
+    }
+    reporter.submit(
+        new FinishedAttempt(
+            ref,
+            result,
+            () -> {
+              mine.remove(ref);
+              releaseAttempt.close();
+            },
+            inputFile));
+  }
+
+  /** The input resource's bytes in a read-only local file, or null for a start step. */
+  private Path materializeInput(TaskSpec task, AttemptRef ref) throws IOException {
+    if (task.inputHash() == null) {
+      return null;
+    }
+    var layout =
+        stateMachine
+            .queries()
+            .object(task.inputHash())
+            .orElseThrow(() -> new IOException("input object " + task.inputHash() + " is unknown"));
+    Path file = inputs.resolve(ref.taskId() + "-" + ref.attempt());
+    Files.deleteIfExists(file);
+    try (InputStream in = stateMachine.chunks().open(layout)) {
+      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+    }
+    file.toFile().setReadOnly();
+    return file;
+  }
+
+  /** Stops taking attempts, kills the running ones, and reports what finished. */
+  @Override
+  public void close() {
+    accepting = false;
+    running.values().forEach(RunningAttempt::cancel);
+    for (Thread t : slots) {
+      try {
+        t.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    reporter.close();
+  }
+}
