@@ -68,7 +68,7 @@ final class Schema {
       error TEXT,
       created_index INTEGER NOT NULL,
       UNIQUE (step_id, input_resource_id))""",
-    "CREATE INDEX IF NOT EXISTS task_by_state ON task(state, step_id)",
+    "CREATE INDEX IF NOT EXISTS task_by_state ON task(state, step_id, not_before, id)",
     "CREATE INDEX IF NOT EXISTS task_by_run ON task(run_id, state)",
     "CREATE INDEX IF NOT EXISTS task_by_node ON task(node, state)",
     """

@@ -137,28 +137,38 @@ public final class StateQueries implements AutoCloseable {
   public synchronized List<PendingTask> pending(int perStep) {
     return sql(
         () -> {
+          // One indexed LIMIT query per step with pending work: a decision reads what it can
+          // use, not the whole backlog.
+          var steps = new ArrayList<Long>();
+          try (var ps =
+                  c.prepareStatement("SELECT DISTINCT step_id FROM task WHERE state = 'PENDING'");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              steps.add(rs.getLong(1));
+            }
+          }
           var out = new ArrayList<PendingTask>();
           try (var ps =
               c.prepareStatement(
-                  "SELECT id, attempt, step_id, run_id, parallel, priority, not_before FROM ("
-                      + " SELECT t.id, t.attempt, t.step_id, t.run_id, s.parallel, s.priority,"
-                      + " t.not_before, ROW_NUMBER() OVER (PARTITION BY t.step_id"
-                      + " ORDER BY t.not_before, t.id) AS k"
+                  "SELECT t.id, t.attempt, t.step_id, t.run_id, s.parallel, s.priority, t.not_before"
                       + " FROM task t JOIN step s ON s.id = t.step_id JOIN run r ON r.id = t.run_id"
-                      + " WHERE t.state = 'PENDING' AND r.state = 'RUNNING')"
-                      + " WHERE k <= ?")) {
-            ps.setInt(1, perStep);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(
-                    new PendingTask(
-                        rs.getLong(1),
-                        rs.getInt(2) + 1,
-                        rs.getLong(3),
-                        rs.getLong(4),
-                        rs.getInt(5),
-                        rs.getInt(6),
-                        rs.getLong(7)));
+                      + " WHERE t.state = 'PENDING' AND t.step_id = ? AND r.state = 'RUNNING'"
+                      + " ORDER BY t.not_before, t.id LIMIT ?")) {
+            for (long step : steps) {
+              ps.setLong(1, step);
+              ps.setInt(2, perStep);
+              try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  out.add(
+                      new PendingTask(
+                          rs.getLong(1),
+                          rs.getInt(2) + 1,
+                          rs.getLong(3),
+                          rs.getLong(4),
+                          rs.getInt(5),
+                          rs.getInt(6),
+                          rs.getLong(7)));
+                }
               }
             }
           }

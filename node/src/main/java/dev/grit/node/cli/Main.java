@@ -48,6 +48,16 @@ public final class Main implements Callable<Integer> {
     return cli.execute(translated);
   }
 
+  /**
+   * The replica can no longer apply the log (see {@link
+   * dev.grit.consensus.raft.FatalErrorHandler}): stop at once, without running shutdown code that
+   * could still act on a state that is now wrong. Exit status 70 (EX_SOFTWARE).
+   */
+  static void fatal(String what, Throwable cause) {
+    System.err.println("grit: fatal: " + what + ": " + cause);
+    Runtime.getRuntime().halt(70);
+  }
+
   @Override
   public Integer call() {
     new CommandLine(this).usage(System.err);

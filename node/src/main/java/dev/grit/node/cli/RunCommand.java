@@ -106,10 +106,7 @@ final class RunCommand implements Callable<Integer> {
         Node.start(
             NodeConfig.embedded(db.db, raftPort(db.db), slots),
             clock,
-            (what, cause) -> {
-              err.println("grit: fatal: " + what + ": " + cause);
-              Runtime.getRuntime().halt(70);
-            })) {
+            Main::fatal)) {
       var logs = new LogPrinter(node::queries, node.chunks());
       var progress = new Progress(out, level, node::queries, logs);
       node.events().subscribe(progress);
