@@ -343,49 +343,34 @@ public final class StateQueries implements AutoCloseable {
         });
   }
 
+  private static final String RESOURCE_COLUMNS =
+      "SELECT r.id, p.name, r.name, r.object_hash, r.size, r.created_at, r.producer_task"
+          + " FROM resource r JOIN pipeline p ON p.id = r.pipeline_id";
+
   /** Resources named {@code name}, newest first; in one pipeline, or all when it is null. */
   public synchronized List<ResourceRow> resourcesNamed(String name, String pipeline) {
-    return sql(
-        () -> {
-          var out = new ArrayList<ResourceRow>();
-          try (var ps =
-              c.prepareStatement(
-                  "SELECT r.id, p.name, r.name, r.object_hash, r.size, r.created_at, r.producer_task"
-                      + " FROM resource r JOIN pipeline p ON p.id = r.pipeline_id"
-                      + " WHERE r.name = ? AND (? IS NULL OR p.name = ?)"
-                      + " ORDER BY r.created_at DESC, r.id DESC")) {
-            ps.setString(1, name);
-            ps.setString(2, pipeline);
-            ps.setString(3, pipeline);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                out.add(
-                    new ResourceRow(
-                        rs.getLong(1),
-                        rs.getString(2),
-                        rs.getString(3),
-                        Digest.valueOf(rs.getString(4)),
-                        rs.getLong(5),
-                        rs.getLong(6),
-                        rs.getLong(7)));
-              }
-            }
-          }
-          return out;
-        });
+    return resourceRows(
+        RESOURCE_COLUMNS
+            + " WHERE r.name = ? AND (? IS NULL OR p.name = ?) ORDER BY r.created_at DESC, r.id DESC",
+        name,
+        pipeline,
+        pipeline);
   }
 
-  /** Every resource of a pipeline (name, hash), in name order: what a run produced, comparably. */
+  /** Every resource of a pipeline, by name then hash: what runs produced, comparably. */
   public synchronized List<ResourceRow> resources(String pipeline) {
+    return resourceRows(
+        RESOURCE_COLUMNS + " WHERE p.name = ? ORDER BY r.name, r.object_hash", pipeline);
+  }
+
+  private List<ResourceRow> resourceRows(String sql, String... args) {
     return sql(
         () -> {
           var out = new ArrayList<ResourceRow>();
-          try (var ps =
-              c.prepareStatement(
-                  "SELECT r.id, p.name, r.name, r.object_hash, r.size, r.created_at, r.producer_task"
-                      + " FROM resource r JOIN pipeline p ON p.id = r.pipeline_id"
-                      + " WHERE p.name = ? ORDER BY r.name, r.object_hash")) {
-            ps.setString(1, pipeline);
+          try (var ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+              ps.setString(i + 1, args[i]);
+            }
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 out.add(
