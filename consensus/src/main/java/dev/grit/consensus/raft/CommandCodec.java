@@ -105,7 +105,7 @@ public final class CommandCodec {
               int n = count(in);
               var list = new ArrayList<AssignTasks.Assignment>(n);
               for (int i = 0; i < n; i++) {
-                list.add(new AssignTasks.Assignment(in.readLong(), in.readInt(), readString(in)));
+                list.add(new AssignTasks.Assignment(in.readLong(), in.readInt(), readRequired(in)));
               }
               yield new AssignTasks(at, list);
             }
@@ -113,7 +113,12 @@ public final class CommandCodec {
               int n = count(in);
               var list = new ArrayList<PutChunks.Chunk>(n);
               for (int i = 0; i < n; i++) {
-                list.add(new PutChunks.Chunk(readDigest(in), in.readInt()));
+                Digest digest = readDigest(in);
+                int length = in.readInt();
+                if (length < 0) {
+                  throw new IOException("negative chunk length " + length);
+                }
+                list.add(new PutChunks.Chunk(digest, length));
               }
               yield new PutChunks(list);
             }
@@ -177,27 +182,27 @@ public final class CommandCodec {
   }
 
   private static SubmitRun readSubmit(DataInputStream in) throws IOException {
-    String requestId = readString(in);
-    String pipeline = readString(in);
-    String source = readString(in);
-    String text = readString(in);
+    String requestId = readRequired(in);
+    String pipeline = readRequired(in);
+    String source = readRequired(in);
+    String text = readRequired(in);
     long submittedAt = in.readLong();
     String startStep = readString(in);
     int nOnly = count(in);
     var only = new ArrayList<String>(nOnly);
     for (int i = 0; i < nOnly; i++) {
-      only.add(readString(in));
+      only.add(readRequired(in));
     }
     int maxParallel = in.readInt();
     int nSteps = count(in);
     var steps = new ArrayList<Step>(nSteps);
     for (int i = 0; i < nSteps; i++) {
-      String name = readString(in);
-      String script = readString(in);
+      String name = readRequired(in);
+      String script = readRequired(in);
       int nInputs = count(in);
       var inputs = new ArrayList<String>(nInputs);
       for (int k = 0; k < nInputs; k++) {
-        inputs.add(readString(in));
+        inputs.add(readRequired(in));
       }
       int parallel = in.readInt();
       int retries = in.readInt();
@@ -206,7 +211,7 @@ public final class CommandCodec {
       int nEnv = count(in);
       Map<String, String> env = new LinkedHashMap<>();
       for (int k = 0; k < nEnv; k++) {
-        env.put(readString(in), readString(in));
+        env.put(readRequired(in), readRequired(in));
       }
       steps.add(
           new Step(
@@ -243,13 +248,13 @@ public final class CommandCodec {
     for (int i = 0; i < n; i++) {
       long taskId = in.readLong();
       int attempt = in.readInt();
-      String node = readString(in);
+      String node = readRequired(in);
       int exit = in.readInt();
       String error = readString(in);
       int nOut = count(in);
       var outputs = new ArrayList<ReportResults.Output>(nOut);
       for (int k = 0; k < nOut; k++) {
-        outputs.add(new ReportResults.Output(readString(in), readLayout(in)));
+        outputs.add(new ReportResults.Output(readRequired(in), readLayout(in)));
       }
       ObjectLayout log = readLayout(in);
       reports.add(
@@ -279,8 +284,8 @@ public final class CommandCodec {
     if (n == -1) {
       return new ObjectLayout(digest, size, List.of(digest));
     }
-    if (n < 0) {
-      throw new IOException("negative chunk count " + n);
+    if (n < 0 || n > in.available() / Digest.LENGTH) {
+      throw new IOException("bad chunk count " + n);
     }
     var chunks = new ArrayList<Digest>(n);
     for (int i = 0; i < n; i++) {
@@ -312,6 +317,15 @@ public final class CommandCodec {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     out.writeInt(b.length);
     out.write(b);
+  }
+
+  /** A string that only a malformed entry lacks. */
+  private static String readRequired(DataInputStream in) throws IOException {
+    String s = readString(in);
+    if (s == null) {
+      throw new IOException("a required string is absent");
+    }
+    return s;
   }
 
   private static String readString(DataInputStream in) throws IOException {

@@ -317,6 +317,12 @@ public final class GritStateMachine extends BaseStateMachine {
   @Override
   public void close() throws IOException {
     chunkWriter.shutdown();
+    try {
+      // A chunk write still in flight must not meet a closed RocksDB.
+      chunkWriter.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     SqlState s = state;
     if (s != null) {
       s.close();

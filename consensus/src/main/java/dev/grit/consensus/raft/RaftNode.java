@@ -22,6 +22,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
@@ -146,14 +147,28 @@ public final class RaftNode implements AutoCloseable {
     if (data != null) {
       message = message.concat(data);
     }
-    return client.async().send(Message.valueOf(message)).thenApply(RaftNode::replyOf);
+    return client.async().send(Message.valueOf(message)).handle(RaftNode::replyOf);
   }
 
   public CompletableFuture<String> submit(Command command) {
     return submit(command, null);
   }
 
-  private static String replyOf(RaftClientReply reply) {
+  private static String replyOf(RaftClientReply reply, Throwable error) {
+    if (error != null) {
+      Throwable cause =
+          error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      // The async client fails the future with the state machine's refusal instead of
+      // returning an unsuccessful reply.
+      if (cause instanceof StateMachineException e) {
+        String why =
+            e.getCause() != null && e.getCause().getMessage() != null
+                ? e.getCause().getMessage()
+                : e.getMessage();
+        throw new CompletionException(new CommandRejectedException(why, e));
+      }
+      throw error instanceof CompletionException ce ? ce : new CompletionException(error);
+    }
     if (!reply.isSuccess()) {
       Exception e = reply.getException();
       throw new CompletionException(

@@ -119,14 +119,13 @@ public final class StateQueries implements AutoCloseable {
         }
       }
     }
-    long finished = rs.getLong(6);
     return new RunView(
         id,
         rs.getString(2),
         RunState.valueOf(rs.getString(3)),
         rs.getString(4),
         rs.getLong(5),
-        rs.wasNull() ? null : finished,
+        nullableLong(rs, 6),
         counts);
   }
 

@@ -1,0 +1,236 @@
+package dev.grit.consensus.objects;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grit.engine.object.ChunkingHasher;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChunkStoreTest {
+  private static final int MIB = 1024 * 1024;
+
+  @TempDir Path dir;
+  private ChunkStore store;
+
+  @BeforeEach
+  void open() throws IOException {
+    store = ChunkStore.open(dir.resolve("objects"));
+  }
+
+  @AfterEach
+  void close() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  private static byte[] randomBytes(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static ChunkStore.Chunk chunk(byte[] data) {
+    return new ChunkStore.Chunk(Digest.of(data), ByteBuffer.wrap(data));
+  }
+
+  /** Stores {@code data} cut as {@link ChunkingHasher} cuts it; returns its layout. */
+  private ObjectLayout put(byte[] data) throws IOException {
+    ObjectLayout layout = ObjectLayout.of(data);
+    var chunks = new ArrayList<ChunkStore.Chunk>();
+    for (int off = 0; off < data.length; off += ChunkingHasher.CHUNK_SIZE) {
+      chunks.add(
+          chunk(
+              Arrays.copyOfRange(
+                  data, off, Math.min(data.length, off + ChunkingHasher.CHUNK_SIZE))));
+    }
+    store.putAll(chunks);
+    return layout;
+  }
+
+  private static byte[] readAll(InputStream in) throws IOException {
+    var out = new ByteArrayOutputStream();
+    byte[] buf = new byte[100_000]; // not a divisor of the chunk size: reads straddle chunks
+    int n;
+    while ((n = in.read(buf, 0, buf.length)) >= 0) {
+      out.write(buf, 0, n);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void putThenGetAndHas() throws IOException {
+    byte[] a = "first chunk".getBytes(StandardCharsets.UTF_8);
+    byte[] b = randomBytes(10_000, 1);
+    Digest absent = Digest.of("never stored".getBytes(StandardCharsets.UTF_8));
+
+    store.putAll(List.of(chunk(a), chunk(b)));
+
+    assertTrue(store.has(Digest.of(a)));
+    assertTrue(store.has(Digest.of(b)));
+    assertFalse(store.has(absent));
+    assertArrayEquals(a, store.get(Digest.of(a)));
+    assertArrayEquals(b, store.get(Digest.of(b)));
+    assertEquals(a.length + b.length, store.storedBytes());
+  }
+
+  @Test
+  void storingTheSameChunkTwiceIsHarmless() throws IOException {
+    byte[] a = randomBytes(1000, 2);
+    store.putAll(List.of(chunk(a)));
+    store.putAll(List.of(chunk(a), chunk(a)));
+    assertArrayEquals(a, store.get(Digest.of(a)));
+  }
+
+  @Test
+  void aChunkIsStoredFromItsBufferPositionWithoutConsumingIt() throws IOException {
+    byte[] framed = "headerPAYLOADtrailer".getBytes(StandardCharsets.UTF_8);
+    byte[] payload = "PAYLOAD".getBytes(StandardCharsets.UTF_8);
+    ByteBuffer slice = ByteBuffer.wrap(framed, 6, payload.length);
+
+    store.putAll(List.of(new ChunkStore.Chunk(Digest.of(payload), slice)));
+
+    assertArrayEquals(payload, store.get(Digest.of(payload)));
+    assertEquals(6, slice.position(), "the caller's buffer is left as it was");
+  }
+
+  @Test
+  void aMultiChunkObjectStreamsBackVerified() throws IOException {
+    byte[] data = randomBytes(9 * MIB, 3);
+    ObjectLayout layout = put(data);
+    assertEquals(3, layout.chunks().size());
+    assertTrue(store.hasAll(layout));
+
+    try (InputStream in = store.open(layout)) {
+      assertArrayEquals(data, readAll(in));
+      assertEquals(-1, in.read(), "stays at the end");
+    }
+  }
+
+  @Test
+  void singleByteReadsSeeTheSameBytes() throws IOException {
+    byte[] data = randomBytes(5000, 4);
+    ObjectLayout layout = put(data);
+    try (InputStream in = store.open(layout)) {
+      for (int i = 0; i < data.length; i++) {
+        assertEquals(data[i] & 0xff, in.read(), "byte " + i);
+      }
+      assertEquals(-1, in.read());
+    }
+  }
+
+  @Test
+  void anEmptyObjectHasNoChunksAndReadsAsEmpty() throws IOException {
+    ObjectLayout empty = ObjectLayout.of(new byte[0]);
+    assertTrue(store.hasAll(empty));
+    try (InputStream in = store.open(empty)) {
+      assertEquals(-1, in.read());
+    }
+  }
+
+  @Test
+  void aLayoutWhoseDigestDoesNotMatchFailsAtTheEnd() throws IOException {
+    byte[] data = randomBytes(5 * MIB, 5);
+    ObjectLayout real = put(data);
+    ObjectLayout wrongDigest =
+        new ObjectLayout(
+            Digest.of("something else".getBytes(StandardCharsets.UTF_8)),
+            real.size(),
+            real.chunks());
+    ObjectLayout wrongSize = new ObjectLayout(real.digest(), real.size() + 1, real.chunks());
+
+    for (ObjectLayout bad : List.of(wrongDigest, wrongSize)) {
+      try (InputStream in = store.open(bad)) {
+        var out = new ByteArrayOutputStream();
+        byte[] buf = new byte[64 * 1024];
+        IOException e =
+            assertThrows(
+                IOException.class,
+                () -> {
+                  int n;
+                  while ((n = in.read(buf, 0, buf.length)) >= 0) {
+                    out.write(buf, 0, n);
+                  }
+                });
+        assertEquals(data.length, out.size(), "every byte was delivered before the check failed");
+        assertTrue(e.getMessage().contains("does not match"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void aMissingChunkIsAMissingChunkException() throws IOException {
+    byte[] data = randomBytes(9 * MIB, 6);
+    ObjectLayout layout = ObjectLayout.of(data);
+    // Only the first chunk is stored.
+    store.putAll(List.of(chunk(Arrays.copyOf(data, ChunkingHasher.CHUNK_SIZE))));
+    assertFalse(store.hasAll(layout));
+
+    assertThrows(ChunkStore.MissingChunkException.class, () -> store.get(layout.chunks().get(1)));
+    try (InputStream in = store.open(layout)) {
+      assertThrows(ChunkStore.MissingChunkException.class, () -> readAll(in));
+    }
+  }
+
+  @Test
+  void aChunkWhoseBytesDoNotHashToItsNameIsReportedCorrupt() throws IOException {
+    byte[] claimed = "the bytes named".getBytes(StandardCharsets.UTF_8);
+    byte[] actual = "other bytes".getBytes(StandardCharsets.UTF_8);
+    store.putAll(List.of(new ChunkStore.Chunk(Digest.of(claimed), ByteBuffer.wrap(actual))));
+
+    IOException e = assertThrows(IOException.class, () -> store.get(Digest.of(claimed)));
+    assertFalse(e instanceof ChunkStore.MissingChunkException);
+    assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+  }
+
+  @Test
+  void dataWrittenBeforeIsSeenAfterReopeningAndReadOnly() throws IOException {
+    byte[] data = randomBytes(6 * MIB, 7);
+    ObjectLayout layout = put(data);
+    store.close();
+    store = null;
+
+    try (ChunkStore readOnly = ChunkStore.openReadOnly(dir.resolve("objects"))) {
+      assertTrue(readOnly.hasAll(layout));
+      try (InputStream in = readOnly.open(layout)) {
+        assertArrayEquals(data, readAll(in));
+      }
+    }
+    store = ChunkStore.open(dir.resolve("objects"));
+    assertTrue(store.hasAll(layout));
+    assertEquals(0, store.storedBytes(), "counts only what this opening stored");
+  }
+
+  @Test
+  void aReadOnlyStoreOpensBesideAWritingOne() throws IOException {
+    byte[] data = randomBytes(1000, 8);
+    store.putAll(List.of(chunk(data)));
+
+    try (ChunkStore readOnly = ChunkStore.openReadOnly(dir.resolve("objects"))) {
+      assertArrayEquals(data, readOnly.get(Digest.of(data)));
+    }
+  }
+
+  @Test
+  void openingReadOnlyWhereNoStoreExistsFails() {
+    assertThrows(IOException.class, () -> ChunkStore.openReadOnly(dir.resolve("nothing-here")));
+  }
+}

@@ -1,0 +1,493 @@
+package dev.grit.consensus.raft;
+
+import static dev.grit.consensus.testing.TestCommands.assign;
+import static dev.grit.consensus.testing.TestCommands.bytes;
+import static dev.grit.consensus.testing.TestCommands.expire;
+import static dev.grit.consensus.testing.TestCommands.output;
+import static dev.grit.consensus.testing.TestCommands.results;
+import static dev.grit.consensus.testing.TestCommands.step;
+import static dev.grit.consensus.testing.TestCommands.submit;
+import static dev.grit.consensus.testing.TestCommands.success;
+import static dev.grit.consensus.testing.TestCommands.upload;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.state.RunState;
+import dev.grit.consensus.state.StateEvent;
+import dev.grit.consensus.state.TaskState;
+import dev.grit.consensus.testing.MiniCluster;
+import dev.grit.consensus.testing.StateDump;
+import dev.grit.consensus.testing.TestCommands.ChunkUpload;
+import dev.grit.consensus.testing.Wait;
+import dev.grit.engine.command.AssignTasks;
+import dev.grit.engine.command.Command;
+import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.SubmitRun;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.junit.jupiter.api.Test;
+
+/** The state machine inside real Ratis groups on loopback: write path, rejection, restart. */
+class GritStateMachineTest {
+  private static final String P = "pipe";
+
+  private static String send(RaftNode node, Command command) throws Exception {
+    return node.submit(command).get(60, SECONDS);
+  }
+
+  private static String send(RaftNode node, ChunkUpload upload) throws Exception {
+    return node.submit(upload.command(), upload.data()).get(60, SECONDS);
+  }
+
+  /** The proposal's failure, which must be a rejection. */
+  private static CommandRejectedException rejected(
+      RaftNode node, Command command, ByteString data) {
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> node.submit(command, data).get(60, SECONDS));
+    return assertInstanceOf(CommandRejectedException.class, e.getCause(), "cause of " + e);
+  }
+
+  private static byte[] randomBytes(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static byte[] readAll(ChunkStore store, ObjectLayout layout) throws Exception {
+    try (InputStream in = store.open(layout)) {
+      return in.readAllBytes();
+    }
+  }
+
+  // ---- one node ----------------------------------------------------------------------------
+
+  @Test
+  void aSubmissionIsAppliedAndAnsweredWithItsRun() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          RaftNode node = c.leader();
+
+          assertEquals("run 1", send(node, submit("r1", P, 1000, step("gen", "x"))));
+          assertEquals(
+              "run 1", send(node, submit("r1", P, 1000, step("gen", "x"))), "same request");
+          assertEquals("run 2", send(node, submit("r2", "other", 1000, step("gen", "x"))));
+
+          var run = c.stateMachine(0).queries().run(1).orElseThrow();
+          assertEquals(RunState.RUNNING, run.state());
+          assertEquals(1, run.count(TaskState.PENDING));
+          var submitted =
+              c.events(0).stream().filter(e -> e instanceof StateEvent.RunSubmitted).toList();
+          assertEquals(
+              List.of(
+                  new StateEvent.RunSubmitted(1, P, 1),
+                  new StateEvent.RunSubmitted(1, P, 0),
+                  new StateEvent.RunSubmitted(2, "other", 1)),
+              submitted);
+        });
+  }
+
+  @Test
+  void putChunksStoresTheBytesAndTheObjectReadsBackVerified() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          RaftNode node = c.leader();
+          byte[] data = randomBytes(9 * 1024 * 1024, 1);
+          ObjectLayout layout = ObjectLayout.of(data);
+          ChunkUpload upload = upload(data);
+          assertEquals(layout.chunks(), upload.digests());
+
+          assertEquals("chunks 3", send(node, upload));
+
+          ChunkStore store = c.chunks(0);
+          assertTrue(store.hasAll(layout));
+          assertArrayEquals(data, readAll(store, layout));
+          assertEquals(data.length, store.storedBytes());
+        });
+  }
+
+  @Test
+  void putChunksWhoseBytesDoNotMatchTheirNamesIsRejectedAndNothingIsStored() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          RaftNode node = c.leader();
+          send(node, submit("r1", P, 1000, step("gen", "x")));
+          // Ratis logs entries of its own (commit-index metadata) at any time: the record's applied
+          // index, which only commands move, shows whether a command was logged.
+          long applied = c.stateMachine(0).appliedIndex();
+          String dump = c.dump(0);
+          byte[] named = bytes("the bytes the header names");
+          byte[] sent = named.clone();
+          sent[3] ^= 1; // one bit differs
+          var header = new PutChunks(List.of(new PutChunks.Chunk(Digest.of(named), named.length)));
+
+          CommandRejectedException e = rejected(node, header, ByteString.copyFrom(sent));
+          assertTrue(e.getMessage().contains("does not hash"), e.getMessage());
+          // Fewer bytes than the header announces.
+          rejected(node, header, ByteString.copyFrom(named, 0, 5));
+          // More.
+          rejected(node, header, ByteString.copyFrom(sent).concat(ByteString.copyFrom(named)));
+
+          assertFalse(c.chunks(0).has(Digest.of(named)));
+          assertFalse(c.chunks(0).has(Digest.of(sent)));
+          assertEquals(0, c.chunks(0).storedBytes());
+          assertEquals(applied, c.stateMachine(0).appliedIndex(), "nothing was logged");
+          assertEquals(dump, c.dump(0));
+        });
+  }
+
+  @Test
+  void aReportPointingAtAChunkNeverStoredIsRejectedUntilTheChunkIsStored() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          RaftNode node = c.leader();
+          send(node, submit("r1", P, 1000, step("gen", "x")));
+          send(node, assign(1100, 1, 1, "n1"));
+          // Ratis logs entries of its own (commit-index metadata) at any time: the record's applied
+          // index, which only commands move, shows whether a command was logged.
+          long applied = c.stateMachine(0).appliedIndex();
+          String dump = c.dump(0);
+          byte[] out = randomBytes(70_000, 2);
+          ReportResults report = results(success(1, 1, "n1", 2000, output("result", out)));
+
+          CommandRejectedException e = rejected(node, report, null);
+          assertTrue(e.getMessage().contains("never stored"), e.getMessage());
+          assertEquals(applied, c.stateMachine(0).appliedIndex(), "nothing was logged");
+          assertEquals(dump, c.dump(0));
+          var task = c.stateMachine(0).queries().task(1).orElseThrow();
+          assertEquals(TaskState.ASSIGNED, task.state());
+
+          // A log whose chunk is missing is refused the same way.
+          var missingLog =
+              new ReportResults(
+                  List.of(
+                      new ReportResults.Report(
+                          1,
+                          1,
+                          "n1",
+                          0,
+                          null,
+                          List.of(),
+                          ObjectLayout.of(bytes("log")),
+                          1000,
+                          2000,
+                          0)));
+          rejected(node, missingLog, null);
+
+          // Once the bytes are in the cluster, the same report is accepted.
+          send(node, upload(out));
+          assertEquals("accepted 1 of 1", send(node, report));
+          var queries = c.stateMachine(0).queries();
+          assertEquals(TaskState.SUCCEEDED, queries.task(1).orElseThrow().state());
+          assertEquals(Digest.of(out), queries.resourcesNamed("result", P).get(0).hash());
+          assertEquals(RunState.SUCCEEDED, queries.run(1).orElseThrow().state());
+        });
+  }
+
+  @Test
+  void malformedOrInvalidProposalsAreRejectedBeforeTheyAreLogged() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          RaftNode node = c.leader();
+          send(node, submit("r1", P, 1000, step("gen", "x")));
+          // Ratis logs entries of its own (commit-index metadata) at any time: the record's applied
+          // index, which only commands move, shows whether a command was logged.
+          long applied = c.stateMachine(0).appliedIndex();
+          String dump = c.dump(0);
+
+          try (RaftClient client = c.newClient()) {
+            for (byte[] garbage :
+                List.of(
+                    new byte[0], new byte[] {99, 1}, new byte[] {1, 7}, new byte[] {4, 1, 0, 0})) {
+              assertFalse(
+                  accepted(client, garbage), "raw message " + java.util.Arrays.toString(garbage));
+            }
+          }
+          // A manifest without steps.
+          var noSteps = new SubmitRun("r2", P, "s", "m", List.of(), 1, null, List.of(), 0);
+          assertTrue(rejected(node, noSteps, null).getMessage().contains("at least one step"));
+          // Fields whose absence would make every replica fail to apply the entry.
+          rejected(node, new AssignTasks(1, List.of(new AssignTasks.Assignment(1, 1, null))), null);
+          rejected(
+              node,
+              new SubmitRun(null, P, "s", "m", List.of(step("a", "x")), 1, null, List.of(), 0),
+              null);
+          rejected(
+              node,
+              results(
+                  new ReportResults.Report(
+                      1, 1, null, 0, null, List.of(), ObjectLayout.of(new byte[0]), 0, 1, 0)),
+              null);
+
+          assertEquals(applied, c.stateMachine(0).appliedIndex(), "nothing was logged");
+          assertEquals(dump, c.dump(0));
+          // The group still works.
+          assertEquals("run 2", send(node, submit("r2", P, 2000, step("gen", "x"))));
+        });
+  }
+
+  /**
+   * True when the group took the raw message; a rejection may come as a reply or as an exception.
+   */
+  private static boolean accepted(RaftClient client, byte[] message) {
+    try {
+      RaftClientReply reply = client.io().send(Message.valueOf(ByteString.copyFrom(message)));
+      return reply.isSuccess();
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  // ---- restart -----------------------------------------------------------------------------
+
+  /** Proposes a small history touching every table; returns the bytes of the uploaded object. */
+  private static byte[] history(RaftNode node) throws Exception {
+    byte[] out = randomBytes(50_000, 3);
+    send(node, submit("r1", P, 1000, step("gen", "x"), step("map", "y", "chunk_*")));
+    send(node, assign(1100, 1, 1, "n1"));
+    send(node, results(success(1, 7, "n1", 1200))); // stale
+    send(node, upload(out));
+    send(
+        node,
+        results(success(1, 1, "n1", 2000, output("chunk_1", out), output("chunk_2", bytes("")))));
+    send(node, assign(2100, 2, 1, "n2"));
+    send(node, expire(2200, 2, 1, "n2 silent"));
+    send(node, assign(2300, 2, 2, "n1"));
+    return out;
+  }
+
+  @Test
+  void aRestartedNodeHasTheSameRecordAndAppliesNothingTwice() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          byte[] object = history(c.leader());
+          String dump = c.dump(0);
+          long applied = c.stateMachine(0).appliedIndex();
+          assertEquals(1, c.stateMachine(0).queries().counter("stale_reports"));
+
+          c.kill(0);
+          assertEquals(dump, c.dump(0), "the record of a stopped node is as it was");
+          c.restart(0);
+          RaftNode node = c.leader();
+          c.awaitConverged();
+
+          assertEquals(dump, c.dump(0));
+          assertEquals(applied, c.stateMachine(0).appliedIndex());
+          assertEquals(List.of(), c.events(0), "replayed entries are skipped and tell nothing");
+          var queries = c.stateMachine(0).queries();
+          assertEquals(1, queries.counter("stale_reports"));
+          assertEquals(2, queries.attempts(2).size());
+          assertArrayEquals(object, readAll(c.chunks(0), ObjectLayout.of(object)));
+
+          // It goes on from where it was.
+          assertEquals("accepted 1 of 1", send(node, results(success(2, 2, "n1", 3000))));
+          assertNotEquals(dump, c.dump(0));
+          assertTrue(c.stateMachine(0).appliedIndex() > applied);
+        });
+  }
+
+  @Test
+  void aNodeWithoutItsRecordRestoresItFromTheSnapshotAndTheLogTail() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          RaftNode node = c.leader();
+          history(node);
+          c.awaitConverged();
+          long snapshotIndex = c.takeSnapshot(0);
+          assertTrue(
+              snapshotIndex >= c.stateMachine(0).appliedIndex(), "snapshot at " + snapshotIndex);
+          // The log tail after the snapshot.
+          send(node, submit("r2", "second", 3000, step("gen", "z")));
+          send(node, assign(3100, 3, 1, "n3"));
+          send(node, results(success(2, 2, "n1", 3200)));
+          String dump = c.dump(0);
+          long applied = c.stateMachine(0).appliedIndex();
+
+          c.kill(0);
+          StateDump.deleteStateFiles(c.stateFile(0));
+          c.restart(0);
+          c.leader();
+          c.awaitConverged();
+
+          assertEquals(dump, c.dump(0));
+          assertEquals(applied, c.stateMachine(0).appliedIndex());
+          var queries = c.stateMachine(0).queries();
+          assertEquals(
+              1, queries.counter("stale_reports"), "the snapshot's entries are not replayed");
+          assertEquals(TaskState.ASSIGNED, queries.task(3).orElseThrow().state());
+        });
+  }
+
+  // ---- three nodes -------------------------------------------------------------------------
+
+  @Test
+  void chunksReachEveryReplicaAndALaggingFollowerCatchesUp() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          int leader = c.leaderIndex();
+          List<Integer> followers = c.followers();
+          assertEquals(2, followers.size());
+          int proposer = followers.get(0);
+          int lagging = followers.get(1);
+
+          byte[] first = randomBytes(300_000, 4);
+          ChunkUpload firstUpload = upload(first, 64 * 1024);
+          assertEquals("chunks 5", send(c.node(proposer), firstUpload));
+          send(
+              c.node(proposer),
+              submit("r1", P, 1000, step("gen", "x"), step("map", "y", "part_*")));
+          c.awaitConverged();
+          for (int i = 0; i < 3; i++) {
+            for (Digest d : firstUpload.digests()) {
+              assertTrue(c.chunks(i).has(d), "member " + i + " lacks chunk " + d);
+            }
+          }
+
+          c.kill(lagging);
+          // While it is down: uploads in small chunks (from both running members), then the same
+          // bytes as objects, and a task that publishes them.
+          var objects = new ArrayList<byte[]>();
+          var smallChunks = new ArrayList<Digest>();
+          for (int k = 0; k < 6; k++) {
+            byte[] bytes = randomBytes(200_000 + k, 10 + k);
+            objects.add(bytes);
+            ChunkUpload u = upload(bytes, 50_000);
+            smallChunks.addAll(u.digests());
+            send(c.node(k % 2 == 0 ? leader : proposer), u);
+            send(c.node(proposer), upload(bytes));
+          }
+          String worker = c.peers().get(proposer).id();
+          send(c.node(proposer), assign(2000, 1, 1, worker));
+          var outputs = new ArrayList<ReportResults.Output>();
+          for (int k = 0; k < objects.size(); k++) {
+            outputs.add(output("part_" + k, objects.get(k)));
+          }
+          assertEquals(
+              "accepted 1 of 1",
+              send(
+                  c.node(proposer),
+                  results(
+                      success(1, 1, worker, 3000, outputs.toArray(new ReportResults.Output[0])))));
+
+          c.restart(lagging);
+          c.awaitConverged();
+
+          ChunkStore caughtUp = c.chunks(lagging);
+          for (Digest d : smallChunks) {
+            assertTrue(caughtUp.has(d), "the restarted follower lacks chunk " + d);
+          }
+          for (int k = 0; k < objects.size(); k++) {
+            assertArrayEquals(
+                objects.get(k), readAll(caughtUp, outputs.get(k).layout()), "part_" + k);
+          }
+          String leaderDump = c.dump(leader);
+          for (int i = 0; i < 3; i++) {
+            assertEquals(leaderDump, c.dump(i), "record of member " + i);
+          }
+          assertEquals(
+              6, c.stateMachine(lagging).queries().run(1).orElseThrow().count(TaskState.PENDING));
+          c.fatal().assertNone();
+        });
+  }
+
+  @Test
+  void aLaggingFollowerGetsChunkBytesReadBackFromTheLeadersStore() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          int lagging = c.followers().get(0);
+          send(c.leader(), submit("r1", P, 1000, step("gen", "x")));
+          c.awaitConverged();
+          c.kill(lagging);
+          var uploads = new ArrayList<ChunkUpload>();
+          for (int k = 0; k < 4; k++) {
+            ChunkUpload u = upload(randomBytes(150_000, 30 + k), 60_000);
+            uploads.add(u);
+            send(c.leader(), u);
+          }
+          // Restarted members load their logs from disk, where entries are kept without their chunk
+          // bytes: to send them on, the leader must read the bytes back from its chunk store.
+          List<Integer> others = new ArrayList<>(List.of(0, 1, 2));
+          others.remove(Integer.valueOf(lagging));
+          c.kill(others.get(0), others.get(1));
+          c.restart(others.get(0));
+          c.restart(others.get(1));
+          c.leader();
+          c.restart(lagging);
+          c.awaitConverged();
+
+          for (ChunkUpload u : uploads) {
+            for (Digest d : u.digests()) {
+              assertTrue(c.chunks(lagging).has(d), "the lagging follower lacks chunk " + d);
+            }
+            byte[] expected = u.data().toByteArray();
+            var got = new java.io.ByteArrayOutputStream();
+            for (Digest d : u.digests()) {
+              got.write(c.chunks(lagging).get(d));
+            }
+            assertArrayEquals(expected, got.toByteArray());
+          }
+          String dump = c.dump(c.leaderIndex());
+          for (int i = 0; i < 3; i++) {
+            assertEquals(dump, c.dump(i), "record of member " + i);
+          }
+        });
+  }
+
+  @Test
+  void aWipedFollowerRebuildsItsRecordAndChunksFromTheLogUnderANewLeader() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          int follower = c.followers().get(0);
+          int other = c.followers().get(1);
+          RaftNode leader = c.leader();
+          byte[] data = randomBytes(120_000, 20);
+          ChunkUpload u = upload(data, 40_000);
+          send(leader, u);
+          send(leader, submit("r1", P, 1000, step("gen", "x")));
+          c.awaitConverged();
+
+          c.wipeAndRestart(follower);
+          // The old leader would keep its match index for the wiped member: another one must lead.
+          c.transferLeadership(other);
+          c.awaitConverged();
+          Wait.until(
+              "the wiped follower to apply the record",
+              Duration.ofSeconds(30),
+              () ->
+                  c.stateMachine(follower).appliedIndex()
+                      == c.stateMachine(c.leaderIndex()).appliedIndex());
+
+          assertEquals(c.dump(c.leaderIndex()), c.dump(follower));
+          for (Digest d : u.digests()) {
+            assertTrue(c.chunks(follower).has(d), "the wiped follower lacks chunk " + d);
+          }
+        });
+  }
+}
