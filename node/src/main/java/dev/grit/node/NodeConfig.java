@@ -39,6 +39,6 @@ public record NodeConfig(
         List.of(new Peer("local", "127.0.0.1", raftPort)),
         dataDir,
         slots,
-        Math.max(2 * slots, 16));
+        Integer.getInteger("grit.queueDepth", Math.max(2 * slots, 16)));
   }
 }

@@ -26,8 +26,9 @@ import java.util.Map;
 /**
  * The wire form of commands in the log: a type tag byte, a format version byte, then the fields.
  * A new field means a new version; decoding keeps every old version it ever wrote, because a log
- * and its snapshots outlive the binary that wrote them. A {@link PutChunks} header is followed
- * by the chunk bytes, which travel beside the log entry.
+ * and its snapshots outlive the binary that wrote them. The header of a command that carries
+ * chunks ({@link dev.grit.engine.command.CarriesChunks}) is followed by the chunk bytes, which
+ * travel beside the log entry.
  */
 public final class CommandCodec {
   static final byte SUBMIT_RUN = 1;
@@ -59,11 +60,7 @@ public final class CommandCodec {
         }
       } else if (command instanceof PutChunks p) {
         header(out, PUT_CHUNKS);
-        out.writeInt(p.chunks().size());
-        for (var chunk : p.chunks()) {
-          out.write(chunk.digest().toBytes());
-          out.writeInt(chunk.length());
-        }
+        writeChunks(out, p.chunks());
       } else if (command instanceof ReportResults r) {
         writeReports(out, r);
       } else if (command instanceof ExpireAttempts e) {
@@ -109,19 +106,7 @@ public final class CommandCodec {
               }
               yield new AssignTasks(at, list);
             }
-            case PUT_CHUNKS -> {
-              int n = count(in);
-              var list = new ArrayList<PutChunks.Chunk>(n);
-              for (int i = 0; i < n; i++) {
-                Digest digest = readDigest(in);
-                int length = in.readInt();
-                if (length < 0) {
-                  throw new IOException("negative chunk length " + length);
-                }
-                list.add(new PutChunks.Chunk(digest, length));
-              }
-              yield new PutChunks(list);
-            }
+            case PUT_CHUNKS -> new PutChunks(readChunks(in));
             case REPORT_RESULTS -> readReports(in);
             case EXPIRE_ATTEMPTS -> {
               long at = in.readLong();
@@ -240,6 +225,30 @@ public final class CommandCodec {
       out.writeLong(report.finishedAt());
       out.writeInt(report.jitterPermille());
     }
+    writeChunks(out, r.chunks());
+  }
+
+  private static void writeChunks(DataOutputStream out, List<PutChunks.Chunk> chunks)
+      throws IOException {
+    out.writeInt(chunks.size());
+    for (var chunk : chunks) {
+      out.write(chunk.digest().toBytes());
+      out.writeInt(chunk.length());
+    }
+  }
+
+  private static List<PutChunks.Chunk> readChunks(DataInputStream in) throws IOException {
+    int n = count(in);
+    var list = new ArrayList<PutChunks.Chunk>(n);
+    for (int i = 0; i < n; i++) {
+      Digest digest = readDigest(in);
+      int length = in.readInt();
+      if (length < 0) {
+        throw new IOException("negative chunk length " + length);
+      }
+      list.add(new PutChunks.Chunk(digest, length));
+    }
+    return list;
   }
 
   private static ReportResults readReports(DataInputStream in) throws IOException {
@@ -261,7 +270,7 @@ public final class CommandCodec {
           new ReportResults.Report(
               taskId, attempt, node, exit, error, outputs, log, in.readLong(), in.readLong(), in.readInt()));
     }
-    return new ReportResults(reports);
+    return new ReportResults(reports, readChunks(in));
   }
 
   private static void writeLayout(DataOutputStream out, ObjectLayout layout) throws IOException {

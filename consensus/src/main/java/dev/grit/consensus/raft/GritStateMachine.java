@@ -5,6 +5,7 @@ import dev.grit.consensus.state.ApplyResult;
 import dev.grit.consensus.state.SqlState;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
+import dev.grit.engine.command.CarriesChunks;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
@@ -43,7 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * grit's replicated state machine. Metadata commands are applied to {@link SqlState}; object
- * bytes travel beside the log as state-machine data ({@link PutChunks}): {@link
+ * bytes travel beside the log as state-machine data ({@link PutChunks}, or with a small {@link
+ * ReportResults}): {@link
  * #startTransaction} moves them out of the entry, {@link #write} stores them in the {@link
  * ChunkStore} on every replica before the entry counts as written, and {@link #read} serves them
  * back when the leader sends the entry to a follower that lagged.
@@ -178,7 +180,7 @@ public final class GritStateMachine extends BaseStateMachine {
     ByteString header = content.substring(0, decoded.headerLength());
     ByteString data = content.substring(decoded.headerLength());
     builder.setLogData(header).setStateMachineContext(command);
-    if (command instanceof PutChunks) {
+    if (command instanceof CarriesChunks c && !c.chunks().isEmpty()) {
       builder.setStateMachineData(data);
     }
     TransactionContext trx = builder.build();
@@ -191,25 +193,20 @@ public final class GritStateMachine extends BaseStateMachine {
 
   /** Why the command must not be logged, or null. Checks only what the proposer could get wrong. */
   private String validate(Command command, ByteString data) {
-    if (command instanceof PutChunks p) {
-      if (data.size() != p.totalBytes()) {
-        return "PutChunks carries " + data.size() + " bytes, its header says " + p.totalBytes();
+    if (command instanceof CarriesChunks c) {
+      String invalid = validateChunks(c, data);
+      if (invalid != null) {
+        return invalid;
       }
-      int off = 0;
-      for (var chunk : p.chunks()) {
-        MessageDigest sha = Digest.newSha256();
-        sha.update(data.substring(off, off + chunk.length()).asReadOnlyByteBuffer());
-        if (!Digest.of(sha).equals(chunk.digest())) {
-          return "chunk " + chunk.digest() + " does not hash to its name";
-        }
-        off += chunk.length();
-      }
-    } else if (command instanceof ReportResults r) {
+    }
+    if (command instanceof ReportResults r) {
       // Nothing committed may point at bytes the cluster does not have.
+      var attached = new java.util.HashSet<Digest>();
+      r.chunks().forEach(chunk -> attached.add(chunk.digest()));
       for (var report : r.reports()) {
-        String missing = missingChunk(report.log());
+        String missing = missingChunk(report.log(), attached);
         for (var out : report.outputs()) {
-          missing = missing != null ? missing : missingChunk(out.layout());
+          missing = missing != null ? missing : missingChunk(out.layout(), attached);
         }
         if (missing != null) {
           return "task " + report.taskId() + " reports an output whose chunk " + missing
@@ -222,9 +219,25 @@ public final class GritStateMachine extends BaseStateMachine {
     return null;
   }
 
-  private String missingChunk(ObjectLayout layout) {
+  private static String validateChunks(CarriesChunks c, ByteString data) {
+    if (data.size() != c.totalBytes()) {
+      return "the entry carries " + data.size() + " chunk bytes, its header says " + c.totalBytes();
+    }
+    int off = 0;
+    for (var chunk : c.chunks()) {
+      MessageDigest sha = Digest.newSha256();
+      sha.update(data.substring(off, off + chunk.length()).asReadOnlyByteBuffer());
+      if (!Digest.of(sha).equals(chunk.digest())) {
+        return "chunk " + chunk.digest() + " does not hash to its name";
+      }
+      off += chunk.length();
+    }
+    return null;
+  }
+
+  private String missingChunk(ObjectLayout layout, java.util.Set<Digest> attached) {
     for (Digest d : layout.chunks()) {
-      if (!chunks.has(d)) {
+      if (!attached.contains(d) && !chunks.has(d)) {
         return d.toString();
       }
     }
@@ -240,7 +253,7 @@ public final class GritStateMachine extends BaseStateMachine {
 
   @Override
   public CompletableFuture<?> write(LogEntryProto entry, TransactionContext context) {
-    if (!(command(entry, context) instanceof PutChunks p)) {
+    if (!(command(entry, context) instanceof CarriesChunks p) || p.chunks().isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
     ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
@@ -269,7 +282,7 @@ public final class GritStateMachine extends BaseStateMachine {
 
   @Override
   public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
-    if (!(command(entry, context) instanceof PutChunks p)) {
+    if (!(command(entry, context) instanceof CarriesChunks p) || p.chunks().isEmpty()) {
       return CompletableFuture.completedFuture(ByteString.EMPTY);
     }
     return CompletableFuture.supplyAsync(

@@ -8,18 +8,10 @@ import java.util.List;
  * state-machine data), not in it; applying it changes no table. A chunk's bytes must hash to its
  * digest.
  */
-public record PutChunks(List<Chunk> chunks) implements Command {
+public record PutChunks(List<Chunk> chunks) implements Command, CarriesChunks {
   public PutChunks {
     chunks = List.copyOf(chunks);
   }
 
   public record Chunk(Digest digest, int length) {}
-
-  public long totalBytes() {
-    long n = 0;
-    for (Chunk c : chunks) {
-      n += c.length();
-    }
-    return n;
-  }
 }

@@ -3,10 +3,21 @@ package dev.grit.engine.command;
 import dev.grit.engine.object.ObjectLayout;
 import java.util.List;
 
-/** How attempts ended, from the node that ran them. Reports of stale attempts are ignored. */
-public record ReportResults(List<Report> reports) implements Command {
+/**
+ * How attempts ended, from the node that ran them. Reports of stale attempts are ignored.
+ *
+ * @param chunks new chunks of the reported outputs and logs, when they are few enough to travel
+ *     with the report (saves a {@link PutChunks} entry); else empty
+ */
+public record ReportResults(List<Report> reports, List<PutChunks.Chunk> chunks)
+    implements Command, CarriesChunks {
   public ReportResults {
     reports = List.copyOf(reports);
+    chunks = List.copyOf(chunks);
+  }
+
+  public ReportResults(List<Report> reports) {
+    this(reports, List.of());
   }
 
   /**

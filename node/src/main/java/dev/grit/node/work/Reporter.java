@@ -25,15 +25,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reports finished attempts to the record, many at once: first the chunks the cluster lacks, in
- * {@link PutChunks} entries of at most {@link #PUT_BYTES} bytes (bytes beside the log), then one
- * {@link ReportResults} entry for the whole batch. A chunk already stored is not sent again.
+ * Reports finished attempts to the record, many at once, in one {@link ReportResults} entry
+ * whose new chunks travel beside it (bytes beside the log); when they exceed {@link #PUT_BYTES},
+ * the excess goes ahead in {@link PutChunks} entries. A chunk already stored is not sent again.
  * Staging files are released only after the report is applied.
  */
 final class Reporter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
   static final int PUT_BYTES = 2 * ChunkingHasher.CHUNK_SIZE;
   private static final int MAX_BATCH = 512;
+  private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   /** Output entries in one report; a larger attempt goes alone. */
   private static final int MAX_OUTPUTS_PER_ENTRY = 20_000;
 
@@ -74,12 +75,17 @@ final class Reporter implements AutoCloseable {
         }
         batch.add(first);
         int outputs = first.result().outputs().size();
+        // Linger briefly: results that finish together share one entry, which is what makes
+        // thousands of tiny tasks cheap.
+        long lingerUntil = System.nanoTime() + LINGER_NANOS;
         while (batch.size() < MAX_BATCH && outputs < MAX_OUTPUTS_PER_ENTRY) {
-          FinishedAttempt next = queue.peek();
-          if (next == null || outputs + next.result().outputs().size() > MAX_OUTPUTS_PER_ENTRY) {
+          long wait = lingerUntil - System.nanoTime();
+          FinishedAttempt next =
+              wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+          if (next == null) {
             break;
           }
-          batch.add(queue.poll());
+          batch.add(next);
           outputs += next.result().outputs().size();
         }
         report(batch);
@@ -100,8 +106,8 @@ final class Reporter implements AutoCloseable {
     for (FinishedAttempt f : batch) {
       reports.add(prepare(f, upload));
     }
-    upload.flush();
-    raft.submit(new ReportResults(reports)).get(120, TimeUnit.SECONDS);
+    // What is left travels with the report itself.
+    raft.submit(new ReportResults(reports, upload.pending), upload.data).get(120, TimeUnit.SECONDS);
   }
 
   /** Queues the attempt's new chunks and builds its report; unreadable outputs fail the attempt. */
@@ -212,6 +218,7 @@ final class Reporter implements AutoCloseable {
       data = data.concat(ByteString.copyFrom(bytes));
     }
 
+    /** Sends what is queued in its own entry, ahead of the report. */
     void flush() throws Exception {
       if (pending.isEmpty()) {
         return;
