@@ -160,6 +160,26 @@ public final class Node implements AutoCloseable {
     return worker;
   }
 
+  /** The members, the leader and what this member knows of their liveness and progress. */
+  public ClusterStatus cluster() {
+    String leader = raft.leaderId();
+    var members = new java.util.ArrayList<ClusterStatus.Member>();
+    for (var peer : config.peers()) {
+      boolean self = peer.id().equals(config.id());
+      members.add(
+          new ClusterStatus.Member(
+              peer.id(),
+              peer.address(),
+              null,
+              peer.id().equals(leader),
+              self,
+              self ? 0 : -1,
+              self ? raft.commitIndex() : -1,
+              self ? raft.lastAppliedIndex() : -1));
+    }
+    return new ClusterStatus(config.id(), leader, raft.currentTerm(), members);
+  }
+
   @Override
   public void close() {
     closeAll(closers);
