@@ -5,8 +5,11 @@ import dev.grit.consensus.raft.FatalErrorHandler;
 import dev.grit.consensus.raft.GritStateMachine;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.state.StateQueries;
+import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.execute.OutputDir;
 import dev.grit.engine.execute.TaskRunner;
+import dev.grit.node.objects.ChunkFetcher;
+import dev.grit.node.objects.ChunkRepair;
 import dev.grit.node.schedule.LeaderLoop;
 import dev.grit.node.work.Worker;
 import java.io.IOException;
@@ -19,7 +22,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A running member: the record (SQLite + RocksDB behind the Ratis state machine), the Raft
@@ -67,18 +70,29 @@ public final class Node implements AutoCloseable {
       OutputDir outputs = OutputDir.open(data.resolve("work"));
       closers.push(outputs);
       var runner = new TaskRunner(outputs, data.resolve("work"), clock);
-      var worker = new Worker(config.id(), config.slots(), raft, runner, data.resolve("work"), clock);
+      var fetcher = new ChunkFetcher(config.id(), stateMachine::queries, chunks);
+      var worker =
+          new Worker(config.id(), config.slots(), raft, runner, fetcher, data.resolve("work"), clock);
       events.subscribe(worker);
       closers.push(worker);
 
       awaitCaughtUp(raft, Duration.ofSeconds(60));
+      raft.submit(new RegisterNode(config.id(), config.httpAddress(), config.slots(), clock.millis()))
+          .get(60, TimeUnit.SECONDS);
       worker.recover();
       worker.start();
+      var repair = new ChunkRepair(fetcher);
+      events.subscribe(repair);
+      closers.push(repair);
+      repair.start();
       var leader =
           new LeaderLoop(
               raft,
               stateMachine::queries,
-              () -> Map.of(config.id(), config.slots() + config.queueDepth()),
+              config.id(),
+              config.nodeTimeout(),
+              config.leaderRunsTasks(),
+              NodeConfig::capacityOf,
               clock);
       events.subscribe(leader);
       closers.push(leader);

@@ -2,6 +2,7 @@ package dev.grit.node;
 
 import dev.grit.consensus.raft.RaftNode.Peer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -10,17 +11,22 @@ import java.util.List;
  * @param id this node's stable id (never an address)
  * @param peers every member of the group, this one included
  * @param dataDir where the record, the objects, the Raft log and the work files live
+ * @param httpAddress host:port its API listens on; empty for none (the embedded node)
  * @param slots how many attempts run here at once
- * @param queueDepth how many more attempts may wait here, assigned, for a free slot: hides the
- *     round trip between a result and the next assignment
+ * @param leaderRunsTasks whether the leader takes attempts while followers are live
+ * @param nodeTimeout how long a node may be silent before its attempts are given to others
  */
 public record NodeConfig(
     String clusterName,
     String id,
     List<Peer> peers,
     Path dataDir,
+    String httpAddress,
     int slots,
-    int queueDepth) {
+    boolean leaderRunsTasks,
+    Duration nodeTimeout) {
+
+  public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(10);
 
   public NodeConfig {
     peers = List.copyOf(peers);
@@ -29,16 +35,29 @@ public record NodeConfig(
     if (slots < 1) {
       throw new IllegalArgumentException("slots must be at least 1");
     }
+    if (peers.stream().noneMatch(p -> p.id().equals(id))) {
+      throw new IllegalArgumentException(id + " is not among the peers " + peers);
+    }
   }
 
-  /** One process on one machine: a group of one on loopback. */
+  /** One process on one machine: a group of one on loopback, no API. */
   public static NodeConfig embedded(Path dataDir, int raftPort, int slots) {
     return new NodeConfig(
         "embedded",
         "local",
         List.of(new Peer("local", "127.0.0.1", raftPort)),
         dataDir,
+        "",
         slots,
-        Integer.getInteger("grit.queueDepth", Math.max(2 * slots, 16)));
+        true,
+        DEFAULT_NODE_TIMEOUT);
+  }
+
+  /**
+   * How many attempts a node with {@code slots} may hold, running and queued: a queue beyond its
+   * slots hides the round trip between a result and the next assignment.
+   */
+  public static int capacityOf(int slots) {
+    return slots + Integer.getInteger("grit.queueDepth", Math.max(2 * slots, 16));
   }
 }

@@ -5,6 +5,7 @@ import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
@@ -37,6 +38,7 @@ public final class CommandCodec {
   static final byte REPORT_RESULTS = 4;
   static final byte EXPIRE_ATTEMPTS = 5;
   static final byte CANCEL_RUN = 6;
+  static final byte REGISTER_NODE = 7;
   static final byte V1 = 1;
 
   private CommandCodec() {}
@@ -72,6 +74,12 @@ public final class CommandCodec {
           out.writeInt(x.attempt());
           writeString(out, x.reason());
         }
+      } else if (command instanceof RegisterNode r) {
+        header(out, REGISTER_NODE);
+        writeString(out, r.node());
+        writeString(out, r.httpAddress());
+        out.writeInt(r.slots());
+        out.writeLong(r.at());
       } else if (command instanceof CancelRun c) {
         header(out, CANCEL_RUN);
         out.writeLong(c.runId());
@@ -118,6 +126,8 @@ public final class CommandCodec {
               yield new ExpireAttempts(at, list);
             }
             case CANCEL_RUN -> new CancelRun(in.readLong(), in.readLong());
+            case REGISTER_NODE ->
+                new RegisterNode(readRequired(in), readRequired(in), in.readInt(), in.readLong());
             default -> throw new IllegalArgumentException("unknown command tag " + tag);
           };
       return new Decoded(command, data.length - bytes.available());

@@ -120,6 +120,7 @@ public final class GritStateMachine extends BaseStateMachine {
     if (snapshot != null) {
       restoreFrom(snapshot);
       setLastAppliedTermIndex(snapshot.getTermIndex());
+      listener.accept(List.of(new StateEvent.SnapshotInstalled(snapshot.getIndex())));
     }
   }
 

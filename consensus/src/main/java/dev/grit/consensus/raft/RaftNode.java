@@ -229,6 +229,26 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /**
+   * When this member leads: how many milliseconds ago it last heard from each follower, by id.
+   * Empty when it does not lead.
+   */
+  public java.util.Map<String, Long> followerSilenceMillis() {
+    var out = new java.util.HashMap<String, Long>();
+    try {
+      var info = division().getInfo();
+      if (!info.isLeader()) {
+        return out;
+      }
+      for (var f : info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+        out.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+      }
+    } catch (IOException e) {
+      // not a member any more: nobody to report
+    }
+    return out;
+  }
+
   public long currentTerm() {
     try {
       return division().getInfo().getCurrentTerm();

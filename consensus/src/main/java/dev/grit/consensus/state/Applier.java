@@ -6,6 +6,7 @@ import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.ReportResults.Report;
 import dev.grit.engine.command.SubmitRun;
@@ -59,6 +60,14 @@ final class Applier {
       reply = expire(e);
     } else if (command instanceof CancelRun r) {
       reply = cancel(r);
+    } else if (command instanceof RegisterNode n) {
+      update(
+          "INSERT OR REPLACE INTO node(id, http_address, slots, registered_at) VALUES (?,?,?,?)",
+          n.node(),
+          n.httpAddress(),
+          n.slots(),
+          n.at());
+      reply = "registered " + n.node();
     } else {
       throw new IllegalArgumentException("no apply rule for " + command);
     }

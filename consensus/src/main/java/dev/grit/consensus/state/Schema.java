@@ -113,6 +113,12 @@ final class Schema {
       size INTEGER NOT NULL,
       chunks BLOB NOT NULL)""",
     """
+    CREATE TABLE IF NOT EXISTS node(
+      id TEXT PRIMARY KEY,
+      http_address TEXT NOT NULL,
+      slots INTEGER NOT NULL,
+      registered_at INTEGER NOT NULL)""",
+    """
     CREATE TABLE IF NOT EXISTS counter(
       name TEXT PRIMARY KEY,
       value INTEGER NOT NULL)""",

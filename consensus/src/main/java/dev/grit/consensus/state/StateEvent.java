@@ -36,6 +36,12 @@ public sealed interface StateEvent {
 
   record RunEnded(long runId, RunState state) implements StateEvent {}
 
+  /**
+   * The record was replaced by a snapshot from the leader: chunks of objects it points at may be
+   * missing here.
+   */
+  record SnapshotInstalled(long index) implements StateEvent {}
+
   /** One attempt of one task. */
   record AttemptRef(long taskId, int attempt, String node) {}
 }

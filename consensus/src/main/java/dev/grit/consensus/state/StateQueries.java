@@ -388,6 +388,58 @@ public final class StateQueries implements AutoCloseable {
         });
   }
 
+  /** A registered node: where its API answers and how many attempts it runs at once. */
+  public record NodeRow(String id, String httpAddress, int slots, long registeredAt) {}
+
+  public synchronized List<NodeRow> nodes() {
+    return sql(
+        () -> {
+          var out = new ArrayList<NodeRow>();
+          try (var ps =
+                  c.prepareStatement(
+                      "SELECT id, http_address, slots, registered_at FROM node ORDER BY id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.add(new NodeRow(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getLong(4)));
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Attempts assigned now, by node: what the leader expires when their node goes silent. */
+  public synchronized Map<String, List<AttemptRef>> assignedByNode() {
+    return sql(
+        () -> {
+          var out = new HashMap<String, List<AttemptRef>>();
+          try (var ps =
+                  c.prepareStatement(
+                      "SELECT id, attempt, node FROM task WHERE state = 'ASSIGNED' ORDER BY id");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.computeIfAbsent(rs.getString(3), k -> new ArrayList<>())
+                  .add(new AttemptRef(rs.getLong(1), rs.getInt(2), rs.getString(3)));
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Every chunk digest the record points at, each once. */
+  public synchronized List<Digest> allChunks() {
+    return sql(
+        () -> {
+          var seen = new java.util.LinkedHashSet<Digest>();
+          try (var ps = c.prepareStatement("SELECT chunks FROM object ORDER BY hash");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              seen.addAll(ChunkList.decode(rs.getBytes(1)));
+            }
+          }
+          return List.copyOf(seen);
+        });
+  }
+
   public synchronized long counter(String name) {
     return sql(
         () -> {

@@ -6,4 +6,10 @@ package dev.grit.engine.command;
  * carried here as a field.
  */
 public sealed interface Command
-    permits SubmitRun, AssignTasks, PutChunks, ReportResults, ExpireAttempts, CancelRun {}
+    permits SubmitRun,
+        AssignTasks,
+        PutChunks,
+        ReportResults,
+        ExpireAttempts,
+        CancelRun,
+        RegisterNode {}

@@ -4,13 +4,17 @@ import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.AssignTasks;
+import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.plan.Scheduler;
+import java.time.Duration;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntUnaryOperator;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,23 +32,28 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
 
   private final RaftNode raft;
   private final Supplier<StateQueries> queries;
-  private final Supplier<Map<String, Integer>> capacity;
+  private final Liveness liveness;
   private final InstantSource clock;
   private final Semaphore wake = new Semaphore(0);
   private final Thread thread;
   private volatile boolean running = true;
 
+  private long leaderSince = -1;
+
   /**
-   * @param capacity how many attempts each node that takes work may hold (running and queued)
+   * @param capacityOf how many attempts (running and queued) a node with so many slots may hold
    */
   public LeaderLoop(
       RaftNode raft,
       Supplier<StateQueries> queries,
-      Supplier<Map<String, Integer>> capacity,
+      String self,
+      Duration nodeTimeout,
+      boolean leaderRunsTasks,
+      IntUnaryOperator capacityOf,
       InstantSource clock) {
     this.raft = raft;
     this.queries = queries;
-    this.capacity = capacity;
+    this.liveness = new Liveness(raft, self, nodeTimeout, leaderRunsTasks, capacityOf);
     this.clock = clock;
     this.thread = new Thread(this::loop, "grit-leader");
     this.thread.setDaemon(true);
@@ -65,7 +74,13 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
         wake.tryAcquire(POLL_MILLIS, TimeUnit.MILLISECONDS);
         wake.drainPermits();
         if (running && raft.isLeaderReady()) {
+          if (leaderSince < 0) {
+            leaderSince = clock.millis();
+          }
+          expireLost();
           decideOnce();
+        } else {
+          leaderSince = -1;
         }
       } catch (InterruptedException e) {
         return;
@@ -77,10 +92,28 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
     }
   }
 
+  /** Gives the attempts of nodes silent past the timeout back, so they run elsewhere. */
+  private void expireLost() throws Exception {
+    StateQueries q = queries.get();
+    var assigned = q.assignedByNode();
+    var lost = liveness.lost(assigned.keySet(), clock.millis() - leaderSince);
+    if (lost.isEmpty()) {
+      return;
+    }
+    var expiries = new ArrayList<ExpireAttempts.Expiry>();
+    for (String node : lost) {
+      for (var a : assigned.get(node)) {
+        expiries.add(new ExpireAttempts.Expiry(a.taskId(), a.attempt(), "node " + node + " is silent"));
+      }
+    }
+    LOG.warn("nodes {} are silent: giving back {} attempts", lost, expiries.size());
+    raft.submit(new ExpireAttempts(clock.millis(), expiries)).get(60, TimeUnit.SECONDS);
+  }
+
   /** One scheduling round; returns how many attempts were proposed. */
   int decideOnce() throws Exception {
-    Map<String, Integer> nodes = capacity.get();
     StateQueries q = queries.get();
+    Map<String, Integer> nodes = liveness.capacity(q.nodes());
     var load = q.load(nodes);
     if (load.totalFree() <= 0) {
       return 0;

@@ -11,6 +11,7 @@ import dev.grit.engine.execute.AttemptResult;
 import dev.grit.engine.execute.AttemptSpec;
 import dev.grit.engine.execute.RunningAttempt;
 import dev.grit.engine.execute.TaskRunner;
+import dev.grit.node.objects.ChunkFetcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -42,6 +43,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final GritStateMachine stateMachine;
   private final RaftNode raft;
   private final TaskRunner runner;
+  private final ChunkFetcher fetcher;
   private final Path inputs;
   private final InstantSource clock;
   private final Reporter reporter;
@@ -57,12 +59,14 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       int slotCount,
       RaftNode raft,
       TaskRunner runner,
+      ChunkFetcher fetcher,
       Path workDir,
       InstantSource clock) {
     this.node = node;
     this.stateMachine = raft.stateMachine();
     this.raft = raft;
     this.runner = runner;
+    this.fetcher = fetcher;
     this.inputs = workDir.resolve("inputs");
     this.clock = clock;
     this.reporter = new Reporter(node, raft, stateMachine.chunks());
@@ -210,6 +214,8 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
             .queries()
             .object(task.inputHash())
             .orElseThrow(() -> new IOException("input object " + task.inputHash() + " is unknown"));
+    // After a snapshot install the record may know an input whose bytes are not here yet.
+    fetcher.ensureLocal(layout);
     Path file = inputs.resolve(ref.taskId() + "-" + ref.attempt());
     Files.deleteIfExists(file);
     try (InputStream in = stateMachine.chunks().open(layout)) {

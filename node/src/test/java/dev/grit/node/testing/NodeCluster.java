@@ -1,0 +1,165 @@
+package dev.grit.node.testing;
+
+import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.consensus.testing.RecordingFatalErrorHandler;
+import dev.grit.consensus.testing.Wait;
+import dev.grit.node.Node;
+import dev.grit.node.NodeConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * N full grit nodes in this JVM, on loopback, each with its own data directory: record, objects,
+ * Raft log, worker and leader loop. Members start together (a majority must be up before any
+ * start returns).
+ */
+public final class NodeCluster implements AutoCloseable {
+  private final Path dir;
+  private final List<NodeConfig> configs = new ArrayList<>();
+  private final Node[] nodes;
+  public final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+
+  private NodeCluster(Path dir, int n, int slots, Duration nodeTimeout) throws IOException {
+    this.dir = dir;
+    var peers = new ArrayList<Peer>();
+    for (int i = 1; i <= n; i++) {
+      peers.add(new Peer("n" + i, "127.0.0.1", freePort()));
+    }
+    for (Peer p : peers) {
+      configs.add(
+          new NodeConfig(
+              "test", p.id(), peers, dir.resolve(p.id()), "", slots, false, nodeTimeout));
+    }
+    this.nodes = new Node[n];
+  }
+
+  public static NodeCluster start(Path dir, int n, int slots) throws IOException {
+    return start(dir, n, slots, NodeConfig.DEFAULT_NODE_TIMEOUT);
+  }
+
+  public static NodeCluster start(Path dir, int n, int slots, Duration nodeTimeout)
+      throws IOException {
+    var cluster = new NodeCluster(dir, n, slots, nodeTimeout);
+    var starts = new ArrayList<CompletableFuture<Void>>();
+    for (int i = 0; i < n; i++) {
+      int k = i;
+      starts.add(CompletableFuture.runAsync(() -> cluster.startMember(k)));
+    }
+    try {
+      starts.forEach(CompletableFuture::join);
+    } catch (CompletionException e) {
+      cluster.close();
+      throw new IOException("the cluster did not start: " + e.getCause(), e.getCause());
+    }
+    return cluster;
+  }
+
+  private void startMember(int i) {
+    try {
+      nodes[i] = Node.start(configs.get(i), InstantSource.system(), fatal);
+    } catch (IOException e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  public int size() {
+    return nodes.length;
+  }
+
+  /** Member i (0-based), or null while it is stopped. */
+  public Node node(int i) {
+    return nodes[i];
+  }
+
+  public String id(int i) {
+    return configs.get(i).id();
+  }
+
+  /** The index of the leader, once one is known to every running member. */
+  public int leader() {
+    int[] found = {-1};
+    Wait.until(
+        "a leader",
+        Duration.ofSeconds(30),
+        () -> {
+          for (int i = 0; i < nodes.length; i++) {
+            if (nodes[i] != null && nodes[i].raft().isLeaderReady()) {
+              found[0] = i;
+              return true;
+            }
+          }
+          return false;
+        },
+        this::describe);
+    return found[0];
+  }
+
+  /** Some running member other than the leader. */
+  public int follower() {
+    int leader = leader();
+    for (int i = 0; i < nodes.length; i++) {
+      if (i != leader && nodes[i] != null) {
+        return i;
+      }
+    }
+    throw new AssertionError("no follower is running\n" + describe());
+  }
+
+  /** Stops member i as a crash would, as far as this JVM can: nothing is handed over. */
+  public void kill(int i) {
+    if (nodes[i] != null) {
+      nodes[i].close();
+      nodes[i] = null;
+    }
+  }
+
+  public void restart(int i) {
+    kill(i);
+    startMember(i);
+  }
+
+  public String describe() {
+    var sb = new StringBuilder("cluster:");
+    for (int i = 0; i < nodes.length; i++) {
+      Node n = nodes[i];
+      sb.append("\n  ").append(id(i)).append(": ");
+      if (n == null) {
+        sb.append("stopped");
+      } else {
+        sb.append(n.raft().isLeaderReady() ? "leader" : "member")
+            .append(" term=")
+            .append(n.raft().currentTerm())
+            .append(" commit=")
+            .append(n.raft().commitIndex())
+            .append(" applied=")
+            .append(n.raft().lastAppliedIndex());
+      }
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public void close() {
+    for (int i = 0; i < nodes.length; i++) {
+      kill(i);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+}
