@@ -11,6 +11,7 @@ import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.ReportResults.Output;
 import dev.grit.engine.command.ReportResults.Report;
@@ -133,7 +134,9 @@ class CommandCodecTest {
             List.of(
                 new ExpireAttempts.Expiry(3, 1, "node n1 silent for 30s"),
                 new ExpireAttempts.Expiry(4, 7, ""))),
-        new CancelRun(12, 1234));
+        new CancelRun(12, 1234),
+        new RegisterNode("n2", "127.0.0.1:8082", 4, 1234),
+        new RegisterNode("local", "", 1, 0));
   }
 
   @Test
@@ -232,7 +235,7 @@ class CommandCodecTest {
   @Test
   void unknownTagIsAnIllegalArgument() {
     byte[] encoded = CommandCodec.encode(new CancelRun(1, 2));
-    for (byte tag : new byte[] {0, 7, 42, -1, Byte.MAX_VALUE}) {
+    for (byte tag : new byte[] {0, 8, 42, -1, Byte.MAX_VALUE}) {
       encoded[0] = tag;
       var e = assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(encoded));
       assertEquals(true, e.getMessage().contains("tag"), e.getMessage());
