@@ -116,6 +116,14 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Entries between automatic snapshots (system property {@code grit.snapshot.every}, default
+   * 20,000): fewer means faster restarts and log purges, more means less snapshot work.
+   */
+  static long snapshotEvery() {
+    return Long.getLong("grit.snapshot.every", 20_000);
+  }
+
   private static RaftProperties properties(Path raftDir, Peer me) {
     RaftProperties props = new RaftProperties();
     RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
@@ -131,7 +139,7 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, 20_000);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, snapshotEvery());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
     RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(30, TimeUnit.SECONDS));
     return props;
