@@ -97,6 +97,7 @@ public final class FuseOutputDir implements OutputDir {
       throw new IOException("libfuse could not be loaded: " + e, e);
     }
 
+    InheritedFds.closeOnExec();
     // jnr-fuse's own non-blocking mount always waits 2 s: block on a thread of ours instead.
     AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread loop =

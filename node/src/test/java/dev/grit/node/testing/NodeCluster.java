@@ -123,6 +123,18 @@ public final class NodeCluster implements AutoCloseable {
 
   public void restart(int i) {
     kill(i);
+    // The closed server's socket may linger a moment; Ratis exits the JVM if it cannot bind.
+    var me = configs.get(i).peers().stream().filter(p -> p.id().equals(id(i))).findFirst().orElseThrow();
+    Wait.until(
+        "port " + me.port() + " to be free",
+        Duration.ofSeconds(30),
+        () -> {
+          try (var socket = new ServerSocket(me.port(), 1, InetAddress.getLoopbackAddress())) {
+            return true;
+          } catch (IOException e) {
+            return false;
+          }
+        });
     startMember(i);
   }
 
