@@ -35,6 +35,7 @@ public final class Node implements AutoCloseable {
   private final RaftNode raft;
   private final Worker worker;
   private final OutputDir outputs;
+  private final ChunkFetcher fetcher;
   private final Deque<AutoCloseable> closers;
 
   private Node(
@@ -43,12 +44,14 @@ public final class Node implements AutoCloseable {
       RaftNode raft,
       Worker worker,
       OutputDir outputs,
+      ChunkFetcher fetcher,
       Deque<AutoCloseable> closers) {
     this.config = config;
     this.events = events;
     this.raft = raft;
     this.worker = worker;
     this.outputs = outputs;
+    this.fetcher = fetcher;
     this.closers = closers;
   }
 
@@ -97,7 +100,7 @@ public final class Node implements AutoCloseable {
       events.subscribe(leader);
       closers.push(leader);
       leader.start();
-      return new Node(config, events, raft, worker, outputs, closers);
+      return new Node(config, events, raft, worker, outputs, fetcher, closers);
     } catch (Exception e) {
       closeAll(closers);
       if (e instanceof IOException io) {
@@ -168,6 +171,11 @@ public final class Node implements AutoCloseable {
 
   public String outputMode() {
     return outputs.kind();
+  }
+
+  /** Fetches chunks this node lacks from its peers. */
+  public ChunkFetcher fetcher() {
+    return fetcher;
   }
 
   public Worker worker() {

@@ -101,6 +101,17 @@ final class Applier {
             s.startStep(),
             String.join("\n", s.onlySteps()),
             s.maxParallel());
+    var superseded = new ArrayList<Long>();
+    var running =
+        prepared("SELECT id FROM run WHERE pipeline_id = ? AND state = 'RUNNING' AND id <> ?");
+    running.setLong(1, pipelineId);
+    running.setLong(2, runId);
+    try (ResultSet rs = running.executeQuery()) {
+      while (rs.next()) {
+        superseded.add(rs.getLong(1));
+      }
+    }
+    superseded.forEach(id -> events.add(new StateEvent.RunEnded(id, RunState.SUPERSEDED)));
     update(
         "UPDATE run SET state = ?, finished_at = ?, superseded_by = ?"
             + " WHERE pipeline_id = ? AND state = ? AND id <> ?",

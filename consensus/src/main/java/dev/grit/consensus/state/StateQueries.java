@@ -107,6 +107,21 @@ public final class StateQueries implements AutoCloseable {
         });
   }
 
+  /** How many runs are in each state; states no run is in are left out. */
+  public synchronized Map<RunState, Integer> runCounts() {
+    return sql(
+        () -> {
+          var out = new EnumMap<RunState, Integer>(RunState.class);
+          try (var ps = c.prepareStatement("SELECT state, COUNT(*) FROM run GROUP BY state");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.put(RunState.valueOf(rs.getString(1)), rs.getInt(2));
+            }
+          }
+          return out;
+        });
+  }
+
   private RunView runView(ResultSet rs) throws SQLException {
     long id = rs.getLong(1);
     var counts = new EnumMap<TaskState, Integer>(TaskState.class);

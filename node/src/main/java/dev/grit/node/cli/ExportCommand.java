@@ -5,10 +5,15 @@ import java.time.Instant;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
-/** {@code grit export NAME}: the resources of a name, newest first. */
+/**
+ * {@code grit export NAME}: the resources of a name, newest first, from a server when one is named
+ * (and {@code --db} is not), else from the local data directory.
+ */
 @Command(
     name = "export",
     description = "List the resources named NAME: sha256<TAB>name<TAB>created_at, newest first.",
@@ -22,8 +27,14 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = "--pipeline", paramLabel = "NAME", description = "Only this pipeline's resources.")
   String pipeline;
 
+  @Mixin ServerOption server;
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    if (server.remote(spec)) {
+      return remote();
+    }
     try (var queries = SqlState.openReadOnly(db.stateFile())) {
       var rows = queries.resourcesNamed(name, pipeline);
       if (rows.isEmpty()) {
@@ -43,5 +54,29 @@ final class ExportCommand implements Callable<Integer> {
       System.out.flush();
       return Main.OK;
     }
+  }
+
+  private int remote() throws ClientException {
+    String path = "/v1/resources?name=" + SubmitCommand.encode(name);
+    if (pipeline != null) {
+      path += "&pipeline=" + SubmitCommand.encode(pipeline);
+    }
+    var rows = server.client().getJson(path);
+    if (rows.isEmpty()) {
+      System.err.println("grit: no resources named " + name);
+      return Main.FAILED;
+    }
+    var out = new StringBuilder();
+    for (var r : rows) {
+      out.append(r.path("hash").asText())
+          .append('\t')
+          .append(r.path("name").asText())
+          .append('\t')
+          .append(r.path("created_at").asText())
+          .append('\n');
+    }
+    System.out.print(out);
+    System.out.flush();
+    return Main.OK;
   }
 }

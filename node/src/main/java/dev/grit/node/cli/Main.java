@@ -12,9 +12,16 @@ import picocli.CommandLine.Command;
     description = "A fault-tolerant pipeline runner for shell-script steps.",
     subcommands = {
       RunCommand.class,
+      NodeCommand.class,
+      SubmitCommand.class,
+      WatchCommand.class,
+      GetCommand.class,
+      ListCommand.class,
+      CancelCommand.class,
+      LogsCommand.class,
       ExportCommand.class,
       ExportHashCommand.class,
-      LogsCommand.class,
+      ClusterCommand.class,
       LintCommand.class,
     })
 public final class Main implements Callable<Integer> {
@@ -23,6 +30,7 @@ public final class Main implements Callable<Integer> {
 
   static final int FAILED = 1;
   static final int USAGE = 2;
+  static final int UNREACHABLE = 3;
 
   public static void main(String[] args) {
     System.exit(execute(args));
@@ -43,7 +51,7 @@ public final class Main implements Callable<Integer> {
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println("grit: " + e.getMessage());
-          return FAILED;
+          return e instanceof ClientException c ? c.exitCode() : FAILED;
         });
     return cli.execute(translated);
   }

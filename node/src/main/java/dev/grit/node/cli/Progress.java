@@ -1,5 +1,6 @@
 package dev.grit.node.cli;
 
+import dev.grit.node.LogPrinter;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
@@ -56,7 +57,7 @@ final class Progress implements Consumer<List<StateEvent>> {
         print(a);
       } else if (e instanceof StateEvent.AttemptLost l && l.runId() == runId) {
         if (level != Level.QUIET) {
-          out.printf("  ! task %d attempt %d lost: %s; retrying%n", l.taskId(), l.attempt(), l.reason());
+          out.println(ProgressLines.lost(l.taskId(), l.attempt(), l.reason()));
         }
       } else if (e instanceof StateEvent.RunEnded r && r.runId() == runId) {
         drain(runId);
@@ -84,36 +85,24 @@ final class Progress implements Consumer<List<StateEvent>> {
       return;
     }
     var task = queries.get().task(a.taskId());
-    String input = task.map(t -> t.inputName() == null ? "" : " (" + t.inputName() + ")").orElse("");
-    if (a.taskState() == TaskState.SUCCEEDED) {
-      out.printf(
-          "  ✓ %s #%d%s %s%s%n",
-          a.step(),
-          a.taskId(),
-          input,
-          millis(a.durationMillis()),
-          a.outputs().isEmpty() ? "" : " → " + String.join(", ", abbreviate(a.outputs())));
-    } else {
-      String next = a.taskState() == TaskState.PENDING ? "will retry" : "failed";
-      out.printf(
-          "  ✗ %s #%d%s attempt %d: %s; %s%n",
-          a.step(), a.taskId(), input, a.attempt(), a.error(), next);
-    }
+    out.println(
+        ProgressLines.ended(
+            a.step(),
+            a.taskId(),
+            task.map(t -> t.inputName()).orElse(null),
+            a.taskState() == TaskState.SUCCEEDED,
+            a.taskState() == TaskState.PENDING,
+            a.attempt(),
+            a.error(),
+            a.durationMillis(),
+            a.outputs()));
     if (level == Level.VERBOSE) {
       logs.printLastAttempt(a.taskId(), out, "      | ");
     }
   }
 
-  private static List<String> abbreviate(List<String> names) {
-    if (names.size() <= 5) {
-      return names;
-    }
-    return List.of(
-        names.get(0), names.get(1), names.get(2), "… " + (names.size() - 3) + " more");
-  }
-
   static String millis(long ms) {
-    return ms < 1000 ? ms + "ms" : String.format("%.2fs", ms / 1000.0);
+    return ProgressLines.millis(ms);
   }
 
   int succeeded() {

@@ -1,5 +1,6 @@
 package dev.grit.node.cli;
 
+import dev.grit.node.LogPrinter;
 import dev.grit.consensus.state.RunState;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Lint;
@@ -148,26 +149,14 @@ final class RunCommand implements Callable<Integer> {
     int succeeded = tasks.getOrDefault(dev.grit.consensus.state.TaskState.SUCCEEDED, 0);
     int failed = tasks.getOrDefault(dev.grit.consensus.state.TaskState.FAILED, 0);
     if (level != Progress.Level.QUIET) {
-      out.printf(
-          "run %d %s: %d tasks succeeded, %d failed, in %s%n",
-          run.id(),
-          end.name().toLowerCase(java.util.Locale.ROOT),
-          succeeded,
-          failed,
-          Progress.millis(elapsedMillis));
+      out.println(ProgressLines.summary(run.id(), end.name(), succeeded, failed, elapsedMillis));
     }
     if (end == RunState.SUCCEEDED) {
       return Main.OK;
     }
     for (var t : node.queries().failedTasks(run.id())) {
-      err.printf(
-          "failed: %s #%d%s after %d attempts: %s (grit logs %d)%n",
-          t.step(),
-          t.taskId(),
-          t.inputName() == null ? "" : " (" + t.inputName() + ")",
-          t.attempt(),
-          t.error(),
-          t.taskId());
+      err.println(
+          ProgressLines.failedTask(t.step(), t.taskId(), t.inputName(), t.attempt(), t.error()));
     }
     return Main.FAILED;
   }

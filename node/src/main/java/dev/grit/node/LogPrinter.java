@@ -1,4 +1,4 @@
-package dev.grit.node.cli;
+package dev.grit.node;
 
 import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.state.StateQueries;
@@ -10,17 +10,26 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Supplier;
 
-/** Prints the stored stdout/stderr tails of a task's attempts. */
-final class LogPrinter {
+/**
+ * Prints the stored stdout/stderr tails of a task's attempts: the format of {@code grit logs},
+ * shared by the local command and the HTTP API. Reads the record and the object store it is given;
+ * thread-safe when they are.
+ */
+public final class LogPrinter {
   private final Supplier<StateQueries> queries;
   private final ChunkStore chunks;
 
-  LogPrinter(Supplier<StateQueries> queries, ChunkStore chunks) {
+  public LogPrinter(Supplier<StateQueries> queries, ChunkStore chunks) {
     this.queries = queries;
     this.chunks = chunks;
   }
 
-  void printAll(long taskId, PrintStream out) throws IOException {
+  /**
+   * Each attempt's header line, then its stored log tail.
+   *
+   * @throws IOException when a log object is unknown or its bytes cannot be read here
+   */
+  public void printAll(long taskId, PrintStream out) throws IOException {
     for (AttemptInfo a : queries.get().attempts(taskId)) {
       out.printf(
           "== attempt %d on %s: %s%s%n",
@@ -35,7 +44,8 @@ final class LogPrinter {
     out.flush();
   }
 
-  void printLastAttempt(long taskId, PrintStream out, String prefix) {
+  /** The stored log of the task's latest attempt, each line behind {@code prefix}. */
+  public void printLastAttempt(long taskId, PrintStream out, String prefix) {
     List<AttemptInfo> attempts = queries.get().attempts(taskId);
     for (int i = attempts.size() - 1; i >= 0; i--) {
       AttemptInfo a = attempts.get(i);

@@ -1,0 +1,167 @@
+package dev.grit.node.api;
+
+import dev.grit.node.Node;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP/1.1 JSON API of one {@link Node}: runs, events, resources, objects, tasks, cluster,
+ * probes and metrics; the route table is in {@code routes} below. Close it before its node:
+ * handlers read the node's record.
+ *
+ * <p>Threading: netty's I/O threads only parse, route and write; every handler runs on a small pool
+ * of handler threads (each connection keeps one), where blocking reads of the local record and
+ * object store are fine. Proposals through Raft are asynchronous and answer when they commit.
+ *
+ * <p>Errors: every failure is a JSON {@code {"error", "detail"}} body with a 4xx/5xx status; a
+ * stack trace never reaches a client. {@link #start} fails with an {@link IOException} when the
+ * address cannot be bound.
+ */
+public final class ApiServer implements AutoCloseable {
+  /** The largest request body (a manifest): larger ones get 413. */
+  public static final int MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+  private static final Duration PROPOSAL_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration READ_BARRIER_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration HEARTBEAT = Duration.ofSeconds(10);
+
+  private final Node node;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup io;
+  private final EventExecutorGroup handlers;
+  private final NodeMetrics metrics;
+  private final Channel channel;
+
+  private ApiServer(
+      Node node,
+      EventLoopGroup boss,
+      EventLoopGroup io,
+      EventExecutorGroup handlers,
+      NodeMetrics metrics,
+      Channel channel) {
+    this.node = node;
+    this.boss = boss;
+    this.io = io;
+    this.handlers = handlers;
+    this.metrics = metrics;
+    this.channel = channel;
+  }
+
+  /** Serves {@code node} on {@code bind} (port 0 picks a free port; see {@link #port()}). */
+  public static ApiServer start(Node node, InetSocketAddress bind) throws IOException {
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    EventLoopGroup io = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    EventExecutorGroup handlers =
+        new DefaultEventExecutorGroup(4, new DefaultThreadFactory("grit-api", true));
+    var metrics = new NodeMetrics(node);
+    try {
+      var router =
+          new Router(new ReadBarrier(node.raft(), handlers, READ_BARRIER_TIMEOUT), handlers);
+      var cluster = new ClusterResource(node);
+      routes(router, node, cluster, metrics);
+      var bootstrap =
+          new ServerBootstrap()
+              .group(boss, io)
+              .channel(NioServerSocketChannel.class)
+              .childHandler(
+                  new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                      ch.pipeline()
+                          .addLast(new HttpServerCodec())
+                          .addLast(new BodyLimit(MAX_BODY_BYTES))
+                          .addLast(router);
+                    }
+                  });
+      Channel channel = bootstrap.bind(bind).sync().channel();
+      cluster.setHttpAddress(httpAddress(node, (InetSocketAddress) channel.localAddress()));
+      node.events().subscribe(metrics);
+      return new ApiServer(node, boss, io, handlers, metrics, channel);
+    } catch (Exception e) {
+      shutdown(boss, io, handlers);
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IOException("cannot serve the API on " + bind + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void routes(Router r, Node node, ClusterResource cluster, NodeMetrics metrics) {
+    var runs = new RunsResource(node, InstantSource.system(), PROPOSAL_TIMEOUT);
+    var events = new RunEvents(node, HEARTBEAT);
+    var objects = new ObjectsResource(node);
+    var tasks = new TasksResource(node);
+    r.add(HttpMethod.POST, "/v1/runs", runs::submit)
+        .add(HttpMethod.GET, "/v1/runs", runs::list)
+        .add(HttpMethod.GET, "/v1/runs/{id}", runs::get)
+        .add(HttpMethod.GET, "/v1/runs/{id}/events", events::stream)
+        .add(HttpMethod.POST, "/v1/runs/{id}/cancel", runs::cancel)
+        .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", objects::pipelineResources)
+        .add(HttpMethod.GET, "/v1/resources", objects::resourcesNamed)
+        .add(HttpMethod.GET, "/v1/objects/{hash}", objects::object)
+        .add(HttpMethod.GET, "/v1/chunks/{hash}", objects::chunk)
+        .add(HttpMethod.GET, "/v1/tasks/{id}", tasks::get)
+        .add(HttpMethod.GET, "/v1/tasks/{id}/log", tasks::log)
+        .add(HttpMethod.GET, "/v1/cluster", cluster::cluster)
+        .add(HttpMethod.GET, "/livez", cluster::livez)
+        .add(HttpMethod.GET, "/readyz", cluster::readyz)
+        .add(
+            HttpMethod.GET,
+            "/metrics",
+            ex -> ex.send(HttpResponseStatus.OK, metrics.scrape(), NodeMetrics.CONTENT_TYPE));
+  }
+
+  /** host:port where peers and clients reach this API: the bound one, or the Raft host's. */
+  private static String httpAddress(Node node, InetSocketAddress local) {
+    String host = local.getAddress().getHostAddress();
+    if (local.getAddress().isAnyLocalAddress()) {
+      String self = node.config().id();
+      host =
+          node.config().peers().stream()
+              .filter(p -> p.id().equals(self))
+              .findFirst()
+              .map(p -> p.host())
+              .orElse(host);
+    }
+    return host + ":" + local.getPort();
+  }
+
+  /** The port the server listens on. */
+  public int port() {
+    return ((InetSocketAddress) channel.localAddress()).getPort();
+  }
+
+  /** Stops accepting, closes open connections (event streams end) and stops the threads. */
+  @Override
+  public void close() {
+    node.events().unsubscribe(metrics);
+    channel.close().awaitUninterruptibly();
+    shutdown(boss, io, handlers);
+  }
+
+  private static void shutdown(EventExecutorGroup... groups) {
+    for (var g : groups) {
+      g.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+    }
+    for (var g : groups) {
+      g.terminationFuture().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package dev.grit.node.api;
+
+import dev.grit.consensus.state.RunState;
+import dev.grit.consensus.state.StateEvent;
+import dev.grit.consensus.state.TaskState;
+import dev.grit.node.Node;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * The node's Prometheus metrics, in a registry of its own (no JVM-global state, so several nodes in
+ * one process do not mix). Raft progress, stored bytes and runs by state are read when scraped;
+ * task outcomes and durations are counted from the {@link StateEvent.AttemptEnded} events this node
+ * applies, so every member counts every task, and a restarted member counts from zero (Prometheus
+ * handles counter resets). Labels never carry ids.
+ *
+ * <p>Subscribed to the node's event hub: {@link #accept} runs on the apply thread and only bumps
+ * counters. Thread-safe.
+ */
+final class NodeMetrics implements Consumer<List<StateEvent>> {
+  static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final PrometheusTextFormatWriter writer =
+      PrometheusTextFormatWriter.builder().setIncludeCreatedTimestamps(false).build();
+  private final Counter completed;
+  private final Histogram duration;
+
+  NodeMetrics(Node node) {
+    var raft = node.raft();
+    gauge(
+        "grit_raft_has_leader",
+        "1 when this member knows a Raft leader, else 0",
+        () -> raft.leaderId() == null ? 0 : 1);
+    gauge("grit_raft_term", "The Raft term this member is in", raft::currentTerm);
+    gauge(
+        "grit_raft_commit_index",
+        "The highest log index this member knows committed",
+        raft::commitIndex);
+    gauge(
+        "grit_raft_applied_index",
+        "The highest log index this member has applied",
+        raft::lastAppliedIndex);
+    gauge(
+        "grit_objects_stored_bytes",
+        "Chunk bytes this process stored since it started",
+        () -> node.chunks().storedBytes());
+    GaugeWithCallback.builder()
+        .name("grit_runs")
+        .help("Runs in the record, by state")
+        .labelNames("state")
+        .callback(
+            cb -> {
+              var counts = node.queries().runCounts();
+              for (RunState s : RunState.values()) {
+                cb.call(counts.getOrDefault(s, 0), s.name().toLowerCase(Locale.ROOT));
+              }
+            })
+        .register(registry);
+    completed =
+        Counter.builder()
+            .name("grit_tasks_completed_total")
+            .help("Tasks that ended, by outcome (a failed attempt that will retry is not counted)")
+            .labelNames("outcome")
+            .withoutExemplars()
+            .register(registry);
+    completed.initLabelValues("succeeded");
+    completed.initLabelValues("failed");
+    duration =
+        Histogram.builder()
+            .name("grit_task_duration_seconds")
+            .help("How long each ended attempt ran, retried ones included")
+            .classicOnly()
+            .classicUpperBounds(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
+            .withoutExemplars()
+            .register(registry);
+  }
+
+  private void gauge(String name, String help, LongSupplier value) {
+    GaugeWithCallback.builder()
+        .name(name)
+        .help(help)
+        .callback(cb -> cb.call(value.getAsLong()))
+        .register(registry);
+  }
+
+  @Override
+  public void accept(List<StateEvent> events) {
+    for (StateEvent e : events) {
+      if (e instanceof StateEvent.AttemptEnded a) {
+        duration.observe(a.durationMillis() / 1000.0);
+        if (a.taskState() == TaskState.SUCCEEDED) {
+          completed.labelValues("succeeded").inc();
+        } else if (a.taskState() == TaskState.FAILED) {
+          completed.labelValues("failed").inc();
+        }
+      }
+    }
+  }
+
+  /** The Prometheus text exposition of every metric, read now. */
+  byte[] scrape() {
+    var out = new ByteArrayOutputStream();
+    try {
+      writer.write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

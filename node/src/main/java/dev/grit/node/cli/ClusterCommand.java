@@ -1,0 +1,130 @@
+package dev.grit.node.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** {@code grit cluster ...}: the cluster as its members see it. */
+@Command(
+    name = "cluster",
+    description = "Inspect the cluster.",
+    mixinStandardHelpOptions = true,
+    subcommands = {ClusterCommand.Status.class})
+final class ClusterCommand implements Callable<Integer> {
+  @Override
+  public Integer call() {
+    new CommandLine(this).usage(System.err);
+    return Main.USAGE;
+  }
+
+  /**
+   * {@code grit cluster status}: one row per member, like {@code etcdctl endpoint status}. Every
+   * server named is asked; a member's own answer gives its commit and applied index, the others are
+   * shown as the answering members know them ({@code -} where unknown).
+   */
+  @Command(
+      name = "status",
+      description = {
+        "Show each member: id, addresses, leader, term, commit and applied index, liveness.",
+        "Every server named by --server is asked; exit 3 when none answers."
+      },
+      mixinStandardHelpOptions = true)
+  static final class Status implements Callable<Integer> {
+    @Mixin ServerOption server;
+    @Mixin OutputOption output;
+
+    @Override
+    public Integer call() throws Exception {
+      List<URI> named = server.servers();
+      Map<String, ObjectNode> rows = new LinkedHashMap<>();
+      Deque<URI> toAsk = new ArrayDeque<>(named);
+      Set<URI> asked = new HashSet<>();
+      ClientException lastFailure = null;
+      int answered = 0;
+      while (!toAsk.isEmpty()) {
+        URI s = toAsk.poll();
+        if (!asked.add(s)) {
+          continue;
+        }
+        JsonNode status;
+        try {
+          status = new ApiClient(List.of(s)).getJson("/v1/cluster");
+        } catch (ClientException e) {
+          if (named.contains(s)) {
+            lastFailure = e;
+            System.err.println("grit: " + s + ": " + e.getMessage());
+          }
+          continue;
+        }
+        answered++;
+        merge(rows, status);
+        // Each member knows its own indexes best: ask the ones whose API address is known.
+        for (ObjectNode r : rows.values()) {
+          if (!r.path("reported_by_self").asBoolean() && r.path("http_address").isTextual()) {
+            toAsk.add(URI.create("http://" + r.path("http_address").asText()));
+          }
+        }
+      }
+      if (answered == 0) {
+        throw lastFailure;
+      }
+      if (output.json()) {
+        ArrayNode array = ApiClient.JSON.createArrayNode();
+        rows.values().forEach(array::add);
+        OutputOption.printJson(array, System.out);
+        return Main.OK;
+      }
+      var table =
+          new Table(
+              "ID", "RAFT ADDRESS", "HTTP ADDRESS", "LEADER", "TERM", "COMMIT", "APPLIED", "LIVE");
+      for (ObjectNode r : rows.values()) {
+        table.row(
+            r.path("id").asText(),
+            GetCommand.text(r.path("raft_address")),
+            GetCommand.text(r.path("http_address")),
+            r.path("leader").asBoolean() ? "yes" : "no",
+            known(r.path("term")),
+            known(r.path("commit_index")),
+            known(r.path("applied_index")),
+            r.path("live").asBoolean() ? "yes" : "no");
+      }
+      table.print(System.out);
+      return Main.OK;
+    }
+
+    /** Adds what one member says; a member's word about itself beats others' about it. */
+    private static void merge(Map<String, ObjectNode> rows, JsonNode status) {
+      String self = status.path("self").asText();
+      for (JsonNode m : status.path("members")) {
+        String id = m.path("id").asText();
+        boolean own = id.equals(self);
+        ObjectNode row = ((ObjectNode) m).deepCopy();
+        row.put("term", own ? status.path("term").asLong() : -1);
+        ObjectNode known = rows.get(id);
+        if (known == null || (own && !known.path("reported_by_self").asBoolean())) {
+          row.put("reported_by_self", own);
+          if (known != null && row.path("http_address").isNull()) {
+            row.set("http_address", known.path("http_address"));
+          }
+          rows.put(id, row);
+        }
+      }
+    }
+
+    private static String known(JsonNode value) {
+      return value.asLong(-1) < 0 ? null : String.valueOf(value.asLong());
+    }
+  }
+}

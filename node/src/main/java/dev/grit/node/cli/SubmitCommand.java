@@ -1,0 +1,139 @@
+package dev.grit.node.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.grit.engine.manifest.Problem;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code grit submit MANIFEST}: hands a manifest to a cluster and prints the run id. */
+@Command(
+    name = "submit",
+    description = {
+      "Submit a manifest to a grit cluster and print the run id.",
+      "With --watch, print the run's progress until it ends; with --wait, just wait.",
+      "Exit 0 when submitted (or, waiting, when the run succeeded), 1 when the run failed,",
+      "2 for an invalid manifest, 3 when no server answered."
+    },
+    mixinStandardHelpOptions = true)
+final class SubmitCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MANIFEST", description = "The pipeline's TOML manifest.")
+  Path manifestFile;
+
+  @Mixin ServerOption server;
+
+  @Option(
+      names = {"--pipeline"},
+      paramLabel = "NAME",
+      description = "Pipeline name (default: the manifest's name, else its file name).")
+  String pipeline;
+
+  @Option(
+      names = {"--start", "-start"},
+      paramLabel = "STEP",
+      description = "Run only from this step on.")
+  String start;
+
+  @Option(
+      names = {"--step", "-step"},
+      paramLabel = "STEP",
+      description = "Run only these steps (repeatable).")
+  List<String> steps = new ArrayList<>();
+
+  @Option(
+      names = {"--parallel", "-parallel"},
+      paramLabel = "N",
+      description = "At most N of the run's tasks at once (default: no limit).")
+  Integer parallel;
+
+  @Option(names = "--watch", description = "Print the run's progress until it ends.")
+  boolean watch;
+
+  @Option(names = "--wait", description = "Wait for the run to end; exit 1 if it failed.")
+  boolean await;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    byte[] text;
+    try {
+      text = Files.readAllBytes(manifestFile);
+    } catch (NoSuchFileException e) {
+      throw new ClientException(
+          Main.USAGE, "cannot read manifest " + manifestFile + ": no such file");
+    } catch (IOException e) {
+      throw new ClientException(
+          Main.USAGE, "cannot read manifest " + manifestFile + ": " + e.getMessage());
+    }
+    ApiClient client = server.client();
+    // One id for every server tried: a retry elsewhere resolves to the same run.
+    String requestId = UUID.randomUUID().toString();
+    ApiClient.Response r =
+        client.post(
+            query(), text, Map.of("Content-Type", "application/toml", "Request-Id", requestId));
+    if (r.status() == 400 && r.json().path("error").asText().equals("invalid manifest")) {
+      for (JsonNode p : r.json().path("detail")) {
+        err.println(
+            new Problem(
+                p.path("file").asText(),
+                p.path("line").asInt(),
+                p.path("column").asInt(),
+                p.path("field").asText(),
+                p.path("message").asText()));
+      }
+      return Main.USAGE;
+    }
+    JsonNode submitted = ApiClient.check(r).json();
+    for (JsonNode w : submitted.path("warnings")) {
+      err.println("warning: " + w.asText());
+    }
+    long run = submitted.path("run").asLong();
+    if (!watch) {
+      out.println(run);
+      out.flush();
+    }
+    if (!watch && !await) {
+      return Main.OK;
+    }
+    if (watch) {
+      out.printf("grit: pipeline %s, run %d%n", submitted.path("pipeline").asText(), run);
+    }
+    JsonNode end = new RunWatcher(client, out, watch).follow(run);
+    return RunWatcher.summarize(end, watch, out, err);
+  }
+
+  private String query() {
+    var q = new StringBuilder("/v1/runs?source=").append(encode(manifestFile.toString()));
+    if (pipeline != null) {
+      q.append("&pipeline=").append(encode(pipeline));
+    }
+    if (start != null) {
+      q.append("&start=").append(encode(start));
+    }
+    for (String s : steps) {
+      q.append("&step=").append(encode(s));
+    }
+    if (parallel != null) {
+      q.append("&parallel=").append(parallel);
+    }
+    return q.toString();
+  }
+
+  static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}

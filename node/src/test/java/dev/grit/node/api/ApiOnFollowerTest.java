@@ -1,0 +1,122 @@
+package dev.grit.node.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.grit.engine.object.Digest;
+import dev.grit.node.testing.Grit;
+import dev.grit.node.testing.NodeCluster;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The API of a follower in a three-node cluster: writes reach the leader through Raft, events and
+ * reads come from the follower's own replica, and the cluster view shows every member.
+ */
+class ApiOnFollowerTest {
+  @TempDir Path dir;
+
+  final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+
+  HttpResponse<String> send(String base, String method, String path, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .method(method, HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aFollowerServesWritesEventsReadsAndTheClusterView() throws Exception {
+    try (var cluster = NodeCluster.start(dir.resolve("cluster"), 3, 2)) {
+      int leader = cluster.leader();
+      int follower = cluster.follower();
+      try (var followerApi =
+              ApiServer.start(cluster.node(follower), new InetSocketAddress("127.0.0.1", 0));
+          var leaderApi =
+              ApiServer.start(cluster.node(leader), new InetSocketAddress("127.0.0.1", 0))) {
+        String base = "http://127.0.0.1:" + followerApi.port();
+        var submitted =
+            send(
+                base,
+                "POST",
+                "/v1/runs?pipeline=spread",
+                """
+                [[step]]
+                name = "make"
+                script = "echo one > $OUTPUT_DIR/a; echo two > $OUTPUT_DIR/b"
+                [[step]]
+                name = "use"
+                inputs = ["a", "b"]
+                script = "tr a-z A-Z < $INPUT_FILE > $OUTPUT_DIR/upper-$GRIT_INPUT_NAME"
+                """);
+        assertEquals(201, submitted.statusCode(), submitted.body());
+        long run = TestServer.json(submitted).get("run").asLong();
+
+        var stream =
+            http.sendAsync(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/runs/" + run + "/events"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofLines())
+                .get(10, TimeUnit.SECONDS);
+        var events = SseEvents.read(stream);
+        var end = events.get(events.size() - 1);
+        assertEquals("RunEnded", end.type(), events.toString());
+        assertEquals("SUCCEEDED", end.data().get("state").asText(), events.toString());
+
+        JsonNode view =
+            TestServer.json(send(base, "GET", "/v1/runs/" + run + "?consistent=true", ""));
+        assertEquals("SUCCEEDED", view.get("state").asText());
+        assertEquals(3, view.get("tasks").get("succeeded").asInt(), view.toString());
+        JsonNode upper =
+            TestServer.json(send(base, "GET", "/v1/pipelines/spread/resources?name=upper-a", ""))
+                .get(0);
+        var bytes =
+            http.send(
+                HttpRequest.newBuilder(
+                        URI.create(base + "/v1/objects/" + upper.get("hash").asText()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, bytes.statusCode());
+        assertEquals("ONE\n", new String(bytes.body()));
+        assertEquals(upper.get("hash").asText(), Digest.of(bytes.body()).toString());
+
+        JsonNode status = TestServer.json(send(base, "GET", "/v1/cluster", ""));
+        assertEquals(cluster.id(follower), status.get("self").asText());
+        assertEquals(cluster.id(leader), status.get("leader").asText());
+        assertEquals(3, status.get("members").size());
+        assertEquals(200, send(base, "GET", "/readyz", "").statusCode());
+
+        // The client table: both servers answer for themselves, the third member as they know it.
+        var grit = new Grit(dir, Map.of());
+        var table =
+            grit.run(
+                "cluster", "status", "--server", base + ",http://127.0.0.1:" + leaderApi.port());
+        assertEquals(0, table.exit(), table::toString);
+        List<String> lines = table.out().lines().toList();
+        assertEquals(4, lines.size(), table::toString);
+        String leaderRow =
+            lines.stream()
+                .filter(l -> l.startsWith(cluster.id(leader) + " "))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(leaderRow.matches(".* yes +\\d+ +\\d+ +\\d+ +yes"), table::toString);
+      }
+    }
+  }
+}

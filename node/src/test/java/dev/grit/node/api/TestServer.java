@@ -1,0 +1,127 @@
+package dev.grit.node.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.testing.RecordingFatalErrorHandler;
+import dev.grit.consensus.testing.Wait;
+import dev.grit.node.Node;
+import dev.grit.node.NodeConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+
+/**
+ * A real embedded node with its API on loopback, and a small HTTP client for it. Tests share one
+ * per class: starting a node takes a second or two.
+ */
+public final class TestServer implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  public final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+  public final Node node;
+  public final ApiServer api;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  public TestServer(Path dataDir) throws IOException {
+    this(dataDir, freePort());
+  }
+
+  /** A node on a given Raft port: a restarted node must keep its address. */
+  public TestServer(Path dataDir, int raftPort) throws IOException {
+    node = Node.start(NodeConfig.embedded(dataDir, raftPort, 2), InstantSource.system(), fatal);
+    try {
+      api = ApiServer.start(node, new InetSocketAddress("127.0.0.1", 0));
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+  }
+
+  public static int freePort() throws IOException {
+    try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  public String url() {
+    return "http://127.0.0.1:" + api.port();
+  }
+
+  public URI uri(String path) {
+    return URI.create(url() + path);
+  }
+
+  public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+  }
+
+  public HttpResponse<byte[]> getBytes(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  public HttpResponse<String> post(String path, String body)
+      throws IOException, InterruptedException {
+    return send(
+        HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
+  public HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {
+    return http.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpClient http() {
+    return http;
+  }
+
+  public static JsonNode json(HttpResponse<String> response) throws IOException {
+    return JSON.readTree(response.body());
+  }
+
+  /** Submits {@code manifest} to pipeline {@code pipeline}; returns the run id. */
+  public long submit(String pipeline, String manifest) throws Exception {
+    var r = post("/v1/runs?pipeline=" + pipeline, manifest);
+    if (r.statusCode() != 201) {
+      throw new AssertionError("submit failed: " + r.statusCode() + " " + r.body());
+    }
+    return json(r).get("run").asLong();
+  }
+
+  /** Polls the run until it ends; returns its final view. */
+  public JsonNode awaitEnd(long run, Duration limit) throws Exception {
+    JsonNode[] last = new JsonNode[1];
+    Wait.until(
+        "run " + run + " to end",
+        limit,
+        () -> {
+          try {
+            last[0] = json(get("/v1/runs/" + run));
+            return !last[0].get("state").asText().equals("RUNNING");
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        },
+        () -> String.valueOf(last[0]));
+    return last[0];
+  }
+
+  @Override
+  public void close() {
+    try {
+      api.close();
+    } finally {
+      node.close();
+    }
+    fatal.assertNone();
+  }
+}

@@ -1,0 +1,183 @@
+package dev.grit.node.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.node.api.TestServer;
+import dev.grit.node.testing.Grit;
+import dev.grit.node.testing.Grit.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client commands, run as a user runs them (a child JVM) against a real node's API in this
+ * process: results, output formats and exit codes.
+ */
+class ClientCommandsTest {
+  @TempDir static Path dir;
+  static TestServer server;
+  static Grit grit;
+
+  static final String WORKFLOW =
+      """
+      [[step]]
+      name = "start"
+      script = '''
+      echo "Input data" > $OUTPUT_DIR/dataset-v1
+      echo "More data" > $OUTPUT_DIR/dataset-v2
+      '''
+
+      [[step]]
+      name = "process"
+      inputs = ["dataset-v1"]
+      script = '''
+      tr '[:lower:]' '[:upper:]' < $INPUT_FILE > $OUTPUT_DIR/processed
+      echo "processing $GRIT_INPUT_NAME"
+      '''
+
+      [[step]]
+      name = "transform"
+      inputs = ["dataset-v2"]
+      script = "sort $INPUT_FILE > $OUTPUT_DIR/sorted"
+      """;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new TestServer(dir.resolve("node"));
+    grit = new Grit(dir, Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  static Result run(int exit, String... args) throws Exception {
+    Result r = grit.run(args);
+    assertEquals(exit, r.exit(), () -> String.join(" ", args) + "\n" + r);
+    return r;
+  }
+
+  static Path manifest(String name, String text) throws Exception {
+    Path file = dir.resolve(name);
+    Files.writeString(file, text);
+    return file;
+  }
+
+  @Test
+  void submitWaitThenReadEverythingBack() throws Exception {
+    Path m = manifest("workflow.toml", WORKFLOW);
+    String url = server.url();
+    Result submitted = run(0, "submit", m.toString(), "--wait", "--server", url);
+    long runId = Long.parseLong(submitted.out().strip());
+
+    String list = run(0, "list", "--server", url).out();
+    assertTrue(list.startsWith("RUN"), list);
+    assertTrue(
+        list.lines().anyMatch(l -> l.matches(runId + " +workflow +SUCCEEDED +3 succeeded .*")),
+        list);
+    JsonNode json =
+        new ObjectMapper().readTree(run(0, "list", "-o", "json", "--server", url).out());
+    assertEquals(runId, json.get(0).get("id").asLong());
+
+    String get = run(0, "get", String.valueOf(runId), "--server", url).out();
+    assertTrue(get.contains("SUCCEEDED"), get);
+    assertTrue(get.contains("3 succeeded"), get);
+    run(1, "get", "999999", "--server", url);
+
+    // export: the same lines as the local command, from the server.
+    String export = run(0, "export", "processed", "--pipeline", "workflow", "--server", url).out();
+    String[] fields = export.strip().split("\t");
+    assertEquals(3, fields.length, export);
+    assertEquals("processed", fields[1]);
+    assertTrue(fields[2].endsWith("Z"), export);
+    assertEquals("INPUT DATA\n", run(0, "export-hash", fields[0], "--server", url).out());
+    run(1, "export", "no-such-name", "--server", url);
+
+    // logs through GRIT_ADDR instead of --server.
+    long task =
+        TestServer.json(server.get("/v1/pipelines/workflow/resources?name=processed"))
+            .get(0)
+            .get("producer_task")
+            .asLong();
+    Result logs = new Grit(dir, Map.of("GRIT_ADDR", url)).run("logs", String.valueOf(task));
+    assertEquals(0, logs.exit(), logs::toString);
+    assertTrue(logs.out().startsWith("== attempt 1 on local: succeeded"), logs::toString);
+    assertTrue(logs.out().contains("processing dataset-v1"), logs::toString);
+
+    Result watched = run(0, "watch", "@latest", "--server", url);
+    assertTrue(
+        watched.out().contains("run " + runId + " succeeded: 3 tasks succeeded"),
+        watched::toString);
+    run(1, "cancel", String.valueOf(runId), "--server", url);
+  }
+
+  @Test
+  void submitWatchPrintsProgressAndAFailedRunExitsOne() throws Exception {
+    Path m = manifest("watched.toml", WORKFLOW);
+    Result ok =
+        run(
+            0,
+            "submit",
+            m.toString(),
+            "--pipeline",
+            "watched",
+            "--watch",
+            "--server",
+            server.url());
+    assertTrue(ok.out().contains("✓ process #"), ok::toString);
+    assertTrue(ok.out().contains("(dataset-v1)"), ok::toString);
+    assertTrue(ok.out().contains("succeeded: 3 tasks succeeded, 0 failed"), ok::toString);
+
+    Path failing =
+        manifest(
+            "failing.toml",
+            """
+            [[step]]
+            name = "boom"
+            retries = 0
+            script = "echo broken >&2; exit 3"
+            """);
+    Result failed = run(1, "submit", failing.toString(), "--wait", "--server", server.url());
+    assertTrue(failed.err().contains("failed: boom #"), failed::toString);
+  }
+
+  @Test
+  void clusterStatusIsATable() throws Exception {
+    String out = run(0, "cluster", "status", "--server", server.url()).out();
+    String[] lines = out.split("\n");
+    assertTrue(lines[0].startsWith("ID") && lines[0].contains("APPLIED"), out);
+    assertTrue(lines[1].startsWith("local"), out);
+    assertTrue(lines[1].contains("127.0.0.1:" + server.api.port()), out);
+    assertTrue(lines[1].contains("yes"), out);
+  }
+
+  @Test
+  void unreachableClusterExitsThree() throws Exception {
+    String closed = "http://127.0.0.1:" + TestServer.freePort();
+    Result r = run(3, "list", "--server", closed);
+    assertTrue(r.err().contains("no grit server answered"), r::toString);
+    run(3, "cluster", "status", "--server", closed);
+    // A list is tried in order: the second server answers.
+    run(0, "list", "--server", closed + "," + server.url());
+  }
+
+  @Test
+  void invalidManifestExitsTwoWithItsProblems() throws Exception {
+    Path bad = manifest("bad.toml", "[[step]]\nname = \"a\"\nscript = \"true\"\nparalel = 2\n");
+    Result r = run(2, "submit", bad.toString(), "--server", server.url());
+    assertTrue(r.err().contains("bad.toml:4:1: step[0].paralel: unknown key"), r::toString);
+    Path good = manifest("good.toml", "[[step]]\nname = \"a\"\nscript = \"true\"\n");
+    run(2, "submit", good.toString(), "--step", "nope", "--server", server.url());
+    // No server named at all is a usage error too.
+    Result none = new Grit(dir, Map.of("GRIT_ADDR", "")).run("list");
+    assertEquals(2, none.exit(), none::toString);
+  }
+}
