@@ -12,7 +12,10 @@ peers="n1=127.0.0.1:9871,n2=127.0.0.1:9872,n3=127.0.0.1:9873"
 "$here/grit" --version >/dev/null   # builds once if needed
 
 pids=()
+stopped=
 stop() {
+  [ -n "$stopped" ] && return
+  stopped=1
   echo "stopping the cluster ..." >&2
   kill -TERM "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true

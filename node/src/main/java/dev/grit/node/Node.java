@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -185,17 +186,21 @@ public final class Node implements AutoCloseable {
   /** The members, the leader and what this member knows of their liveness and progress. */
   public ClusterStatus cluster() {
     String leader = raft.leaderId();
+    Map<String, Long> silence = raft.followerSilenceMillis();
+    var http = new java.util.HashMap<String, String>();
+    queries().nodes().forEach(n -> http.put(n.id(), n.httpAddress().isEmpty() ? null : n.httpAddress()));
     var members = new java.util.ArrayList<ClusterStatus.Member>();
     for (var peer : config.peers()) {
       boolean self = peer.id().equals(config.id());
+      long quiet = self ? 0 : silence.getOrDefault(peer.id(), -1L);
       members.add(
           new ClusterStatus.Member(
               peer.id(),
               peer.address(),
-              null,
+              http.get(peer.id()),
               peer.id().equals(leader),
-              self,
-              self ? 0 : -1,
+              self || (quiet >= 0 && quiet < config.nodeTimeout().toMillis()),
+              quiet,
               self ? raft.commitIndex() : -1,
               self ? raft.lastAppliedIndex() : -1));
     }
