@@ -138,6 +138,9 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+    // Read-only requests use Raft's ReadIndex: answered only once the serving member has applied
+    // everything committed when the request arrived.
+    RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, snapshotEvery());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
@@ -183,6 +186,17 @@ public final class RaftNode implements AutoCloseable {
           new CommandRejectedException(e == null ? "rejected" : e.getMessage(), e));
     }
     return reply.getMessage().getContent().toStringUtf8();
+  }
+
+  /**
+   * A linearizable read point: an index that includes every entry committed before this call.
+   * A member that has applied up to it can serve a read that sees all of them.
+   */
+  public CompletableFuture<Long> readIndex() {
+    return client
+        .async()
+        .sendReadOnly(Message.EMPTY)
+        .thenApply(reply -> Long.parseLong(replyOf(reply, null)));
   }
 
   public String selfId() {

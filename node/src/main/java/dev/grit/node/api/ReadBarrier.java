@@ -7,14 +7,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What a GET with {@code ?consistent=true} waits for before it reads the local record.
- *
- * <p>A best-effort read barrier, not a linearizable read: it waits until this member has applied
- * the commit index it knows of ({@link RaftNode#commitIndex()}), which on the leader is the group's
- * commit index and on a follower may trail it by a heartbeat. A read after a write this client saw
- * acknowledged therefore sees that write on the leader, and on a follower once the follower has
- * heard of the commit. A proper Raft ReadIndex (ask the leader for its commit index, confirmed by a
- * heartbeat round) replaces {@link #await()} later; callers do not change.
+ * What a GET with {@code ?consistent=true} waits for before it reads the local record: a
+ * linearizable read. It asks the group for a read point (Raft ReadIndex, {@link
+ * RaftNode#readIndex()}), which includes every entry committed before the request, then waits
+ * until this member has applied up to it, so the read sees every write acknowledged before it.
  *
  * <p>Thread-safe; never blocks the caller: the wait polls on {@code timer}.
  */
@@ -39,9 +35,18 @@ final class ReadBarrier {
           ApiException.unavailable("no Raft leader known", "a consistent read needs a leader"));
       return done;
     }
-    long target = raft.commitIndex();
     long deadline = System.nanoTime() + limit.toNanos();
-    poll(done, target, deadline);
+    raft.readIndex()
+        .orTimeout(limit.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete(
+            (target, error) -> {
+              if (error != null) {
+                done.completeExceptionally(
+                    ApiException.unavailable("no read index from the group", error.toString()));
+              } else {
+                poll(done, target, deadline);
+              }
+            });
     return done;
   }
 
