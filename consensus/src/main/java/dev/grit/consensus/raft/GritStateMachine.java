@@ -38,6 +38,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -101,26 +102,43 @@ public final class GritStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
-    super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
-    state = SqlState.open(stateFile);
-    SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
-    if (snapshot != null) {
-      if (state.appliedIndex() < snapshot.getIndex()) {
-        restoreFrom(snapshot);
-      }
-      setLastAppliedTermIndex(snapshot.getTermIndex());
+    getLifeCycle()
+        .startAndTransition(
+            () -> {
+              super.initialize(server, groupId, raftStorage);
+              storage.init(raftStorage);
+              state = SqlState.open(stateFile);
+              SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
+              if (snapshot != null) {
+                if (state.appliedIndex() < snapshot.getIndex()) {
+                  restoreFrom(snapshot);
+                }
+                setLastAppliedTermIndex(snapshot.getTermIndex());
+              }
+            });
+  }
+
+  /** Ratis pauses the state machine before it installs a snapshot, then calls reinitialize. */
+  @Override
+  public synchronized void pause() {
+    if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+      getLifeCycle().transition(LifeCycle.State.PAUSING);
+      getLifeCycle().transition(LifeCycle.State.PAUSED);
     }
   }
 
   @Override
-  public void reinitialize() throws IOException {
+  public synchronized void reinitialize() throws IOException {
     // A snapshot was installed from the leader: it replaces the record.
     SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
     if (snapshot != null) {
       restoreFrom(snapshot);
       setLastAppliedTermIndex(snapshot.getTermIndex());
       listener.accept(List.of(new StateEvent.SnapshotInstalled(snapshot.getIndex())));
+    }
+    if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+      getLifeCycle().transition(LifeCycle.State.STARTING);
+      getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
   }
 
@@ -130,16 +148,7 @@ public final class GritStateMachine extends BaseStateMachine {
       MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
     }
     LOG.info("Restoring the record from snapshot {}", snapshot.getTermIndex());
-    SqlState old = state;
-    if (old != null) {
-      old.close();
-    }
-    Files.deleteIfExists(Path.of(stateFile + "-wal"));
-    Files.deleteIfExists(Path.of(stateFile + "-shm"));
-    Path tmp = stateFile.resolveSibling(stateFile.getFileName() + ".restore");
-    Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
-    Files.move(tmp, stateFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    state = SqlState.open(stateFile);
+    state.replaceWith(file);
   }
 
   @Override

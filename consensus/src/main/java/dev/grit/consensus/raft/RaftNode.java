@@ -134,7 +134,10 @@ public final class RaftNode implements AutoCloseable {
     SizeInBytes appenderBuffer = SizeInBytes.valueOf(MAX_COMMAND_BYTES + (1 << 20));
     GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(appenderBuffer.getSize() + (4 << 20)));
     RaftServerConfigKeys.Write.setByteLimit(props, SizeInBytes.valueOf(256L * 1024 * 1024));
-    RaftServerConfigKeys.Log.setSegmentSizeMax(props, SizeInBytes.valueOf(64L * 1024 * 1024));
+    // Only closed segments below a snapshot are purged: smaller segments purge sooner.
+    RaftServerConfigKeys.Log.setSegmentSizeMax(
+        props, SizeInBytes.valueOf(Long.getLong("grit.raft.segment.bytes", 64L * 1024 * 1024)));
+    RaftServerConfigKeys.Log.setPurgeGap(props, (int) Math.min(1024, snapshotEvery()));
     RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
@@ -269,6 +272,15 @@ public final class RaftNode implements AutoCloseable {
       // not a member any more: nobody to report
     }
     return out;
+  }
+
+  /** The first index still in this member's log: entries below it were purged after a snapshot. */
+  public long logStartIndex() {
+    try {
+      return division().getRaftLog().getStartIndex();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   public long currentTerm() {

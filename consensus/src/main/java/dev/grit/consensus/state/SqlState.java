@@ -20,17 +20,21 @@ import java.util.List;
  */
 public final class SqlState implements AutoCloseable {
   private final Path file;
-  private final Connection writer;
-  private final Applier applier;
   private final StateQueries queries;
+  private Connection writer;
+  private Applier applier;
   private long appliedTerm;
   private long appliedIndex;
 
   private SqlState(Path file, Connection writer, Connection reader) throws SQLException {
     this.file = file;
+    this.queries = new StateQueries(reader);
+    useWriter(writer);
+  }
+
+  private void useWriter(Connection writer) throws SQLException {
     this.writer = writer;
     this.applier = new Applier(writer);
-    this.queries = new StateQueries(reader);
     try (Statement s = writer.createStatement();
         ResultSet rs = s.executeQuery("SELECT applied_term, applied_index FROM meta")) {
       rs.next();
@@ -39,19 +43,43 @@ public final class SqlState implements AutoCloseable {
     }
   }
 
+  /**
+   * Replaces the whole record with a snapshot's copy, in place: readers wait meanwhile and then
+   * read the new record through the same {@link StateQueries}.
+   */
+  public synchronized void replaceWith(Path snapshot) throws IOException {
+    synchronized (queries) {
+      applier.close();
+      queries.close();
+      try {
+        writer.close();
+      } catch (SQLException ignored) {
+        // replaced below either way
+      }
+      Files.deleteIfExists(Path.of(file + "-wal"));
+      Files.deleteIfExists(Path.of(file + "-shm"));
+      Path tmp = file.resolveSibling(file.getFileName() + ".restore");
+      Files.copy(snapshot, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      try {
+        Connection w = openWriter(file);
+        queries.use(connect(file));
+        useWriter(w);
+      } catch (SQLException e) {
+        throw new IOException("cannot reopen the state database " + file + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
   /** Opens (creating if absent) the record in {@code file}. */
   public static SqlState open(Path file) throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
     try {
-      Connection writer = connect(file);
-      try (Statement s = writer.createStatement()) {
-        s.execute("PRAGMA journal_mode=WAL");
-        // A crash loses nothing committed: the Raft log holds every entry past the snapshot.
-        s.execute("PRAGMA synchronous=NORMAL");
-      }
-      writer.setAutoCommit(false);
-      Schema.create(writer);
-      writer.commit();
+      Connection writer = openWriter(file);
       Connection reader = connect(file);
       return new SqlState(file, writer, reader);
     } catch (SQLException e) {
@@ -76,6 +104,19 @@ public final class SqlState implements AutoCloseable {
     } catch (SQLException e) {
       throw new IOException("cannot read the state database " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  private static Connection openWriter(Path file) throws SQLException {
+    Connection writer = connect(file);
+    try (Statement s = writer.createStatement()) {
+      s.execute("PRAGMA journal_mode=WAL");
+      // A crash loses nothing committed: the Raft log holds every entry past the snapshot.
+      s.execute("PRAGMA synchronous=NORMAL");
+    }
+    writer.setAutoCommit(false);
+    Schema.create(writer);
+    writer.commit();
+    return writer;
   }
 
   private static Connection connect(Path file) throws SQLException {

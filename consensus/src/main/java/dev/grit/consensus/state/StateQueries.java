@@ -22,10 +22,15 @@ import java.util.Optional;
  * and surfaces as {@link IllegalStateException}.
  */
 public final class StateQueries implements AutoCloseable {
-  private final Connection c;
+  private Connection c;
 
   StateQueries(Connection c) {
     this.c = c;
+  }
+
+  /** After the record was replaced: read the new one. */
+  synchronized void use(Connection connection) {
+    this.c = connection;
   }
 
   public record RunView(

@@ -5,6 +5,7 @@ import dev.grit.consensus.testing.RecordingFatalErrorHandler;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
+import dev.grit.node.api.ApiServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -25,6 +26,7 @@ public final class NodeCluster implements AutoCloseable {
   private final Path dir;
   private final List<NodeConfig> configs = new ArrayList<>();
   private final Node[] nodes;
+  private final ApiServer[] apis;
   public final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
 
   private NodeCluster(Path dir, int n, int slots, Duration nodeTimeout) throws IOException {
@@ -36,9 +38,17 @@ public final class NodeCluster implements AutoCloseable {
     for (Peer p : peers) {
       configs.add(
           new NodeConfig(
-              "test", p.id(), peers, dir.resolve(p.id()), "", slots, false, nodeTimeout));
+              "test",
+              p.id(),
+              peers,
+              dir.resolve(p.id()),
+              "127.0.0.1:" + freePort(),
+              slots,
+              false,
+              nodeTimeout));
     }
     this.nodes = new Node[n];
+    this.apis = new ApiServer[n];
   }
 
   public static NodeCluster start(Path dir, int n, int slots) throws IOException {
@@ -65,6 +75,12 @@ public final class NodeCluster implements AutoCloseable {
   private void startMember(int i) {
     try {
       nodes[i] = Node.start(configs.get(i), InstantSource.system(), fatal);
+      String http = configs.get(i).httpAddress();
+      int colon = http.lastIndexOf(':');
+      apis[i] =
+          ApiServer.start(
+              nodes[i],
+              new java.net.InetSocketAddress(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1))));
     } catch (IOException e) {
       throw new CompletionException(e);
     }
@@ -115,6 +131,10 @@ public final class NodeCluster implements AutoCloseable {
 
   /** Stops member i as a crash would, as far as this JVM can: nothing is handed over. */
   public void kill(int i) {
+    if (apis[i] != null) {
+      apis[i].close();
+      apis[i] = null;
+    }
     if (nodes[i] != null) {
       nodes[i].close();
       nodes[i] = null;
