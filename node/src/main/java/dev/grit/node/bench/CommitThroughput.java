@@ -1,0 +1,103 @@
+package dev.grit.node.bench;
+
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.raft.GritStateMachine;
+import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.engine.command.RegisterNode;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Raft commit throughput of grit's command path: small commands proposed through the async
+ * client, {@code inFlight} at a time, each committed, applied to SQLite and answered. Members run
+ * in this JVM on loopback (gRPC), with their own data directories.
+ *
+ * <p>Usage: {@code CommitThroughput MEMBERS COMMANDS IN_FLIGHT SCRATCH_DIR}.
+ */
+public final class CommitThroughput {
+  private CommitThroughput() {}
+
+  public static void main(String[] args) throws Exception {
+    int members = Integer.parseInt(args[0]);
+    int commands = Integer.parseInt(args[1]);
+    int inFlight = Integer.parseInt(args[2]);
+    Path dir = Files.createTempDirectory(Path.of(args[3]), "raft-bench");
+    var peers = new ArrayList<Peer>();
+    for (int i = 1; i <= members; i++) {
+      peers.add(new Peer("m" + i, "127.0.0.1", freePort()));
+    }
+    var nodes = new ArrayList<RaftNode>();
+    var stores = new ArrayList<ChunkStore>();
+    var starts = new ArrayList<CompletableFuture<RaftNode>>();
+    for (Peer p : peers) {
+      ChunkStore chunks = ChunkStore.open(dir.resolve(p.id()).resolve("objects"));
+      stores.add(chunks);
+      var sm =
+          new GritStateMachine(
+              dir.resolve(p.id()).resolve("state.db"),
+              chunks,
+              events -> {},
+              (what, cause) -> {
+                System.err.println("fatal: " + what + ": " + cause);
+                Runtime.getRuntime().halt(70);
+              });
+      starts.add(
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return RaftNode.start("bench", p.id(), peers, dir.resolve(p.id()).resolve("raft"), sm);
+                } catch (IOException e) {
+                  throw new IllegalStateException(e);
+                }
+              }));
+    }
+    for (var s : starts) {
+      nodes.add(s.join());
+    }
+    RaftNode proposer = nodes.get(0);
+    while (proposer.leaderId() == null) {
+      Thread.sleep(10);
+    }
+    // Warm up the path before measuring.
+    run(proposer, Math.min(2000, commands), inFlight);
+    long t0 = System.nanoTime();
+    run(proposer, commands, inFlight);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("members %d, in flight %d: %.0f commits/s%n", members, inFlight, commands / seconds);
+    for (RaftNode n : nodes) {
+      n.close();
+    }
+    for (ChunkStore c : stores) {
+      c.close();
+    }
+  }
+
+  private static void run(RaftNode proposer, int commands, int inFlight) throws Exception {
+    var window = new Semaphore(inFlight);
+    List<CompletableFuture<String>> pending = new ArrayList<>();
+    for (int i = 0; i < commands; i++) {
+      window.acquire();
+      var f = proposer.submit(new RegisterNode("bench-" + (i % 16), "", 1, i));
+      f.whenComplete((r, e) -> window.release());
+      pending.add(f);
+    }
+    for (var f : pending) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
