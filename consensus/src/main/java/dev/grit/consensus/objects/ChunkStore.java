@@ -36,7 +36,15 @@ public final class ChunkStore implements AutoCloseable {
 
   public static ChunkStore open(Path dir) throws IOException {
     Files.createDirectories(dir);
-    try (var options = new Options().setCreateIfMissing(true)) {
+    // Chunks are large (up to 4 MiB) and never change: kept in blob files beside the LSM tree,
+    // they are written once instead of being rewritten by every compaction.
+    try (var options =
+        new Options()
+            .setCreateIfMissing(true)
+            .setEnableBlobFiles(true)
+            .setMinBlobSize(4096)
+            .setBlobFileSize(256L << 20)
+            .setWriteBufferSize(64L << 20)) {
       return new ChunkStore(RocksDB.open(options, dir.toString()));
     } catch (RocksDBException e) {
       throw new IOException("cannot open the object store " + dir + ": " + e.getMessage(), e);

@@ -133,6 +133,8 @@ public final class RaftNode implements AutoCloseable {
     // Ratis wants: write buffer >= appender buffer + 8; gRPC message > appender buffer + 1 MiB.
     SizeInBytes appenderBuffer = SizeInBytes.valueOf(MAX_COMMAND_BYTES + (1 << 20));
     GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(appenderBuffer.getSize() + (4 << 20)));
+    // Chunk-carrying entries are megabytes: a small flow-control window stalls each one.
+    GrpcConfigKeys.setFlowControlWindow(props, SizeInBytes.valueOf(16L << 20));
     RaftServerConfigKeys.Write.setByteLimit(props, SizeInBytes.valueOf(256L * 1024 * 1024));
     // Only closed segments below a snapshot are purged: smaller segments purge sooner.
     RaftServerConfigKeys.Log.setSegmentSizeMax(
