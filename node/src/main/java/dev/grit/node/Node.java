@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  * leads. Built in order, closed in reverse.
  */
 public final class Node implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Node.class);
   private final NodeConfig config;
   private final EventHub events;
   private final RaftNode raft;
@@ -80,7 +81,11 @@ public final class Node implements AutoCloseable {
       events.subscribe(worker);
       closers.push(worker);
 
-      awaitCaughtUp(raft, Duration.ofSeconds(60));
+      awaitLeader(raft, Duration.ofSeconds(60));
+      if (raft.rejoinIfDiskWasLost()) {
+        LOG.warn("{} started on an empty disk and rejoined the group to be sent its state", config.id());
+      }
+      awaitCaughtUp(raft, Duration.ofSeconds(300));
       raft.submit(new RegisterNode(config.id(), config.httpAddress(), config.slots(), clock.millis()))
           .get(60, TimeUnit.SECONDS);
       worker.recover();
@@ -108,6 +113,21 @@ public final class Node implements AutoCloseable {
         throw io;
       }
       throw new IOException("node " + config.id() + " failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  private static void awaitLeader(RaftNode raft, Duration limit) throws IOException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (raft.leaderId() == null) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException("no Raft leader within " + limit.toSeconds() + "s");
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while starting");
+      }
     }
   }
 

@@ -45,6 +45,7 @@ public final class RaftNode implements AutoCloseable {
   private final RaftGroup group;
   private final RaftPeerId self;
   private final GritStateMachine stateMachine;
+  private final boolean formatted;
 
   /** A member's stable id and Raft address. */
   public record Peer(String id, String host, int port) {
@@ -54,12 +55,18 @@ public final class RaftNode implements AutoCloseable {
   }
 
   private RaftNode(
-      RaftServer server, RaftClient client, RaftGroup group, RaftPeerId self, GritStateMachine sm) {
+      RaftServer server,
+      RaftClient client,
+      RaftGroup group,
+      RaftPeerId self,
+      GritStateMachine sm,
+      boolean formatted) {
     this.server = server;
     this.client = client;
     this.group = group;
     this.self = self;
     this.stateMachine = sm;
+    this.formatted = formatted;
   }
 
   /** The group id every member of the cluster {@code clusterName} derives alike. */
@@ -107,7 +114,7 @@ public final class RaftNode implements AutoCloseable {
                 RetryPolicies.retryUpToMaximumCountWithFixedSleep(
                     600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
             .build();
-    return new RaftNode(server, client, group, RaftPeerId.valueOf(selfId), sm);
+    return new RaftNode(server, client, group, RaftPeerId.valueOf(selfId), sm, fresh);
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
@@ -202,6 +209,46 @@ public final class RaftNode implements AutoCloseable {
         .async()
         .sendReadOnly(Message.EMPTY)
         .thenApply(reply -> Long.parseLong(replyOf(reply, null)));
+  }
+
+  /**
+   * A member that started on an empty log while the leader believes it holds entries has lost
+   * its disk. The leader would keep sending from where it thinks the member is, never reaching
+   * back (Ratis keeps a follower's next index above its last known match), so the member asks the
+   * group to drop it and add it again: as a new member it gets a snapshot or the log from its
+   * start. Returns true when it asked.
+   */
+  public boolean rejoinIfDiskWasLost() throws IOException {
+    if (!formatted || group.getPeers().size() < 2) {
+      return false;
+    }
+    String leader = leaderId();
+    if (leader == null || leader.equals(self.toString())) {
+      return false;
+    }
+    var info = client.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(group.getGroupId());
+    long believed = -1;
+    for (var commit : info.getCommitInfos()) {
+      if (commit.getServer().getId().toStringUtf8().equals(self.toString())) {
+        believed = commit.getCommitIndex();
+      }
+    }
+    long mine = division().getRaftLog().getLastEntryTermIndex() == null
+        ? -1
+        : division().getRaftLog().getLastEntryTermIndex().getIndex();
+    if (believed <= mine) {
+      return false;
+    }
+    var others = group.getPeers().stream().filter(p -> !p.getId().equals(self)).toList();
+    var removed = client.admin().setConfiguration(others);
+    if (!removed.isSuccess()) {
+      throw new IOException("could not leave the group to rejoin: " + removed.getException());
+    }
+    var added = client.admin().setConfiguration(List.copyOf(group.getPeers()));
+    if (!added.isSuccess()) {
+      throw new IOException("could not rejoin the group: " + added.getException());
+    }
+    return true;
   }
 
   public String selfId() {

@@ -158,6 +158,20 @@ public final class NodeCluster implements AutoCloseable {
     startMember(i);
   }
 
+  /** Restarts member i with an empty data directory, as after a lost disk. */
+  public void wipeAndRestart(int i) throws IOException {
+    kill(i);
+    Path data = configs.get(i).dataDir();
+    if (java.nio.file.Files.exists(data)) {
+      try (var paths = java.nio.file.Files.walk(data)) {
+        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          java.nio.file.Files.delete(p);
+        }
+      }
+    }
+    restart(i);
+  }
+
   public String describe() {
     var sb = new StringBuilder("cluster:");
     for (int i = 0; i < nodes.length; i++) {
