@@ -202,9 +202,14 @@ public final class SqlState implements AutoCloseable {
    * give the same dump.
    */
   public synchronized String dump() throws SQLException {
+    return dump(writer);
+  }
+
+  /** The dump of {@link #dump()}, read through any connection to a record. */
+  public static String dump(Connection c) throws SQLException {
     var sb = new StringBuilder();
     List<String> tables = new ArrayList<>();
-    try (Statement s = writer.createStatement();
+    try (Statement s = c.createStatement();
         ResultSet rs =
             s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
       while (rs.next()) {
@@ -213,8 +218,8 @@ public final class SqlState implements AutoCloseable {
     }
     for (String table : tables) {
       sb.append("== ").append(table).append('\n');
-      try (Statement s = writer.createStatement();
-          ResultSet rs = s.executeQuery("SELECT * FROM " + table + " ORDER BY 1, 2")) {
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT * FROM \"" + table + "\" ORDER BY 1, 2")) {
         int cols = rs.getMetaData().getColumnCount();
         while (rs.next()) {
           for (int i = 1; i <= cols; i++) {

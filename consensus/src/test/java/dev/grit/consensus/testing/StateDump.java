@@ -1,16 +1,12 @@
 package dev.grit.consensus.testing;
 
+import dev.grit.consensus.state.SqlState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.List;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -32,32 +28,9 @@ public final class StateDump {
         DriverManager.getConnection(
             "jdbc:sqlite:" + stateFile.toAbsolutePath(), config.toProperties())) {
       c.setAutoCommit(false); // one read transaction: a consistent view of every table
-      var sb = new StringBuilder();
-      List<String> tables = new ArrayList<>();
-      try (Statement s = c.createStatement();
-          ResultSet rs =
-              s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")) {
-        while (rs.next()) {
-          tables.add(rs.getString(1));
-        }
-      }
-      for (String table : tables) {
-        sb.append("== ").append(table).append('\n');
-        try (Statement s = c.createStatement();
-            ResultSet rs = s.executeQuery("SELECT * FROM \"" + table + "\" ORDER BY 1, 2")) {
-          int cols = rs.getMetaData().getColumnCount();
-          while (rs.next()) {
-            for (int i = 1; i <= cols; i++) {
-              Object v = rs.getObject(i);
-              sb.append(i > 1 ? "|" : "")
-                  .append(v instanceof byte[] b ? HexFormat.of().formatHex(b) : v);
-            }
-            sb.append('\n');
-          }
-        }
-      }
+      String dump = SqlState.dump(c);
       c.rollback();
-      return sb.toString();
+      return dump;
     } catch (SQLException e) {
       throw new IllegalStateException("cannot dump " + stateFile + ": " + e.getMessage(), e);
     }

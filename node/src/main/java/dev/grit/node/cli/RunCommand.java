@@ -18,8 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -39,29 +37,13 @@ final class RunCommand implements Callable<Integer> {
 
   @Mixin DbOption db;
 
+  @Mixin RunFilters filters;
+
   @Option(
       names = {"--parallel", "-parallel"},
       paramLabel = "N",
       description = "At most N tasks at once (default: the number of CPUs).")
   int parallel;
-
-  @Option(
-      names = {"--start", "-start"},
-      paramLabel = "STEP",
-      description = "Run only from this step on.")
-  String start;
-
-  @Option(
-      names = {"--step", "-step"},
-      paramLabel = "STEP",
-      description = "Run only these steps (repeatable).")
-  List<String> steps = new ArrayList<>();
-
-  @Option(
-      names = {"--pipeline"},
-      paramLabel = "NAME",
-      description = "Pipeline name (default: the manifest's name, else its file name).")
-  String pipeline;
 
   @Option(
       names = {"--verbose", "-verbose"},
@@ -111,7 +93,7 @@ final class RunCommand implements Callable<Integer> {
       var logs = new LogPrinter(node::queries, node.chunks());
       var progress = new Progress(out, level, node::queries, logs);
       node.events().subscribe(progress);
-      String name = pipeline != null ? pipeline : manifest.name();
+      String name = filters.pipeline != null ? filters.pipeline : manifest.name();
       var submit =
           new SubmitRun(
               UUID.randomUUID().toString(),
@@ -120,8 +102,8 @@ final class RunCommand implements Callable<Integer> {
               manifest.text(),
               manifest.steps(),
               clock.millis(),
-              start,
-              steps,
+              filters.start,
+              filters.steps,
               parallel);
       String reply = node.raft().submit(submit).get(60, TimeUnit.SECONDS);
       long runId = Long.parseLong(reply.substring("run ".length()));
@@ -162,16 +144,16 @@ final class RunCommand implements Callable<Integer> {
   }
 
   private String checkFilters(Manifest manifest) {
-    if (start != null && manifest.step(start).isEmpty()) {
-      return "--start " + start + ": no such step in " + manifestFile;
+    if (filters.start != null && manifest.step(filters.start).isEmpty()) {
+      return "--start " + filters.start + ": no such step in " + manifestFile;
     }
-    for (String s : steps) {
+    for (String s : filters.steps) {
       if (manifest.step(s).isEmpty()) {
         return "--step " + s + ": no such step in " + manifestFile;
       }
     }
-    if (start != null && !steps.isEmpty() && !steps.contains(start)) {
-      return "--start " + start + " is not among the --step filters";
+    if (filters.start != null && !filters.steps.isEmpty() && !filters.steps.contains(filters.start)) {
+      return "--start " + filters.start + " is not among the --step filters";
     }
     return null;
   }

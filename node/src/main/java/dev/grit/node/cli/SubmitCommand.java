@@ -9,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -35,23 +33,7 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Mixin ServerOption server;
 
-  @Option(
-      names = {"--pipeline"},
-      paramLabel = "NAME",
-      description = "Pipeline name (default: the manifest's name, else its file name).")
-  String pipeline;
-
-  @Option(
-      names = {"--start", "-start"},
-      paramLabel = "STEP",
-      description = "Run only from this step on.")
-  String start;
-
-  @Option(
-      names = {"--step", "-step"},
-      paramLabel = "STEP",
-      description = "Run only these steps (repeatable).")
-  List<String> steps = new ArrayList<>();
+  @Mixin RunFilters filters;
 
   @Option(
       names = {"--parallel", "-parallel"},
@@ -118,13 +100,13 @@ final class SubmitCommand implements Callable<Integer> {
 
   private String query() {
     var q = new StringBuilder("/v1/runs?source=").append(encode(manifestFile.toString()));
-    if (pipeline != null) {
-      q.append("&pipeline=").append(encode(pipeline));
+    if (filters.pipeline != null) {
+      q.append("&pipeline=").append(encode(filters.pipeline));
     }
-    if (start != null) {
-      q.append("&start=").append(encode(start));
+    if (filters.start != null) {
+      q.append("&start=").append(encode(filters.start));
     }
-    for (String s : steps) {
+    for (String s : filters.steps) {
       q.append("&step=").append(encode(s));
     }
     if (parallel != null) {
