@@ -35,6 +35,7 @@ public final class CommitThroughput {
     for (int i = 1; i <= members; i++) {
       peers.add(new Peer("m" + i, "127.0.0.1", freePort()));
     }
+    var fatal = new java.util.concurrent.atomic.AtomicReference<IllegalStateException>();
     var nodes = new ArrayList<RaftNode>();
     var stores = new ArrayList<ChunkStore>();
     var starts = new ArrayList<CompletableFuture<RaftNode>>();
@@ -46,10 +47,7 @@ public final class CommitThroughput {
               dir.resolve(p.id()).resolve("state.db"),
               chunks,
               events -> {},
-              (what, cause) -> {
-                System.err.println("fatal: " + what + ": " + cause);
-                Runtime.getRuntime().halt(70);
-              });
+              (what, cause) -> fatal.compareAndSet(null, new IllegalStateException(what, cause)));
       starts.add(
           CompletableFuture.supplyAsync(
               () -> {
@@ -78,6 +76,9 @@ public final class CommitThroughput {
     }
     for (ChunkStore c : stores) {
       c.close();
+    }
+    if (fatal.get() != null) {
+      throw fatal.get();
     }
   }
 
