@@ -68,12 +68,13 @@ public final class Node implements AutoCloseable {
       var events = new EventHub();
       var stateMachine =
           new GritStateMachine(data.resolve("state.db"), chunks, events::publish, fatal);
+      // Mounted before any socket opens: the mount helper must inherit none of them.
+      OutputDir outputs = OutputDir.open(data.resolve("work"));
+      closers.push(outputs);
       RaftNode raft =
           RaftNode.start(
               config.clusterName(), config.id(), config.peers(), data.resolve("raft"), stateMachine);
       closers.push(raft);
-      OutputDir outputs = OutputDir.open(data.resolve("work"));
-      closers.push(outputs);
       var runner = new TaskRunner(outputs, data.resolve("work"), clock);
       var fetcher = new ChunkFetcher(config.id(), stateMachine::queries, chunks);
       var worker =

@@ -3,6 +3,7 @@ package dev.grit.node.testing;
 import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.testing.RecordingFatalErrorHandler;
 import dev.grit.consensus.testing.Wait;
+import dev.grit.engine.execute.OutputMode;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
 import dev.grit.node.api.ApiServer;
@@ -20,7 +21,9 @@ import java.util.concurrent.CompletionException;
 /**
  * N full grit nodes in this JVM, on loopback, each with its own data directory: record, objects,
  * Raft log, worker and leader loop. Members start together (a majority must be up before any
- * start returns).
+ * start returns). They capture outputs in plain directories: a FUSE mount helper forked while
+ * another member of the same JVM opens its sockets could inherit them (FUSE is covered by the
+ * embedded and process-level tests, one node per process).
  */
 public final class NodeCluster implements AutoCloseable {
   private final Path dir;
@@ -58,13 +61,16 @@ public final class NodeCluster implements AutoCloseable {
   public static NodeCluster start(Path dir, int n, int slots, Duration nodeTimeout)
       throws IOException {
     var cluster = new NodeCluster(dir, n, slots, nodeTimeout);
-    var starts = new ArrayList<CompletableFuture<Void>>();
-    for (int i = 0; i < n; i++) {
-      int k = i;
-      starts.add(CompletableFuture.runAsync(() -> cluster.startMember(k)));
-    }
     try {
-      starts.forEach(CompletableFuture::join);
+      withPlainOutputs(
+          () -> {
+            var starts = new ArrayList<CompletableFuture<Void>>();
+            for (int i = 0; i < n; i++) {
+              int k = i;
+              starts.add(CompletableFuture.runAsync(() -> cluster.startMember(k)));
+            }
+            starts.forEach(CompletableFuture::join);
+          });
     } catch (CompletionException e) {
       cluster.close();
       throw new IOException("the cluster did not start: " + e.getCause(), e.getCause());
@@ -83,6 +89,21 @@ public final class NodeCluster implements AutoCloseable {
               new java.net.InetSocketAddress(http.substring(0, colon), Integer.parseInt(http.substring(colon + 1))));
     } catch (IOException e) {
       throw new CompletionException(e);
+    }
+  }
+
+  /** Runs {@code start} with outputs captured in plain directories (see the class comment). */
+  private static void withPlainOutputs(Runnable start) {
+    String before = System.getProperty(OutputMode.PROPERTY);
+    System.setProperty(OutputMode.PROPERTY, "plain");
+    try {
+      start.run();
+    } finally {
+      if (before == null) {
+        System.clearProperty(OutputMode.PROPERTY);
+      } else {
+        System.setProperty(OutputMode.PROPERTY, before);
+      }
     }
   }
 
@@ -155,7 +176,7 @@ public final class NodeCluster implements AutoCloseable {
             return false;
           }
         });
-    startMember(i);
+    withPlainOutputs(() -> startMember(i));
   }
 
   /** Restarts member i with an empty data directory, as after a lost disk. */
