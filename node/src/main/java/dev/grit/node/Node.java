@@ -195,6 +195,21 @@ public final class Node implements AutoCloseable {
     return outputs.kind();
   }
 
+  /**
+   * Leaves gracefully (SIGTERM): announces it takes no more work, gives back queued attempts,
+   * hands leadership over if it leads, and lets running attempts finish for up to {@code grace}
+   * before giving the rest back. Call {@link #close()} afterwards.
+   */
+  public void drain(Duration grace) throws Exception {
+    raft.submit(new RegisterNode(config.id(), config.httpAddress(), 0, System.currentTimeMillis()))
+        .get(30, TimeUnit.SECONDS);
+    String next = raft.transferLeadership(Duration.ofSeconds(10));
+    if (next != null) {
+      LOG.info("{} handed leadership to {}", config.id(), next);
+    }
+    worker.drain(grace);
+  }
+
   /** Fetches chunks this node lacks from its peers. */
   public ChunkFetcher fetcher() {
     return fetcher;

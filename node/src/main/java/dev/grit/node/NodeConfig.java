@@ -58,6 +58,9 @@ public record NodeConfig(
    * slots hides the round trip between a result and the next assignment.
    */
   public static int capacityOf(int slots) {
+    if (slots <= 0) {
+      return 0; // a draining node takes nothing
+    }
     return slots + Integer.getInteger("grit.queueDepth", Math.max(2 * slots, 16));
   }
 }

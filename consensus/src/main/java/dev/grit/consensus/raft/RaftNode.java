@@ -251,6 +251,33 @@ public final class RaftNode implements AutoCloseable {
     return true;
   }
 
+  /**
+   * When this member leads, hands leadership to the follower that is furthest along, so the
+   * group does not wait an election timeout after this member stops. Returns the new leader's id,
+   * or null when this member did not lead (or no follower could take over).
+   */
+  public String transferLeadership(java.time.Duration timeout) throws IOException {
+    var info = division().getInfo();
+    if (!info.isLeader()) {
+      return null;
+    }
+    long[] match = info.getFollowerMatchIndices();
+    var followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+    String best = null;
+    long bestMatch = -1;
+    for (int i = 0; i < followers.size() && i < match.length; i++) {
+      if (match[i] > bestMatch) {
+        bestMatch = match[i];
+        best = followers.get(i).getId().getId().toStringUtf8();
+      }
+    }
+    if (best == null) {
+      return null;
+    }
+    var reply = client.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
+    return reply.isSuccess() ? best : null;
+  }
+
   public String selfId() {
     return self.toString();
   }

@@ -61,6 +61,12 @@ final class NodeCommand implements Callable<Integer> {
       description = "Silence after which a node's attempts run elsewhere (default: 10).")
   long nodeTimeoutSeconds = NodeConfig.DEFAULT_NODE_TIMEOUT.toSeconds();
 
+  @Option(
+      names = "--shutdown-grace",
+      paramLabel = "SECONDS",
+      description = "On SIGTERM, how long running attempts may finish before they are handed back (default: 30).")
+  long shutdownGraceSeconds = 30;
+
   @Override
   public Integer call() throws Exception {
     var list = StaticDiscovery.parse(peers).await(1, Duration.ZERO);
@@ -78,20 +84,23 @@ final class NodeCommand implements Callable<Integer> {
             Duration.ofSeconds(nodeTimeoutSeconds));
     Node node = Node.start(config, InstantSource.system(), Main::fatal);
     ApiServer api = ApiServer.start(node, bind);
-    var stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  api.close();
-                  node.close();
-                  stopped.countDown();
-                },
-                "grit-shutdown"));
+    // SIGTERM (and Ctrl-C) start a graceful stop on the main thread, which then exits 0.
+    var stop = new CountDownLatch(1);
+    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> stop.countDown());
+    sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> stop.countDown());
     System.err.printf(
         "grit: node %s serving http://%s (raft %s, outputs via %s)%n",
         id, config.httpAddress(), raftAddressOf(config), node.outputMode());
-    stopped.await();
+    stop.await();
+    System.err.printf("grit: node %s stopping%n", id);
+    try {
+      node.drain(Duration.ofSeconds(shutdownGraceSeconds));
+    } catch (Exception e) {
+      System.err.println("grit: graceful stop incomplete: " + e);
+    } finally {
+      api.close();
+      node.close();
+    }
     return Main.OK;
   }
 

@@ -45,11 +45,12 @@ final class Liveness {
     for (NodeRow n : registered) {
       if (n.id().equals(self)) {
         me = n;
-      } else if (silence.getOrDefault(n.id(), Long.MAX_VALUE) < nodeTimeout.toMillis()) {
+      } else if (n.slots() > 0
+          && silence.getOrDefault(n.id(), Long.MAX_VALUE) < nodeTimeout.toMillis()) {
         out.put(n.id(), capacityOf.applyAsInt(n.slots()));
       }
     }
-    if (me != null && (leaderRunsTasks || out.isEmpty())) {
+    if (me != null && me.slots() > 0 && (leaderRunsTasks || out.isEmpty())) {
       out.put(self, capacityOf.applyAsInt(me.slots()));
     }
     return out;

@@ -225,6 +225,42 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     return file;
   }
 
+  /**
+   * Graceful stop: takes no more attempts, gives back the queued ones at once, lets the running
+   * ones finish and be reported for up to {@code grace}, then kills what is left and gives it back
+   * too, so every task it held runs elsewhere without waiting for the node timeout.
+   */
+  public void drain(java.time.Duration grace) throws Exception {
+    accepting = false;
+    var queued = new ArrayList<AttemptRef>();
+    queue.drainTo(queued);
+    queued.forEach(mine::remove);
+    giveBack(queued, "node " + node + " is shutting down");
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (!running.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    var killed = new ArrayList<AttemptRef>();
+    for (var e : running.entrySet()) {
+      killed.add(new AttemptRef(e.getKey(), e.getValue().spec().attempt(), node));
+      e.getValue().cancel();
+    }
+    for (Thread t : slots) {
+      t.join(10_000);
+    }
+    reporter.close();
+    giveBack(killed, "node " + node + " shut down before the attempt ended");
+  }
+
+  private void giveBack(List<AttemptRef> refs, String reason) throws Exception {
+    if (refs.isEmpty()) {
+      return;
+    }
+    var expiries = new ArrayList<ExpireAttempts.Expiry>();
+    refs.forEach(r -> expiries.add(new ExpireAttempts.Expiry(r.taskId(), r.attempt(), reason)));
+    raft.submit(new ExpireAttempts(clock.millis(), expiries)).get(60, TimeUnit.SECONDS);
+  }
+
   /** Stops taking attempts, kills the running ones, and reports what finished. */
   @Override
   public void close() {

@@ -1,0 +1,103 @@
+package dev.grit.node.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.testing.Wait;
+import dev.grit.node.testing.Grit;
+import dev.grit.node.testing.NodeProcesses;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SIGTERM on a node that runs attempts: it exits 0, and its work finishes elsewhere long before
+ * the node timeout would have given it back.
+ */
+@Tag("slow")
+class GracefulShutdownTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+
+  static JsonNode get(NodeProcesses cluster, int i, String path) throws Exception {
+    return JSON.readTree(cluster.get(i, path));
+  }
+
+  @Test
+  void aStoppedFollowerHandsItsWorkBack() throws Exception {
+    Path manifest = dir.resolve("slow.toml");
+    Files.writeString(
+        manifest,
+        """
+        name = "slow"
+        [[step]]
+        name = "make"
+        script = "for i in $(seq 1 12); do echo $i > $OUTPUT_DIR/item_$i; done"
+        [[step]]
+        name = "work"
+        inputs = ["item_*"]
+        script = "sleep 2; cp $INPUT_FILE $OUTPUT_DIR/done"
+        """);
+    try (var cluster =
+        NodeProcesses.start(dir.resolve("cluster"), 3, "--node-timeout", "120", "--shutdown-grace", "1")) {
+      var grit = new Grit(dir, Map.of());
+      var submitted = grit.run("submit", manifest.toString(), "--server", cluster.urls());
+      assertEquals(0, submitted.exit(), submitted::toString);
+      long run = Long.parseLong(submitted.out().replaceAll("(?s).*?(\\d+).*", "$1"));
+
+      String leader = get(cluster, 0, "/v1/cluster").path("leader").asText();
+      int leaderIndex = Integer.parseInt(leader.substring(1)) - 1;
+      int follower = (leaderIndex + 1) % 3;
+      int watcher = leaderIndex;
+      String gone = cluster.id(follower);
+      // Wait until the follower runs some of the run's attempts.
+      Wait.until(
+          gone + " to run attempts",
+          Duration.ofSeconds(60),
+          () -> {
+            try {
+              for (long task = 2; task <= 13; task++) {
+                JsonNode t = get(cluster, watcher, "/v1/tasks/" + task);
+                if ("ASSIGNED".equals(t.path("state").asText()) && gone.equals(t.path("node").asText())) {
+                  return true;
+                }
+              }
+              return false;
+            } catch (Exception e) {
+              return false;
+            }
+          });
+
+      long stoppedAt = System.nanoTime();
+      assertEquals(0, cluster.stop(follower), cluster.tail(follower));
+      Wait.until(
+          "run " + run + " to end",
+          Duration.ofSeconds(60),
+          () -> {
+            try {
+              return !"RUNNING".equals(get(cluster, watcher, "/v1/runs/" + run).path("state").asText());
+            } catch (Exception e) {
+              return false;
+            }
+          });
+      double seconds = (System.nanoTime() - stoppedAt) / 1e9;
+      assertEquals("SUCCEEDED", get(cluster, watcher, "/v1/runs/" + run).path("state").asText());
+      assertTrue(seconds < 60, "the run took " + seconds + " s after the stop: work was not handed back");
+      for (long task = 1; task <= 13; task++) {
+        int succeeded = 0;
+        for (JsonNode a : get(cluster, watcher, "/v1/tasks/" + task).path("attempts")) {
+          succeeded += "SUCCEEDED".equals(a.path("outcome").asText()) ? 1 : 0;
+        }
+        assertEquals(1, succeeded, "task " + task);
+      }
+      System.out.printf("run ended %.1f s after SIGTERM on %s%n", seconds, gone);
+    }
+  }
+}
