@@ -193,6 +193,19 @@ public final class NodeProcesses implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       kill9(i);
     }
+    // A killed member's FUSE mount is taken down by its helper a moment later.
+    String prefix = dir.toAbsolutePath().toString();
+    Wait.until(
+        "the members' FUSE mounts to go",
+        Duration.ofSeconds(30),
+        () -> {
+          try {
+            return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .noneMatch(line -> line.contains(" " + prefix + "/"));
+          } catch (IOException e) {
+            return true;
+          }
+        });
   }
 
   private static int freePort() throws IOException {
