@@ -36,6 +36,8 @@ final class Applier {
   private final Connection c;
   private final StepCodec steps = new StepCodec();
   private final List<StateEvent> events = new ArrayList<>();
+  /** Within one ReportResults: the enabled steps of each run (apply changes no step meanwhile). */
+  private final java.util.Map<Long, List<StepVersion>> enabledByRun = new java.util.HashMap<>();
   private final java.util.Map<String, PreparedStatement> statements = new java.util.HashMap<>();
   private long index;
 
@@ -331,6 +333,7 @@ final class Applier {
   // ---- ReportResults -----------------------------------------------------------------------
 
   private String report(ReportResults r) throws SQLException {
+    enabledByRun.clear();
     int accepted = 0;
     Set<Long> runs = new LinkedHashSet<>();
     for (Report report : r.reports()) {
@@ -412,7 +415,11 @@ final class Applier {
 
     // Equal bytes under an existing name find the task that already consumed them: early cut-off.
     int created = 0;
-    List<StepVersion> enabled = Planner.enabled(currentSteps(t.pipelineId), onlySteps(t.runId));
+    List<StepVersion> enabled = enabledByRun.get(t.runId);
+    if (enabled == null) {
+      enabled = Planner.enabled(currentSteps(t.pipelineId), onlySteps(t.runId));
+      enabledByRun.put(t.runId, enabled);
+    }
     for (ResourceRef resource : published) {
       for (TaskKey key : Planner.forResource(enabled, resource)) {
         created += ensureTask(key, t.runId, 0, false) ? 1 : 0;

@@ -72,10 +72,10 @@ public final class ApiServer implements AutoCloseable {
         new DefaultEventExecutorGroup(4, new DefaultThreadFactory("grit-api", true));
     var metrics = new NodeMetrics(node);
     try {
-      var router =
-          new Router(new ReadBarrier(node.raft(), handlers, READ_BARRIER_TIMEOUT), handlers);
+      var barrier = new ReadBarrier(node.raft(), handlers, READ_BARRIER_TIMEOUT);
+      var router = new Router(barrier, handlers);
       var cluster = new ClusterResource(node);
-      routes(router, node, cluster, metrics);
+      routes(router, node, cluster, metrics, barrier);
       var bootstrap =
           new ServerBootstrap()
               .group(boss, io)
@@ -103,8 +103,9 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  private static void routes(Router r, Node node, ClusterResource cluster, NodeMetrics metrics) {
-    var runs = new RunsResource(node, InstantSource.system(), PROPOSAL_TIMEOUT);
+  private static void routes(
+      Router r, Node node, ClusterResource cluster, NodeMetrics metrics, ReadBarrier barrier) {
+    var runs = new RunsResource(node, InstantSource.system(), PROPOSAL_TIMEOUT, barrier);
     var events = new RunEvents(node, HEARTBEAT);
     var objects = new ObjectsResource(node);
     var tasks = new TasksResource(node);

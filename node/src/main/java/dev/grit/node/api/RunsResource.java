@@ -37,11 +37,13 @@ final class RunsResource {
   private final Node node;
   private final InstantSource clock;
   private final Duration proposalTimeout;
+  private final ReadBarrier barrier;
 
-  RunsResource(Node node, InstantSource clock, Duration proposalTimeout) {
+  RunsResource(Node node, InstantSource clock, Duration proposalTimeout, ReadBarrier barrier) {
     this.node = node;
     this.clock = clock;
     this.proposalTimeout = proposalTimeout;
+    this.barrier = barrier;
   }
 
   /** A task that ended FAILED, in a run's view. */
@@ -102,7 +104,20 @@ final class RunsResource {
                 return;
               }
               long run = Long.parseLong(reply.substring("run ".length()));
-              ex.json(HttpResponseStatus.CREATED, new Submitted(run, name, requestId, warnings));
+              // The reply comes from the leader's apply; answer once this node has applied it
+              // too, so what the client asks this node next already knows the run.
+              barrier
+                  .await()
+                  .whenComplete(
+                      (ok, behind) -> {
+                        if (behind != null) {
+                          ex.fail(behind);
+                        } else {
+                          ex.json(
+                              HttpResponseStatus.CREATED,
+                              new Submitted(run, name, requestId, warnings));
+                        }
+                      });
             });
   }
 

@@ -26,8 +26,6 @@ final class Progress implements Consumer<List<StateEvent>> {
   private final Level level;
   private final Supplier<StateQueries> queries;
   private final LogPrinter logs;
-  private int succeeded;
-  private int failedAttempts;
 
   Progress(PrintStream out, Level level, Supplier<StateQueries> queries, LogPrinter logs) {
     this.out = out;
@@ -76,11 +74,6 @@ final class Progress implements Consumer<List<StateEvent>> {
   }
 
   private void print(StateEvent.AttemptEnded a) {
-    if (a.taskState() == TaskState.SUCCEEDED) {
-      succeeded++;
-    } else {
-      failedAttempts++;
-    }
     if (level == Level.QUIET) {
       return;
     }
@@ -105,11 +98,5 @@ final class Progress implements Consumer<List<StateEvent>> {
     return ProgressLines.millis(ms);
   }
 
-  int succeeded() {
-    return succeeded;
-  }
 
-  int failedAttempts() {
-    return failedAttempts;
-  }
 }

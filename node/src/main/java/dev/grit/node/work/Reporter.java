@@ -61,10 +61,6 @@ final class Reporter implements AutoCloseable {
     queue.add(finished);
   }
 
-  int backlog() {
-    return queue.size();
-  }
-
   private void loop() {
     while (running || !queue.isEmpty()) {
       List<FinishedAttempt> batch = new ArrayList<>();

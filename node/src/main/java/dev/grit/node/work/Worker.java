@@ -121,11 +121,6 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     return lost.size();
   }
 
-  /** Attempts queued, running or waiting to be reported here. */
-  public int busy() {
-    return mine.size();
-  }
-
   private void slotLoop() {
     while (accepting) {
       AttemptRef ref;

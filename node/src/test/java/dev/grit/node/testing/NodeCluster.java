@@ -226,7 +226,4 @@ public final class NodeCluster implements AutoCloseable {
     }
   }
 
-  public Path dir() {
-    return dir;
-  }
 }
