@@ -317,6 +317,83 @@ public final class StateQueries implements AutoCloseable {
         });
   }
 
+  /**
+   * The ended and lost attempts of a run's tasks, in the order they ended, told as the events that
+   * announced them (without the count of tasks each created, which the record does not keep): what
+   * a watcher that connects late has missed.
+   */
+  public synchronized List<StateEvent> attemptHistory(long runId) {
+    return sql(
+        () -> {
+          var out = new ArrayList<StateEvent>();
+          try (var ps =
+                  c.prepareStatement(
+                      "SELECT a.task_id, a.n, s.name, a.node, a.outcome, a.error, a.started_at,"
+                          + " a.finished_at, t.attempt, t.state"
+                          + " FROM attempt a JOIN task t ON t.id = a.task_id"
+                          + " JOIN step s ON s.id = t.step_id"
+                          + " WHERE t.run_id = ? AND a.outcome IN ('SUCCEEDED', 'FAILED', 'LOST')"
+                          + " ORDER BY a.finished_at, a.task_id, a.n");
+              var outputs =
+                  c.prepareStatement(
+                      "SELECT name FROM task_output WHERE task_id = ? AND attempt = ?"
+                          + " ORDER BY name")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                long task = rs.getLong(1);
+                int n = rs.getInt(2);
+                String node = rs.getString(4);
+                String outcome = rs.getString(5);
+                String error = rs.getString(6);
+                if (outcome.equals("LOST")) {
+                  out.add(new StateEvent.AttemptLost(task, n, runId, node, error));
+                  continue;
+                }
+                long duration = rs.getLong(8) - rs.getLong(7);
+                if (outcome.equals("FAILED")) {
+                  boolean last = n == rs.getInt(9) && rs.getString(10).equals("FAILED");
+                  out.add(
+                      new StateEvent.AttemptEnded(
+                          task,
+                          n,
+                          runId,
+                          rs.getString(3),
+                          node,
+                          last ? TaskState.FAILED : TaskState.PENDING,
+                          error,
+                          List.of(),
+                          0,
+                          duration));
+                  continue;
+                }
+                var names = new ArrayList<String>();
+                outputs.setLong(1, task);
+                outputs.setInt(2, n);
+                try (ResultSet o = outputs.executeQuery()) {
+                  while (o.next()) {
+                    names.add(o.getString(1));
+                  }
+                }
+                out.add(
+                    new StateEvent.AttemptEnded(
+                        task,
+                        n,
+                        runId,
+                        rs.getString(3),
+                        node,
+                        TaskState.SUCCEEDED,
+                        null,
+                        names,
+                        0,
+                        duration));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   /** Tasks of a run that ended FAILED, for the run's summary. */
   public synchronized List<TaskRow> failedTasks(long runId) {
     return sql(

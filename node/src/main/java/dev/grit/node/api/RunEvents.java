@@ -17,7 +17,9 @@ import io.netty.util.concurrent.EventExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -26,9 +28,11 @@ import java.util.function.Consumer;
 /**
  * {@code GET /v1/runs/{id}/events}: a run's events as server-sent events, one per {@link
  * StateEvent} about the run ({@code event: AttemptEnded}, {@code data: {...}}), until its {@code
- * RunEnded}, after which the stream closes. A run that already ended gets its {@code RunEnded} at
- * once. Every member applies every entry, so any member serves this. Events before the client
- * connected are not replayed: a watcher reads the run itself for what happened earlier.
+ * RunEnded}, after which the stream closes. A stream starts with the attempts of the run that
+ * ended before the client connected, rebuilt from the record, so a watcher that connects late (or
+ * reconnects) misses nothing; each attempt is told once per stream. A run that already ended gets
+ * its history and its {@code RunEnded} at once. Every member applies every entry, so any member
+ * serves this.
  *
  * <p>Threading: events arrive on the apply thread and are only handed to the connection's executor,
  * which formats and writes them in order; a comment line goes out every heartbeat so idle
@@ -57,6 +61,7 @@ final class RunEvents {
     private final ChannelHandlerContext ctx;
     private final EventExecutor executor;
     private final long runId;
+    private final Set<String> told = new HashSet<>();
     private boolean done;
     private ScheduledFuture<?> beat;
 
@@ -83,9 +88,10 @@ final class RunEvents {
                   node.events().unsubscribe(this);
                 }
               });
-      // Subscribe before reading the state: an end applied from now on arrives as an event, an
-      // earlier one is in the record.
+      // Subscribe before reading the state: what is applied from now on arrives as an event, what
+      // came earlier is in the record; what is in both is told once.
       node.events().subscribe(this);
+      deliver(node.queries().attemptHistory(runId));
       if (endedInRecord()) {
         return;
       }
@@ -157,6 +163,10 @@ final class RunEvents {
         if (done) {
           return;
         }
+        String key = attemptKey(e);
+        if (key != null && !told.add(key)) {
+          continue;
+        }
         String type = e.getClass().getSimpleName();
         write("event: " + type + "\ndata: " + json(type, e) + "\n\n");
         if (e instanceof StateEvent.RunEnded) {
@@ -199,6 +209,16 @@ final class RunEvents {
         beat.cancel(false);
       }
     }
+  }
+
+  /** Names the attempt an event ends, or null for events that end none. */
+  private static String attemptKey(StateEvent e) {
+    if (e instanceof StateEvent.AttemptEnded a) {
+      return a.taskId() + "/" + a.attempt();
+    } else if (e instanceof StateEvent.AttemptLost l) {
+      return l.taskId() + "/" + l.attempt();
+    }
+    return null;
   }
 
   /** The run an event is about, or 0 when it is about none in particular. */

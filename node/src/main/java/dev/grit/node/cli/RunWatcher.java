@@ -7,13 +7,16 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Follows a run through the API's event stream until it ends, printing a progress line per ended or
  * lost attempt (as {@code grit run} does). When the stream breaks (its server went away, or stayed
  * silent past three heartbeats) the run is read again and the stream reopened on whichever server
- * answers; attempts that ended meanwhile are not printed, the end still is.
+ * answers. Every stream starts with the run's history, so a line is printed once per attempt,
+ * however late the watcher connected and however often it reconnected.
  */
 final class RunWatcher {
   /** The server sends a heartbeat every 10 s: this much silence means the connection is dead. */
@@ -24,6 +27,7 @@ final class RunWatcher {
   private final ApiClient client;
   private final PrintStream out;
   private final boolean progress;
+  private final Set<String> printed = new HashSet<>();
 
   RunWatcher(ApiClient client, PrintStream out, boolean progress) {
     this.client = client;
@@ -105,6 +109,10 @@ final class RunWatcher {
     try {
       e = ApiClient.JSON.readTree(data);
     } catch (IOException ex) {
+      return false;
+    }
+    if (type.startsWith("Attempt")
+        && !printed.add(e.path("task_id").asLong() + "/" + e.path("attempt").asInt())) {
       return false;
     }
     switch (type) {
