@@ -15,6 +15,8 @@ import java.util.List;
  * @param slots how many attempts run here at once
  * @param leaderRunsTasks whether the leader takes attempts while followers are live
  * @param nodeTimeout how long a node may be silent before its attempts are given to others
+ * @param raftBindHost the host the Raft server listens on; null for the host of its own peer
+ *     address (a pod binds every interface while its peers dial its DNS name)
  */
 public record NodeConfig(
     String clusterName,
@@ -24,7 +26,8 @@ public record NodeConfig(
     String httpAddress,
     int slots,
     boolean leaderRunsTasks,
-    Duration nodeTimeout) {
+    Duration nodeTimeout,
+    String raftBindHost) {
 
   public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(10);
 
@@ -40,6 +43,11 @@ public record NodeConfig(
     }
   }
 
+  /** This node's own entry among the peers. */
+  public Peer self() {
+    return peers.stream().filter(p -> p.id().equals(id)).findFirst().orElseThrow();
+  }
+
   /** One process on one machine: a group of one on loopback, no API. */
   public static NodeConfig embedded(Path dataDir, int raftPort, int slots) {
     return new NodeConfig(
@@ -50,7 +58,8 @@ public record NodeConfig(
         "",
         slots,
         true,
-        DEFAULT_NODE_TIMEOUT);
+        DEFAULT_NODE_TIMEOUT,
+        null);
   }
 
   /**

@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -22,6 +24,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
@@ -39,6 +42,8 @@ import org.apache.ratis.util.TimeDuration;
 public final class RaftNode implements AutoCloseable {
   /** The largest command, header and chunk bytes together, that the group accepts. */
   public static final int MAX_COMMAND_BYTES = 16 * 1024 * 1024;
+
+  private static final long LEADERSHIP_TRANSFER_MILLIS = 10_000;
 
   private final RaftServer server;
   private final RaftClient client;
@@ -82,6 +87,18 @@ public final class RaftNode implements AutoCloseable {
   public static RaftNode start(
       String clusterName, String selfId, List<Peer> peers, Path raftDir, GritStateMachine sm)
       throws IOException {
+    return start(clusterName, selfId, peers, null, raftDir, sm);
+  }
+
+  /** As above, with the server listening on {@code bindHost} (null: the host of its address). */
+  public static RaftNode start(
+      String clusterName,
+      String selfId,
+      List<Peer> peers,
+      String bindHost,
+      Path raftDir,
+      GritStateMachine sm)
+      throws IOException {
     Peer me =
         peers.stream()
             .filter(p -> p.id().equals(selfId))
@@ -90,10 +107,8 @@ public final class RaftNode implements AutoCloseable {
     RaftGroup group =
         RaftGroup.valueOf(
             groupId(clusterName),
-            peers.stream()
-                .map(p -> RaftPeer.newBuilder().setId(p.id()).setAddress(p.address()).build())
-                .toList());
-    RaftProperties props = properties(raftDir, me);
+            peers.stream().map(RaftNode::raftPeer).toList());
+    RaftProperties props = properties(raftDir, bindHost == null ? me.host() : bindHost, me.port());
     boolean fresh = !Files.isDirectory(raftDir) || isEmpty(raftDir);
     Files.createDirectories(raftDir);
     RaftServer server =
@@ -131,12 +146,12 @@ public final class RaftNode implements AutoCloseable {
     return Long.getLong("grit.snapshot.every", 20_000);
   }
 
-  private static RaftProperties properties(Path raftDir, Peer me) {
+  private static RaftProperties properties(Path raftDir, String host, int port) {
     RaftProperties props = new RaftProperties();
     RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
     RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
-    GrpcConfigKeys.Server.setHost(props, me.host());
-    GrpcConfigKeys.Server.setPort(props, me.port());
+    GrpcConfigKeys.Server.setHost(props, host);
+    GrpcConfigKeys.Server.setPort(props, port);
     // Ratis wants: write buffer >= appender buffer + 8; gRPC message > appender buffer + 1 MiB.
     SizeInBytes appenderBuffer = SizeInBytes.valueOf(MAX_COMMAND_BYTES + (1 << 20));
     GrpcConfigKeys.setMessageSizeMax(props, SizeInBytes.valueOf(appenderBuffer.getSize() + (4 << 20)));
@@ -156,7 +171,11 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, snapshotEvery());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(30, TimeUnit.SECONDS));
+    // The client orders its requests: one sent to a member that died or left the group holds
+    // back every later one until it times out and is sent again (the retry cache keeps a resent
+    // request from applying twice). A short timeout bounds that stall after a leader change.
+    RaftClientConfigKeys.Rpc.setRequestTimeout(
+        props, TimeDuration.valueOf(Long.getLong("grit.raft.request.timeout.ms", 5_000), TimeUnit.MILLISECONDS));
     return props;
   }
 
@@ -280,6 +299,108 @@ public final class RaftNode implements AutoCloseable {
 
   public String selfId() {
     return self.toString();
+  }
+
+  /** The members of the group as this member's latest configuration has them, sorted by id. */
+  public List<Peer> members() throws IOException {
+    return division().getRaftConf().getCurrentPeers().stream()
+        .map(RaftNode::peerOf)
+        .sorted(Comparator.comparing(Peer::id))
+        .toList();
+  }
+
+  /**
+   * Adds {@code peer} to the group through a membership change; nothing happens when it already is
+   * a member. The peer must be running, started with the group's members and itself, so that the
+   * leader can send it the log or a snapshot.
+   */
+  public void addMember(Peer peer) throws IOException {
+    var args =
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(List.of(raftPeer(peer)))
+            .setMode(SetConfigurationRequest.Mode.ADD)
+            .build();
+    RaftClientReply reply = client.admin().setConfiguration(args);
+    if (!reply.isSuccess()) {
+      throw new IOException("could not add " + peer.id() + ": " + reply.getException());
+    }
+  }
+
+  /**
+   * Removes member {@code id} through a membership change. When it leads, leadership goes to
+   * another member first, so the group is never left waiting for an election by its own change.
+   */
+  public void removeMember(String id) throws IOException {
+    List<Peer> current = members();
+    if (current.stream().noneMatch(p -> p.id().equals(id))) {
+      throw new IllegalArgumentException(id + " is not a member of " + current);
+    }
+    List<RaftPeer> remaining =
+        current.stream().filter(p -> !p.id().equals(id)).map(RaftNode::raftPeer).toList();
+    if (remaining.isEmpty()) {
+      throw new IllegalArgumentException(id + " is the only member: the group cannot lose it");
+    }
+    if (id.equals(leaderId())) {
+      RaftClientReply moved =
+          client.admin().transferLeadership(remaining.get(0).getId(), LEADERSHIP_TRANSFER_MILLIS);
+      if (!moved.isSuccess()) {
+        throw new IOException("could not hand leadership over before removing " + id + ": " + moved.getException());
+      }
+    }
+    var args =
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInCurrentConf(current.stream().map(RaftNode::raftPeer).toList())
+            .setServersInNewConf(remaining)
+            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+            .build();
+    RaftClientReply reply = client.admin().setConfiguration(args);
+    if (!reply.isSuccess()) {
+      throw new IOException("could not remove " + id + ": " + reply.getException());
+    }
+  }
+
+  /**
+   * The members of the cluster's group as the first of {@code candidates} that belongs to it
+   * reports them, or empty when none answers as a member (the group is not formed yet, or none of
+   * them is reachable). A node asks this before forming a group, to join one that exists instead.
+   */
+  public static Optional<List<Peer>> probe(String clusterName, List<Peer> candidates) {
+    RaftProperties props = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(3, TimeUnit.SECONDS));
+    RaftGroupId groupId = groupId(clusterName);
+    for (Peer candidate : candidates) {
+      RaftPeer peer = raftPeer(candidate);
+      try (RaftClient c =
+          RaftClient.newBuilder()
+              .setProperties(props)
+              .setRaftGroup(RaftGroup.valueOf(groupId, peer))
+              .setRetryPolicy(RetryPolicies.noRetry())
+              .build()) {
+        var group = c.getGroupManagementApi(peer.getId()).info(groupId).getGroup();
+        if (!group.getPeers().isEmpty()) {
+          return Optional.of(
+              group.getPeers().stream()
+                  .map(RaftNode::peerOf)
+                  .sorted(Comparator.comparing(Peer::id))
+                  .toList());
+        }
+      } catch (IOException | RuntimeException e) {
+        // Not up yet, or up without the group: ask the next one.
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static RaftPeer raftPeer(Peer p) {
+    return RaftPeer.newBuilder().setId(p.id()).setAddress(p.address()).build();
+  }
+
+  private static Peer peerOf(RaftPeer p) {
+    String address = p.getAddress();
+    int colon = address.lastIndexOf(':');
+    return new Peer(
+        p.getId().toString(), address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
   }
 
   public RaftGroup group() {

@@ -121,6 +121,8 @@ public final class ApiServer implements AutoCloseable {
         .add(HttpMethod.GET, "/v1/tasks/{id}", tasks::get)
         .add(HttpMethod.GET, "/v1/tasks/{id}/log", tasks::log)
         .add(HttpMethod.GET, "/v1/cluster", cluster::cluster)
+        .add(HttpMethod.POST, "/v1/cluster/members", cluster::addMember)
+        .add(HttpMethod.DELETE, "/v1/cluster/members/{id}", cluster::removeMember)
         .add(HttpMethod.GET, "/livez", cluster::livez)
         .add(HttpMethod.GET, "/readyz", cluster::readyz)
         .add(

@@ -1,9 +1,11 @@
 package dev.grit.node.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.node.ClusterStatus;
 import dev.grit.node.Node;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -60,6 +62,70 @@ final class ClusterResource {
     ex.json(
         HttpResponseStatus.OK,
         new ClusterStatus(status.self(), status.leader(), status.term(), members));
+  }
+
+  /**
+   * {@code POST /v1/cluster/members} with {@code {"id": ..., "address": "host:port"}}: adds a
+   * member through a Raft membership change. The new member must already run, started with the
+   * group's members and itself; the call returns once the leader has brought it up to date and
+   * committed the new membership.
+   */
+  void addMember(Exchange ex) {
+    JsonNode body;
+    try {
+      body = Json.MAPPER.readTree(ex.bodyText());
+    } catch (IOException e) {
+      throw ApiException.badRequest("malformed JSON", e.getMessage());
+    }
+    String id = body == null ? "" : body.path("id").asText("");
+    String address = body == null ? "" : body.path("address").asText("");
+    int colon = address.lastIndexOf(':');
+    if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+      throw ApiException.badRequest("bad member id", "id must be 1-63 letters, digits, '.', '_' or '-'");
+    }
+    int port;
+    try {
+      port = colon > 0 ? Integer.parseInt(address.substring(colon + 1)) : -1;
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (port < 1 || port > 65535) {
+      throw ApiException.badRequest("bad member address", "address must be host:port, not \"" + address + "\"");
+    }
+    var peer = new RaftNode.Peer(id, address.substring(0, colon), port);
+    try {
+      var current = node.raft().members();
+      for (var m : current) {
+        if (m.id().equals(id) && !m.address().equals(peer.address())) {
+          throw ApiException.conflict("member exists", id + " is a member at " + m.address());
+        }
+      }
+      node.raft().addMember(peer);
+      ex.json(HttpResponseStatus.OK, members());
+    } catch (IOException e) {
+      throw ApiException.unavailable("membership change failed", e.getMessage());
+    }
+  }
+
+  /** {@code DELETE /v1/cluster/members/{id}}: removes a member; a leader hands over first. */
+  void removeMember(Exchange ex) {
+    String id = ex.param("id");
+    try {
+      node.raft().removeMember(id);
+      ex.json(HttpResponseStatus.OK, members());
+    } catch (IllegalArgumentException e) {
+      throw ApiException.notFound("no such member", e.getMessage());
+    } catch (IOException e) {
+      throw ApiException.unavailable("membership change failed", e.getMessage());
+    }
+  }
+
+  private Map<String, Object> members() throws IOException {
+    var list = new ArrayList<Map<String, String>>();
+    for (var m : node.raft().members()) {
+      list.add(Map.of("id", m.id(), "raft_address", m.address()));
+    }
+    return Map.of("members", list);
   }
 
   void livez(Exchange ex) {

@@ -71,6 +71,10 @@ final class ApiClient {
         REQUEST_TIMEOUT);
   }
 
+  Response delete(String path) throws ClientException {
+    return send(path, b -> b.DELETE(), REQUEST_TIMEOUT);
+  }
+
   /** GET, and the JSON body of a 2xx answer; any other answer is a {@link ClientException}. */
   JsonNode getJson(String path) throws ClientException {
     return check(get(path)).json();

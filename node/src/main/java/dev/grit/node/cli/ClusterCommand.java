@@ -15,13 +15,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /** {@code grit cluster ...}: the cluster as its members see it. */
 @Command(
     name = "cluster",
     description = "Inspect the cluster.",
     mixinStandardHelpOptions = true,
-    subcommands = {ClusterCommand.Status.class})
+    subcommands = {ClusterCommand.Status.class, ClusterCommand.AddMember.class, ClusterCommand.RemoveMember.class})
 final class ClusterCommand implements Callable<Integer> {
   @Override
   public Integer call() {
@@ -126,5 +127,72 @@ final class ClusterCommand implements Callable<Integer> {
     private static String known(JsonNode value) {
       return value.asLong(-1) < 0 ? null : String.valueOf(value.asLong());
     }
+  }
+
+  /** {@code grit cluster add-member ID HOST:PORT}: a Raft membership change adding a member. */
+  @Command(
+      name = "add-member",
+      description = {
+        "Add a member to the Raft group. Start it first (grit node --id ID --peers <the members and",
+        "itself>): it joins by itself when its peers already form a group; this command is for",
+        "adding one by hand. Returns once the member is up to date and the change committed."
+      },
+      mixinStandardHelpOptions = true)
+  static final class AddMember implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Parameters(index = "1", paramLabel = "HOST:PORT", description = "Its Raft address.")
+    String address;
+
+    @Mixin ServerOption server;
+
+    @Override
+    public Integer call() throws Exception {
+      ObjectNode body = ApiClient.JSON.createObjectNode().put("id", id).put("address", address);
+      var r =
+          ApiClient.check(
+              server
+                  .client()
+                  .post(
+                      "/v1/cluster/members",
+                      ApiClient.JSON.writeValueAsBytes(body),
+                      Map.of("Content-Type", "application/json")));
+      printMembers(r.json());
+      return Main.OK;
+    }
+  }
+
+  /**
+   * {@code grit cluster remove-member ID}: a Raft membership change removing a member; a leader
+   * hands leadership over first. The removed process keeps running until it is stopped.
+   */
+  @Command(
+      name = "remove-member",
+      description = {
+        "Remove a member from the Raft group (leadership moves first when it leads).",
+        "Stop its process afterwards."
+      },
+      mixinStandardHelpOptions = true)
+  static final class RemoveMember implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Mixin ServerOption server;
+
+    @Override
+    public Integer call() throws Exception {
+      var r = ApiClient.check(server.client().delete("/v1/cluster/members/" + id));
+      printMembers(r.json());
+      return Main.OK;
+    }
+  }
+
+  private static void printMembers(JsonNode answer) {
+    var table = new Table("ID", "RAFT ADDRESS");
+    for (JsonNode m : answer.path("members")) {
+      table.row(m.path("id").asText(), m.path("raft_address").asText());
+    }
+    table.print(System.out);
   }
 }

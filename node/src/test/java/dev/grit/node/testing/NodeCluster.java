@@ -48,7 +48,8 @@ public final class NodeCluster implements AutoCloseable {
               "127.0.0.1:" + freePort(),
               slots,
               false,
-              nodeTimeout));
+              nodeTimeout,
+              null));
     }
     this.nodes = new Node[n];
     this.apis = new ApiServer[n];
@@ -93,7 +94,7 @@ public final class NodeCluster implements AutoCloseable {
   }
 
   /** Runs {@code start} with outputs captured in plain directories (see the class comment). */
-  private static void withPlainOutputs(Runnable start) {
+  public static void withPlainOutputs(Runnable start) {
     String before = System.getProperty(OutputMode.PROPERTY);
     System.setProperty(OutputMode.PROPERTY, "plain");
     try {
@@ -118,6 +119,15 @@ public final class NodeCluster implements AutoCloseable {
 
   public String id(int i) {
     return configs.get(i).id();
+  }
+
+  public NodeConfig config(int i) {
+    return configs.get(i);
+  }
+
+  /** The base URL of member i's API. */
+  public String url(int i) {
+    return "http://" + configs.get(i).httpAddress();
   }
 
   /** The index of the leader, once one is known to every running member. */
@@ -220,7 +230,7 @@ public final class NodeCluster implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
