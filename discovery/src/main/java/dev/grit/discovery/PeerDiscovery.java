@@ -2,6 +2,7 @@ package dev.grit.discovery;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Finds the members a node forms or joins its Raft group with. */
 public interface PeerDiscovery extends AutoCloseable {
@@ -13,6 +14,16 @@ public interface PeerDiscovery extends AutoCloseable {
    * @throws DiscoveryException when fewer are found in time
    */
   List<PeerAddress> await(int expected, Duration limit) throws DiscoveryException, InterruptedException;
+
+  /** The peers known now, sorted by id; this node is among them once it is known. */
+  List<PeerAddress> current();
+
+  /**
+   * Calls {@code listener} with the whole sorted set after each change, on a thread of the
+   * implementation; it should return quickly. A set is never followed by an older one, though
+   * changes that race each other may reach the listener as their latest set only.
+   */
+  void onChange(Consumer<List<PeerAddress>> listener);
 
   @Override
   default void close() {}

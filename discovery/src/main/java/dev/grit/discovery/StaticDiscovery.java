@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Peers from a fixed list: {@code --peers n1=10.0.0.1:9870,n2=10.0.0.2:9870,n3=...}. */
 public final class StaticDiscovery implements PeerDiscovery {
@@ -48,4 +49,13 @@ public final class StaticDiscovery implements PeerDiscovery {
     }
     return peers;
   }
+
+  @Override
+  public List<PeerAddress> current() {
+    return peers;
+  }
+
+  /** A fixed list never changes, so {@code listener} is never called. */
+  @Override
+  public void onChange(Consumer<List<PeerAddress>> listener) {}
 }

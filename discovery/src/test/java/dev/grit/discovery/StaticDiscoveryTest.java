@@ -31,4 +31,15 @@ class StaticDiscoveryTest {
     var d = StaticDiscovery.parse("n1=h:1");
     assertThrows(PeerDiscovery.DiscoveryException.class, () -> d.await(3, Duration.ZERO));
   }
+
+  @Test
+  void currentIsTheWholeSortedListAndNeverChanges() throws Exception {
+    var d = StaticDiscovery.parse("b=h:2,a=h:1");
+    d.onChange(
+        peers -> {
+          throw new AssertionError("a static list changed: " + peers);
+        });
+    assertEquals(List.of(new PeerAddress("a", "h", 1), new PeerAddress("b", "h", 2)), d.current());
+    assertEquals(d.current(), d.await(2, Duration.ZERO));
+  }
 }

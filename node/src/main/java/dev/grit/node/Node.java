@@ -4,6 +4,7 @@ import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.raft.FatalErrorHandler;
 import dev.grit.consensus.raft.GritStateMachine;
 import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.execute.OutputDir;
@@ -21,9 +22,14 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A running member: the record (SQLite + RocksDB behind the Ratis state machine), the Raft
@@ -71,10 +77,28 @@ public final class Node implements AutoCloseable {
       // Mounted before any socket opens: the mount helper must inherit none of them.
       OutputDir outputs = OutputDir.open(data.resolve("work"));
       closers.push(outputs);
+      Path raftDir = data.resolve("raft");
+      List<Peer> peers = config.peers();
+      // A new member whose peers already form a group without it joins that group by a
+      // membership change: forming a group of its own would split the cluster.
+      boolean join = false;
+      if (!Bootstrap.hasRaftLog(data)) {
+        var others = peers.stream().filter(p -> !p.id().equals(config.id())).toList();
+        var existing = others.isEmpty() ? Optional.<List<Peer>>empty() : RaftNode.probe(config.clusterName(), others);
+        if (existing.isPresent() && existing.get().stream().noneMatch(p -> p.id().equals(config.id()))) {
+          join = true;
+          peers = new ArrayList<>(existing.get());
+          peers.add(config.self());
+        }
+      }
       RaftNode raft =
           RaftNode.start(
-              config.clusterName(), config.id(), config.peers(), data.resolve("raft"), stateMachine);
+              config.clusterName(), config.id(), peers, config.raftBindHost(), raftDir, stateMachine);
       closers.push(raft);
+      if (join) {
+        LOG.info("{} joins the existing group {}", config.id(), peers);
+        raft.addMember(config.self());
+      }
       var runner = new TaskRunner(outputs, data.resolve("work"), clock);
       var fetcher = new ChunkFetcher(config.id(), stateMachine::queries, chunks);
       var worker =
@@ -83,7 +107,7 @@ public final class Node implements AutoCloseable {
       closers.push(worker);
 
       awaitLeader(raft, Duration.ofSeconds(60));
-      if (raft.rejoinIfDiskWasLost()) {
+      if (!join && raft.rejoinIfDiskWasLost()) {
         LOG.warn("{} started on an empty disk and rejoined the group to be sent its state", config.id());
       }
       awaitCaughtUp(raft, Duration.ofSeconds(300));
@@ -133,26 +157,43 @@ public final class Node implements AutoCloseable {
   }
 
   /** Waits until a leader is known and this member has applied what was committed at start. */
+  /**
+   * Waits until this member has applied everything the group had committed when it asked: its
+   * own commit index may trail the leader's (a member that just joined learns it late).
+   */
   private static void awaitCaughtUp(RaftNode raft, Duration limit) throws IOException {
     long deadline = System.nanoTime() + limit.toNanos();
     long target = -1;
-    while (System.nanoTime() < deadline) {
-      if (raft.leaderId() != null) {
-        if (target < 0) {
-          target = raft.commitIndex();
-        }
-        if (raft.lastAppliedIndex() >= target) {
-          return;
-        }
-      }
+    while (target < 0) {
       try {
-        Thread.sleep(10);
+        target = raft.readIndex().get(limit.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while starting");
+      } catch (ExecutionException | TimeoutException e) {
+        // A leader that is not known yet, or one just elected: ask again until the deadline.
+        if (System.nanoTime() > deadline) {
+          throw new IOException("could not learn the group's commit index: " + e, e);
+        }
+        pause();
       }
     }
-    throw new IOException("no Raft leader within " + limit.toSeconds() + "s");
+    while (raft.lastAppliedIndex() < target) {
+      if (System.nanoTime() > deadline) {
+        throw new IOException(
+            "applied only up to " + raft.lastAppliedIndex() + " of " + target + " within " + limit.toSeconds() + "s");
+      }
+      pause();
+    }
+  }
+
+  private static void pause() throws IOException {
+    try {
+      Thread.sleep(10);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while starting");
+    }
   }
 
   /** One process per data directory: a second one would corrupt the record. */
@@ -226,7 +267,13 @@ public final class Node implements AutoCloseable {
     var http = new java.util.HashMap<String, String>();
     queries().nodes().forEach(n -> http.put(n.id(), n.httpAddress().isEmpty() ? null : n.httpAddress()));
     var members = new java.util.ArrayList<ClusterStatus.Member>();
-    for (var peer : config.peers()) {
+    List<Peer> current;
+    try {
+      current = raft.members();
+    } catch (IOException e) {
+      current = config.peers();
+    }
+    for (var peer : current) {
       boolean self = peer.id().equals(config.id());
       long quiet = self ? 0 : silence.getOrDefault(peer.id(), -1L);
       members.add(

@@ -1,19 +1,30 @@
 package dev.grit.node.cli;
 
 import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.discovery.KubernetesDiscovery;
+import dev.grit.discovery.MdnsDiscovery;
 import dev.grit.discovery.PeerAddress;
+import dev.grit.discovery.PeerDiscovery;
 import dev.grit.discovery.StaticDiscovery;
 import dev.grit.node.Node;
+import dev.grit.node.Bootstrap;
 import dev.grit.node.NodeConfig;
 import dev.grit.node.api.ApiServer;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** {@code grit node}: one member of a cluster, serving the HTTP API until it is stopped. */
 @Command(
@@ -21,15 +32,85 @@ import picocli.CommandLine.Option;
     description = "Run one member of a grit cluster (until SIGTERM or Ctrl-C).",
     mixinStandardHelpOptions = true)
 final class NodeCommand implements Callable<Integer> {
-  @Option(names = "--id", required = true, description = "This node's stable id.")
+  /** How a node finds its peers. */
+  enum DiscoveryKind {
+    STATIC,
+    MDNS,
+    K8S
+  }
+
+  @Option(names = "--id", required = true, description = "This node's stable id (never an address).")
   String id;
 
   @Option(
+      names = "--discovery",
+      paramLabel = "static|mdns|k8s",
+      converter = DiscoveryKindConverter.class,
+      description = "How peers are found (default: static, from --peers).")
+  DiscoveryKind discovery = DiscoveryKind.STATIC;
+
+  @Option(
       names = "--peers",
-      required = true,
       paramLabel = "ID=HOST:PORT,...",
-      description = "Every member's Raft address, this one included.")
+      description = "static: every member's Raft address, this one included.")
   String peers;
+
+  @Option(
+      names = "--raft",
+      paramLabel = "HOST:PORT",
+      description = "mdns: this node's Raft address, advertised to the others.")
+  String raft;
+
+  @Option(
+      names = "--raft-port",
+      paramLabel = "PORT",
+      description = "k8s: the Raft port when a pod names none (default: 9870).")
+  int raftPort = 9870;
+
+  @Option(
+      names = "--bind",
+      paramLabel = "HOST",
+      description = "Where the Raft server listens (default: the host of this node's Raft address).")
+  String bind;
+
+  @Option(
+      names = "--bootstrap-expect",
+      paramLabel = "N",
+      description = {
+        "A new node waits for N peers (itself included) before the group is formed by the N lowest",
+        "ids; later nodes join it. Default: the size of --peers, or 3 with mdns and k8s."
+      })
+  Integer bootstrapExpect;
+
+  @Option(
+      names = "--mdns-interface",
+      paramLabel = "ADDRESS",
+      description = "mdns: the address of the interface to announce and listen on (default: the --raft host).")
+  String mdnsInterface;
+
+  @Option(
+      names = "--k8s-namespace",
+      paramLabel = "NS",
+      description = "k8s: the namespace of the StatefulSet's pods (default: the client's namespace).")
+  String k8sNamespace;
+
+  @Option(
+      names = "--k8s-selector",
+      paramLabel = "LABELS",
+      description = "k8s: label selector of the StatefulSet's pods (default: app.kubernetes.io/name=grit).")
+  String k8sSelector = "app.kubernetes.io/name=grit";
+
+  @Option(
+      names = "--k8s-service",
+      paramLabel = "NAME",
+      description = "k8s: the headless Service giving the pods DNS names (default: grit-headless).")
+  String k8sService = "grit-headless";
+
+  @Option(
+      names = "--k8s-cluster-domain",
+      paramLabel = "DOMAIN",
+      description = "k8s: the cluster's DNS domain (default: cluster.local).")
+  String k8sClusterDomain = "cluster.local";
 
   @Option(
       names = "--http",
@@ -67,23 +148,46 @@ final class NodeCommand implements Callable<Integer> {
       description = "On SIGTERM, how long running attempts may finish before they are handed back (default: 30).")
   long shutdownGraceSeconds = 30;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
-    var list = StaticDiscovery.parse(peers).await(1, Duration.ZERO);
-    var raftPeers = list.stream().map(NodeCommand::peer).toList();
-    InetSocketAddress bind = hostPort(http);
+    // Discovery stays open while the node runs: it keeps advertising this node, so nodes that
+    // start later find the group and join it.
+    try (PeerDiscovery found = discovery()) {
+      int expected = bootstrapExpect != null ? bootstrapExpect : defaultExpected(found);
+      System.err.printf(
+          "grit: node %s finding its peers (%s, %d expected)%n",
+          id, discovery.name().toLowerCase(java.util.Locale.ROOT), expected);
+      List<Peer> raftPeers =
+          Bootstrap.peers(cluster, id, found, expected, data, Duration.ofMinutes(10));
+      found.onChange(now -> System.err.printf("grit: node %s: discovery now sees %s%n", id, now));
+      return serve(raftPeers);
+    }
+  }
+
+  private int serve(List<Peer> raftPeers) throws Exception {
+    InetSocketAddress httpSpec = hostPort("--http", http);
+    var bindHttp = new InetSocketAddress(httpSpec.getHostString(), httpSpec.getPort());
+    // Peers fetch chunks from the address a node registers: a wildcard bind is reached through
+    // the host the node's Raft address names.
+    String httpHost =
+        bindHttp.getAddress() != null && bindHttp.getAddress().isAnyLocalAddress()
+            ? raftPeers.stream().filter(p -> p.id().equals(id)).findFirst().orElseThrow().host()
+            : httpSpec.getHostString();
     var config =
         new NodeConfig(
             cluster,
             id,
             raftPeers,
             data,
-            bind.getHostString() + ":" + bind.getPort(),
+            httpHost + ":" + bindHttp.getPort(),
             slots,
             leaderRunsTasks,
-            Duration.ofSeconds(nodeTimeoutSeconds));
+            Duration.ofSeconds(nodeTimeoutSeconds),
+            bind);
     Node node = Node.start(config, InstantSource.system(), Main::fatal);
-    ApiServer api = ApiServer.start(node, bind);
+    ApiServer api = ApiServer.start(node, bindHttp);
     // SIGTERM (and Ctrl-C) start a graceful stop on the main thread, which then exits 0.
     var stop = new CountDownLatch(1);
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> stop.countDown());
@@ -112,15 +216,57 @@ final class NodeCommand implements Callable<Integer> {
         .orElse("?");
   }
 
-  private static Peer peer(PeerAddress p) {
-    return new Peer(p.id(), p.host(), p.port());
+  private PeerDiscovery discovery() throws IOException {
+    return switch (discovery) {
+      case STATIC -> {
+        if (peers == null) {
+          throw new ParameterException(spec.commandLine(), "--discovery static needs --peers");
+        }
+        yield StaticDiscovery.parse(peers);
+      }
+      case MDNS -> {
+        if (raft == null) {
+          throw new ParameterException(spec.commandLine(), "--discovery mdns needs --raft HOST:PORT");
+        }
+        InetSocketAddress own = hostPort("--raft", raft);
+        var self = new PeerAddress(id, own.getHostString(), own.getPort());
+        String iface = mdnsInterface != null ? mdnsInterface : own.getHostString();
+        yield new MdnsDiscovery(cluster, self, InetAddress.getByName(iface));
+      }
+      case K8S ->
+          KubernetesDiscovery.fromEnvironment(
+              k8sNamespace, k8sSelector, k8sService, k8sClusterDomain, raftPort);
+    };
   }
 
-  static InetSocketAddress hostPort(String spec) {
-    int colon = spec.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("--http " + spec + " is not HOST:PORT");
+  private int defaultExpected(PeerDiscovery found) {
+    return discovery == DiscoveryKind.STATIC ? found.current().size() : 3;
+  }
+
+  static InetSocketAddress hostPort(String option, String value) {
+    int colon = value.lastIndexOf(':');
+    int port = -1;
+    try {
+      port = colon > 0 ? Integer.parseInt(value.substring(colon + 1)) : -1;
+    } catch (NumberFormatException e) {
+      // reported below
     }
-    return new InetSocketAddress(spec.substring(0, colon), Integer.parseInt(spec.substring(colon + 1)));
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(option + " " + value + " is not HOST:PORT");
+    }
+    return InetSocketAddress.createUnresolved(value.substring(0, colon), port);
+  }
+
+  /** Accepts the discovery kinds in lower case, as they are written everywhere else. */
+  static final class DiscoveryKindConverter implements CommandLine.ITypeConverter<DiscoveryKind> {
+    @Override
+    public DiscoveryKind convert(String value) {
+      try {
+        return DiscoveryKind.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(
+            "'" + value + "' is not one of static, mdns, k8s");
+      }
+    }
   }
 }

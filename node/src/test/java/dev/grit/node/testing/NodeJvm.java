@@ -1,0 +1,126 @@
+package dev.grit.node.testing;
+
+import dev.grit.consensus.testing.Wait;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@code grit node} JVM started with exactly the arguments, JVM options and environment a
+ * test gives it, for the tests of how nodes are configured and find each other. Its output goes to
+ * {@code LOG}.
+ */
+public final class NodeJvm implements AutoCloseable {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final String name;
+  private final Path log;
+  private final String url;
+  private final Process process;
+
+  private NodeJvm(String name, Path log, String url, Process process) {
+    this.name = name;
+    this.log = log;
+    this.url = url;
+    this.process = process;
+  }
+
+  /**
+   * Starts {@code grit} with {@code args}; {@code url} is where its API will answer.
+   */
+  public static NodeJvm start(
+      String name, Path log, String url, List<String> jvmOptions, List<String> args, Map<String, String> env)
+      throws IOException {
+    var cmd = new ArrayList<String>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-XX:+UseSerialGC");
+    cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.addAll(jvmOptions);
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("dev.grit.node.cli.Main");
+    cmd.addAll(args);
+    Files.createDirectories(log.getParent());
+    var builder =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    builder.environment().putAll(env);
+    return new NodeJvm(name, log, url, builder.start());
+  }
+
+  public String url() {
+    return url;
+  }
+
+  /** Waits until the node answers {@code /readyz} with 200. */
+  public void awaitReady(Duration limit) {
+    Wait.until(name + " to be ready", limit, () -> status("/readyz") == 200, this::tail);
+  }
+
+  /** The HTTP status the node answers for {@code path}, or -1 when it does not answer. */
+  public int status(String path) {
+    try {
+      return HTTP.send(
+              HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(5)).build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  /** GET {@code path} as text; fails the test on anything but 200. */
+  public String get(String path) throws IOException, InterruptedException {
+    var response =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new AssertionError(name + " answered " + response.statusCode() + " for " + path + ": " + response.body());
+    }
+    return response.body();
+  }
+
+  public String tail() {
+    try {
+      var lines = Files.readAllLines(log);
+      return name + " log:\n  " + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      return name + ": no log";
+    }
+  }
+
+  /** SIGTERM, as Kubernetes stops a pod; returns the exit status. */
+  public int stop() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+}
