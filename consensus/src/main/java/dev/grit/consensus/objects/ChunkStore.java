@@ -1,10 +1,12 @@
 package dev.grit.consensus.objects;
 
 import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.DiskReserve;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -27,11 +29,13 @@ public final class ChunkStore implements AutoCloseable {
   }
 
   private final RocksDB db;
+  private final FileStore disk;
   private final WriteOptions syncWrites = new WriteOptions().setSync(true);
   private final AtomicLong storedBytes = new AtomicLong();
 
-  private ChunkStore(RocksDB db) {
+  private ChunkStore(RocksDB db, FileStore disk) {
     this.db = db;
+    this.disk = disk;
   }
 
   public static ChunkStore open(Path dir) throws IOException {
@@ -45,7 +49,7 @@ public final class ChunkStore implements AutoCloseable {
             .setMinBlobSize(4096)
             .setBlobFileSize(256L << 20)
             .setWriteBufferSize(64L << 20)) {
-      return new ChunkStore(RocksDB.open(options, dir.toString()));
+      return new ChunkStore(RocksDB.open(options, dir.toString()), Files.getFileStore(dir));
     } catch (RocksDBException e) {
       throw new IOException("cannot open the object store " + dir + ": " + e.getMessage(), e);
     }
@@ -54,7 +58,7 @@ public final class ChunkStore implements AutoCloseable {
   /** Opens a store another process may be writing, to read only. */
   public static ChunkStore openReadOnly(Path dir) throws IOException {
     try (var options = new Options()) {
-      return new ChunkStore(RocksDB.openReadOnly(options, dir.toString()));
+      return new ChunkStore(RocksDB.openReadOnly(options, dir.toString()), Files.getFileStore(dir));
     } catch (RocksDBException e) {
       throw new IOException("cannot open the object store " + dir + ": " + e.getMessage(), e);
     }
@@ -82,6 +86,21 @@ public final class ChunkStore implements AutoCloseable {
       storedBytes.addAndGet(bytes);
     } catch (RocksDBException e) {
       throw new IOException("storing " + chunks.size() + " chunks failed: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Fails unless {@code bytes} more chunk bytes fit on the store's disk with its {@link
+   * DiskReserve} to spare. They are counted twice: RocksDB writes a value to its log and again
+   * to a blob file before the log is dropped.
+   *
+   * @throws NoRoomException saying how much is needed and how much is free
+   */
+  public void checkRoom(long bytes) throws IOException {
+    long free = disk.getUsableSpace();
+    long reserve = DiskReserve.of(disk);
+    if (free - 2 * bytes < reserve) {
+      throw new NoRoomException(bytes, free, reserve);
     }
   }
 
@@ -135,6 +154,21 @@ public final class ChunkStore implements AutoCloseable {
   public static final class MissingChunkException extends IOException {
     public MissingChunkException(Digest digest) {
       super("chunk " + digest + " is not in the local object store");
+    }
+  }
+
+  /** New chunks would leave the store's disk with less than the reserve free. */
+  public static final class NoRoomException extends IOException {
+    NoRoomException(long bytes, long free, long reserve) {
+      super(
+          String.format(
+              "no space left on the node's disk for %s of new chunks (%s free, %s kept for the"
+                  + " record)",
+              mib(bytes), mib(free), mib(reserve)));
+    }
+
+    private static String mib(long bytes) {
+      return String.format("%.1f MiB", bytes / (1024.0 * 1024.0));
     }
   }
 

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -52,10 +53,15 @@ import org.slf4j.LoggerFactory;
  * back when the leader sends the entry to a follower that lagged.
  *
  * <p>Invalid requests are rejected in {@link #startTransaction}, before they are logged. An entry
- * that cannot be applied is fatal for this replica (see {@link FatalErrorHandler}).
+ * that cannot be applied is fatal for this replica (see {@link FatalErrorHandler}), but for a full
+ * disk: that is waited out.
  */
 public final class GritStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(GritStateMachine.class);
+
+  private static final long DISK_FULL_RETRY_MILLIS = 100;
+  private static final long DISK_FULL_LOG_EVERY_NANOS =
+      java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
 
   private final Path stateFile;
   private final ChunkStore chunks;
@@ -329,15 +335,51 @@ public final class GritStateMachine extends BaseStateMachine {
     long index = entry.getIndex();
     try {
       Command command = command(entry, trx);
-      ApplyResult result = state.apply(term, index, command);
+      ApplyResult result = applyWhenThereIsRoom(term, index, command);
       updateLastAppliedTermIndex(term, index);
       if (!result.events().isEmpty()) {
         listener.accept(result.events());
       }
       return CompletableFuture.completedFuture(Message.valueOf(result.reply()));
+    } catch (InterruptedException e) {
+      // Only a closing server interrupts its apply thread while it waits for room.
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(e);
     } catch (Exception e) {
       fatal.fatal("applying log entry " + TermIndex.valueOf(term, index), e);
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Applies the entry, waiting out a full disk: the failed transaction changed nothing, so the
+   * same entry is applied again once there is room (a script filling the disk ends, its outputs
+   * are discarded). Stopping the replica instead would let any script take the node down.
+   */
+  private ApplyResult applyWhenThereIsRoom(long term, long index, Command command)
+      throws SQLException, InterruptedException {
+    long waitingSince = 0;
+    while (true) {
+      try {
+        ApplyResult result = state.apply(term, index, command);
+        if (waitingSince != 0) {
+          LOG.info("applied log entry {}: the disk has room again", TermIndex.valueOf(term, index));
+        }
+        return result;
+      } catch (SQLException e) {
+        if (!SqlState.isDiskFull(e)) {
+          throw e;
+        }
+        long now = System.nanoTime();
+        if (waitingSince == 0 || now - waitingSince > DISK_FULL_LOG_EVERY_NANOS) {
+          LOG.warn(
+              "the disk is full: log entry {} waits for room to be applied ({})",
+              TermIndex.valueOf(term, index),
+              e.getMessage());
+          waitingSince = now;
+        }
+        Thread.sleep(DISK_FULL_RETRY_MILLIS);
+      }
     }
   }
 

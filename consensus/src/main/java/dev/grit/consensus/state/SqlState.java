@@ -139,7 +139,8 @@ public final class SqlState implements AutoCloseable {
   /**
    * Applies log entry ({@code term}, {@code index}). An entry at or below the applied index was
    * applied before a restart and is skipped. A {@link SQLException} leaves the record unchanged
-   * and means this replica can no longer apply: the caller must stop.
+   * and means this replica can no longer apply (the caller must stop), unless it says the disk is
+   * full ({@link #isDiskFull}).
    */
   public synchronized ApplyResult apply(long term, long index, Command command)
       throws SQLException {
@@ -154,9 +155,29 @@ public final class SqlState implements AutoCloseable {
       appliedIndex = index;
       return result;
     } catch (SQLException | RuntimeException e) {
-      writer.rollback();
+      try {
+        writer.rollback();
+      } catch (SQLException notActive) {
+        // SQLite ends the transaction itself on some errors (a full disk does). sqlite-jdbc then
+        // begins no new one, and the next entry would be applied statement by statement.
+        e.addSuppressed(notActive);
+        try (Statement s = writer.createStatement()) {
+          s.execute("BEGIN");
+        } catch (SQLException alreadyActive) {
+          e.addSuppressed(alreadyActive);
+        }
+      }
       throw e;
     }
+  }
+
+  /**
+   * True when {@code e} says the disk is full. An {@link #apply} that failed so changed nothing,
+   * and may be tried again once there is room.
+   */
+  public static boolean isDiskFull(SQLException e) {
+    return e instanceof org.sqlite.SQLiteException s
+        && (s.getResultCode().code & 0xff) == org.sqlite.SQLiteErrorCode.SQLITE_FULL.code;
   }
 
   /** Records an entry that changes nothing here (a configuration change, a no-op). */

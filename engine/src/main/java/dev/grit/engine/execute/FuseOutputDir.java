@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * <p>Scripts may create, write (in order or at offsets), truncate, append, read back, rename,
  * unlink and make nested directories; {@code chmod}, {@code chown} and {@code touch} succeed.
  * Symbolic links, hard links and special files are refused with EPERM, renames to another attempt
- * with EXDEV, and a full disk is reported to the script as ENOSPC.
+ * with EXDEV, and a full disk is reported to the script as ENOSPC; so is a write that would leave
+ * the disk with less than {@link dev.grit.engine.object.DiskReserve} free.
  */
 public final class FuseOutputDir implements OutputDir {
   private static final Logger log = LoggerFactory.getLogger(FuseOutputDir.class);

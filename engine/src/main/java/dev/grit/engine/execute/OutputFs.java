@@ -1,5 +1,6 @@
 package dev.grit.engine.execute;
 
+import dev.grit.engine.object.DiskReserve;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -54,6 +55,7 @@ final class OutputFs extends FuseStubFS {
   private final ConcurrentLinkedQueue<byte[]> buffers = new ConcurrentLinkedQueue<>();
 
   private final FileStore store;
+  private final long reserve;
   private final int uid;
   private final int gid;
   private final FsNode.Dir root = new FsNode.Dir(0755);
@@ -68,6 +70,7 @@ final class OutputFs extends FuseStubFS {
    */
   OutputFs(Path stagingRoot) throws IOException {
     this.store = Files.getFileStore(stagingRoot);
+    this.reserve = DiskReserve.of(store);
     this.uid = ownerId("unix:uid");
     this.gid = ownerId("unix:gid");
     allowNullPaths();
@@ -247,6 +250,10 @@ final class OutputFs extends FuseStubFS {
         "write",
         () -> {
           Handle h = handle(fi);
+          // The disk holds the node's record too: outputs stop short of its reserve.
+          if (store.getUsableSpace() - size < reserve) {
+            throw new FsError(Errno.ENOSPC);
+          }
           byte[] bytes = borrow((int) size);
           try {
             buf.get(0, bytes, 0, (int) size);
@@ -402,7 +409,10 @@ final class OutputFs extends FuseStubFS {
         });
   }
 
-  /** The staging disk's space, so that {@code df} and space checks in scripts see the truth. */
+  /**
+   * The staging disk's space, less the reserve that outputs may not take, so that {@code df} and
+   * space checks in scripts see what they can write.
+   */
   @Override
   public int statfs(String path, Statvfs stat) {
     return call(
@@ -413,7 +423,7 @@ final class OutputFs extends FuseStubFS {
           stat.f_frsize.set(block);
           stat.f_blocks.set(store.getTotalSpace() / block);
           stat.f_bfree.set(store.getUnallocatedSpace() / block);
-          stat.f_bavail.set(store.getUsableSpace() / block);
+          stat.f_bavail.set(Math.max(0, store.getUsableSpace() - reserve) / block);
           stat.f_namemax.set(255);
           return 0;
         });

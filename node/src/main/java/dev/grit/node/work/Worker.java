@@ -9,8 +9,12 @@ import dev.grit.consensus.state.TaskState;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.execute.AttemptResult;
 import dev.grit.engine.execute.AttemptSpec;
+import dev.grit.engine.execute.OutputFile;
 import dev.grit.engine.execute.RunningAttempt;
 import dev.grit.engine.execute.TaskRunner;
+import dev.grit.engine.object.ChunkingHasher;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
 import dev.grit.node.objects.ChunkFetcher;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,6 +24,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -141,12 +146,20 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     }
   }
 
+  private boolean stillAssigned(AttemptRef ref) {
+    return isCurrent(stateMachine.queries().task(ref.taskId()).orElse(null), ref);
+  }
+
+  private boolean isCurrent(TaskSpec task, AttemptRef ref) {
+    return task != null
+        && task.state() == TaskState.ASSIGNED
+        && task.attempt() == ref.attempt()
+        && node.equals(task.node());
+  }
+
   private void runOne(AttemptRef ref) throws Exception {
     TaskSpec task = stateMachine.queries().task(ref.taskId()).orElse(null);
-    if (task == null
-        || task.state() != TaskState.ASSIGNED
-        || task.attempt() != ref.attempt()
-        || !node.equals(task.node())) {
+    if (!isCurrent(task, ref)) {
       mine.remove(ref);
       return;
     }
@@ -170,6 +183,10 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       RunningAttempt attempt = runner.start(spec);
       release = attempt;
       running.put(ref.taskId(), attempt);
+      // A cancellation applied since the check above found nothing here to stop: look again.
+      if (!stillAssigned(ref)) {
+        attempt.cancel();
+      }
       try {
         result = attempt.await();
       } finally {
@@ -180,6 +197,9 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       result =
           new AttemptResult(-1, "could not start: " + e.getMessage(), List.of(), new byte[0], started, clock.instant());
     }
+    if (result.succeeded()) {
+      result = admit(result);
+    }
     final AutoCloseable releaseAttempt = release;
     if (!accepting && !result.succeeded()) {
       // Killed by this node's shutdown, not by its script: left assigned, so it is given back
@@ -187,6 +207,11 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       mine.remove(ref);
       releaseAttempt.close();
       return;
+    }
+    if (!result.succeeded()) {
+      // Outputs that will not be stored may be what filled the disk the record is on: they go
+      // now, not once the failure is reported, since recording that may wait for the room.
+      releaseAttempt.close();
     }
     reporter.submit(
         new FinishedAttempt(
@@ -197,6 +222,41 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
               releaseAttempt.close();
             },
             inputFile));
+  }
+
+  /**
+   * The result, or a failure when storing its new chunks would leave the disk less free space
+   * than {@link dev.grit.engine.object.DiskReserve}: the record on that disk must keep room.
+   */
+  private AttemptResult admit(AttemptResult result) {
+    var counted = new HashSet<Digest>();
+    long bytes = 0;
+    for (OutputFile out : result.outputs()) {
+      ObjectLayout layout = out.layout();
+      long offset = 0;
+      for (Digest d : layout.chunks()) {
+        long length = Math.min(ChunkingHasher.CHUNK_SIZE, layout.size() - offset);
+        if (counted.add(d) && !stateMachine.chunks().has(d)) {
+          bytes += length;
+        }
+        offset += length;
+      }
+    }
+    if (bytes == 0) {
+      return result;
+    }
+    try {
+      stateMachine.chunks().checkRoom(bytes);
+      return result;
+    } catch (IOException e) {
+      return new AttemptResult(
+          result.exitCode(),
+          "outputs could not be stored: " + e.getMessage(),
+          List.of(),
+          result.logTail(),
+          result.started(),
+          result.finished());
+    }
   }
 
   /** The input resource's bytes in a read-only local file, or null for a start step. */
@@ -215,6 +275,10 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     Files.deleteIfExists(file);
     try (InputStream in = stateMachine.chunks().open(layout)) {
       Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      // A partial copy (the disk is full) would stay behind: the next attempt has another name.
+      Files.deleteIfExists(file);
+      throw e;
     }
     file.toFile().setReadOnly();
     return file;

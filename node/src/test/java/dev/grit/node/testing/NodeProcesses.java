@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,12 +29,15 @@ public final class NodeProcesses implements AutoCloseable {
   private final int[] httpPorts;
   private final Process[] processes;
   private final List<String> extraArgs;
+  private final Map<String, String> env;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private NodeProcesses(Path dir, int n, List<String> extraArgs) throws IOException {
+  private NodeProcesses(Path dir, int n, Map<String, String> env, List<String> extraArgs)
+      throws IOException {
     this.dir = dir;
     this.n = n;
     this.extraArgs = List.copyOf(extraArgs);
+    this.env = Map.copyOf(env);
     this.raftPorts = new int[n];
     this.httpPorts = new int[n];
     this.processes = new Process[n];
@@ -45,7 +49,13 @@ public final class NodeProcesses implements AutoCloseable {
 
   /** Starts {@code n} members and waits until every one answers {@code /readyz}. */
   public static NodeProcesses start(Path dir, int n, String... extraArgs) throws IOException {
-    var cluster = new NodeProcesses(dir, n, List.of(extraArgs));
+    return start(dir, n, Map.of(), extraArgs);
+  }
+
+  /** The same, with {@code env} added to every member's environment. */
+  public static NodeProcesses start(Path dir, int n, Map<String, String> env, String... extraArgs)
+      throws IOException {
+    var cluster = new NodeProcesses(dir, n, env, List.of(extraArgs));
     for (int i = 0; i < n; i++) {
       cluster.launch(i);
     }
@@ -105,8 +115,10 @@ public final class NodeProcesses implements AutoCloseable {
     cmd.addAll(extraArgs);
     Files.createDirectories(dir);
     File log = dir.resolve(id(i) + ".log").toFile();
+    var builder = new ProcessBuilder(cmd);
+    builder.environment().putAll(env);
     processes[i] =
-        new ProcessBuilder(cmd)
+        builder
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log))
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
