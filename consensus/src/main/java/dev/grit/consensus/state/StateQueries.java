@@ -350,43 +350,27 @@ public final class StateQueries implements AutoCloseable {
                   out.add(new StateEvent.AttemptLost(task, n, runId, node, error));
                   continue;
                 }
-                long duration = rs.getLong(8) - rs.getLong(7);
-                if (outcome.equals("FAILED")) {
-                  boolean last = n == rs.getInt(9) && rs.getString(10).equals("FAILED");
-                  out.add(
-                      new StateEvent.AttemptEnded(
-                          task,
-                          n,
-                          runId,
-                          rs.getString(3),
-                          node,
-                          last ? TaskState.FAILED : TaskState.PENDING,
-                          error,
-                          List.of(),
-                          0,
-                          duration));
-                  continue;
-                }
+                boolean succeeded = outcome.equals("SUCCEEDED");
+                TaskState state =
+                    succeeded
+                        ? TaskState.SUCCEEDED
+                        : n == rs.getInt(9) && rs.getString(10).equals("FAILED")
+                            ? TaskState.FAILED
+                            : TaskState.PENDING;
                 var names = new ArrayList<String>();
-                outputs.setLong(1, task);
-                outputs.setInt(2, n);
-                try (ResultSet o = outputs.executeQuery()) {
-                  while (o.next()) {
-                    names.add(o.getString(1));
+                if (succeeded) {
+                  outputs.setLong(1, task);
+                  outputs.setInt(2, n);
+                  try (ResultSet o = outputs.executeQuery()) {
+                    while (o.next()) {
+                      names.add(o.getString(1));
+                    }
                   }
                 }
                 out.add(
                     new StateEvent.AttemptEnded(
-                        task,
-                        n,
-                        runId,
-                        rs.getString(3),
-                        node,
-                        TaskState.SUCCEEDED,
-                        null,
-                        names,
-                        0,
-                        duration));
+                        task, n, runId, rs.getString(3), node, state, error, names, 0,
+                        rs.getLong(8) - rs.getLong(7)));
               }
             }
           }
