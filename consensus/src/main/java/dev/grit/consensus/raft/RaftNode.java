@@ -38,6 +38,8 @@ import org.apache.ratis.util.TimeDuration;
 /**
  * One member of the grit Raft group: the Ratis server (gRPC transport) with the {@link
  * GritStateMachine}, and an async client that proposes commands to whichever member leads.
+ * Membership changes go through a second client that waits longer: adding a member waits for it
+ * to catch up.
  */
 public final class RaftNode implements AutoCloseable {
   /** The largest command, header and chunk bytes together, that the group accepts. */
@@ -45,8 +47,20 @@ public final class RaftNode implements AutoCloseable {
 
   private static final long LEADERSHIP_TRANSFER_MILLIS = 10_000;
 
+  /**
+   * How long a proposal waits for its reply before the client sends it again, to the next member
+   * if need be (the leader's retry cache joins a repeated request to the first). A leader cut off
+   * by a partition neither answers nor resets the connection, so this is also how long proposals
+   * stall before they find the new leader.
+   */
+  static final TimeDuration PROPOSAL_TIMEOUT = TimeDuration.valueOf(3, TimeUnit.SECONDS);
+
+  /** Membership changes wait for a new member to catch up. */
+  static final TimeDuration ADMIN_TIMEOUT = TimeDuration.valueOf(30, TimeUnit.SECONDS);
+
   private final RaftServer server;
   private final RaftClient client;
+  private final RaftClient admin;
   private final RaftGroup group;
   private final RaftPeerId self;
   private final GritStateMachine stateMachine;
@@ -62,12 +76,14 @@ public final class RaftNode implements AutoCloseable {
   private RaftNode(
       RaftServer server,
       RaftClient client,
+      RaftClient admin,
       RaftGroup group,
       RaftPeerId self,
       GritStateMachine sm,
       boolean formatted) {
     this.server = server;
     this.client = client;
+    this.admin = admin;
     this.group = group;
     this.self = self;
     this.stateMachine = sm;
@@ -120,16 +136,22 @@ public final class RaftNode implements AutoCloseable {
             .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
             .build();
     server.start();
-    RaftClient client =
-        RaftClient.newBuilder()
-            .setProperties(props)
-            .setRaftGroup(group)
-            .setClientId(ClientId.randomId())
-            .setRetryPolicy(
-                RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                    600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-            .build();
-    return new RaftNode(server, client, group, RaftPeerId.valueOf(selfId), sm, fresh);
+    RaftClient client = client(props, group, PROPOSAL_TIMEOUT);
+    RaftClient admin = client(props, group, ADMIN_TIMEOUT);
+    return new RaftNode(server, client, admin, group, RaftPeerId.valueOf(selfId), sm, fresh);
+  }
+
+  private static RaftClient client(RaftProperties serverProps, RaftGroup group, TimeDuration timeout) {
+    RaftProperties props = new RaftProperties(serverProps);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(props, timeout);
+    return RaftClient.newBuilder()
+        .setProperties(props)
+        .setRaftGroup(group)
+        .setClientId(ClientId.randomId())
+        .setRetryPolicy(
+            RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .build();
   }
 
   private static boolean isEmpty(Path dir) throws IOException {
@@ -164,6 +186,10 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Log.setPurgeGap(props, (int) Math.min(1024, snapshotEvery()));
     RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
+    // After errors the leader's log appender waits before it tries a follower again; Ratis's
+    // default backs off to 5 s after 30 errors, which a partition of a second reaches (every
+    // heartbeat that times out counts), so a healed follower heard nothing for up to 5 s at a time.
+    RaftServerConfigKeys.Log.Appender.setRetryPolicy(props, "1ms,10, 100ms,10, 1s,1000");
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
     // Read-only requests use Raft's ReadIndex: answered only once the serving member has applied
     // everything committed when the request arrived.
@@ -171,11 +197,6 @@ public final class RaftNode implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, snapshotEvery());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
-    // The client orders its requests: one sent to a member that died or left the group holds
-    // back every later one until it times out and is sent again (the retry cache keeps a resent
-    // request from applying twice). A short timeout bounds that stall after a leader change.
-    RaftClientConfigKeys.Rpc.setRequestTimeout(
-        props, TimeDuration.valueOf(Long.getLong("grit.raft.request.timeout.ms", 5_000), TimeUnit.MILLISECONDS));
     return props;
   }
 
@@ -245,7 +266,7 @@ public final class RaftNode implements AutoCloseable {
     if (leader == null || leader.equals(self.toString())) {
       return false;
     }
-    var info = client.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(group.getGroupId());
+    var info = admin.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(group.getGroupId());
     long believed = -1;
     for (var commit : info.getCommitInfos()) {
       if (commit.getServer().getId().toStringUtf8().equals(self.toString())) {
@@ -259,11 +280,11 @@ public final class RaftNode implements AutoCloseable {
       return false;
     }
     var others = group.getPeers().stream().filter(p -> !p.getId().equals(self)).toList();
-    var removed = client.admin().setConfiguration(others);
+    var removed = admin.admin().setConfiguration(others);
     if (!removed.isSuccess()) {
       throw new IOException("could not leave the group to rejoin: " + removed.getException());
     }
-    var added = client.admin().setConfiguration(List.copyOf(group.getPeers()));
+    var added = admin.admin().setConfiguration(List.copyOf(group.getPeers()));
     if (!added.isSuccess()) {
       throw new IOException("could not rejoin the group: " + added.getException());
     }
@@ -293,7 +314,7 @@ public final class RaftNode implements AutoCloseable {
     if (best == null) {
       return null;
     }
-    var reply = client.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
+    var reply = admin.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
     return reply.isSuccess() ? best : null;
   }
 
@@ -320,7 +341,7 @@ public final class RaftNode implements AutoCloseable {
             .setServersInNewConf(List.of(raftPeer(peer)))
             .setMode(SetConfigurationRequest.Mode.ADD)
             .build();
-    RaftClientReply reply = client.admin().setConfiguration(args);
+    RaftClientReply reply = admin.admin().setConfiguration(args);
     if (!reply.isSuccess()) {
       throw new IOException("could not add " + peer.id() + ": " + reply.getException());
     }
@@ -342,7 +363,7 @@ public final class RaftNode implements AutoCloseable {
     }
     if (id.equals(leaderId())) {
       RaftClientReply moved =
-          client.admin().transferLeadership(remaining.get(0).getId(), LEADERSHIP_TRANSFER_MILLIS);
+          admin.admin().transferLeadership(remaining.get(0).getId(), LEADERSHIP_TRANSFER_MILLIS);
       if (!moved.isSuccess()) {
         throw new IOException("could not hand leadership over before removing " + id + ": " + moved.getException());
       }
@@ -353,7 +374,7 @@ public final class RaftNode implements AutoCloseable {
             .setServersInNewConf(remaining)
             .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
             .build();
-    RaftClientReply reply = client.admin().setConfiguration(args);
+    RaftClientReply reply = admin.admin().setConfiguration(args);
     if (!reply.isSuccess()) {
       throw new IOException("could not remove " + id + ": " + reply.getException());
     }
@@ -471,6 +492,32 @@ public final class RaftNode implements AutoCloseable {
     return out;
   }
 
+  /**
+   * When this member leads: the index of the last entry each follower has acknowledged, by id.
+   * Empty when it does not lead.
+   */
+  public java.util.Map<String, Long> followerMatchIndices() {
+    var out = new java.util.HashMap<String, Long>();
+    try {
+      var info = division().getInfo();
+      if (!info.isLeader()) {
+        return out;
+      }
+      // Both lists come from the leader's followers in the same order.
+      long[] match = info.getFollowerMatchIndices();
+      var followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+      if (match == null || match.length != followers.size()) {
+        return out;
+      }
+      for (int i = 0; i < match.length; i++) {
+        out.put(followers.get(i).getId().getId().toStringUtf8(), match[i]);
+      }
+    } catch (IOException e) {
+      // not a member any more: nobody to report
+    }
+    return out;
+  }
+
   /** The first index still in this member's log: entries below it were purged after a snapshot. */
   public long logStartIndex() {
     try {
@@ -493,7 +540,11 @@ public final class RaftNode implements AutoCloseable {
     try {
       client.close();
     } finally {
-      server.close();
+      try {
+        admin.close();
+      } finally {
+        server.close();
+      }
     }
   }
 }

@@ -507,11 +507,10 @@ final class Applier {
         update("UPDATE task SET losses = ? WHERE id = ?", losses, t.id);
         endTask(t.id, TaskState.FAILED, "lost " + losses + " times; last: " + x.reason());
       } else {
+        // Pending again at once, in its old place in line: its not_before is already past, and
+        // moving it to the expiry time would put it behind every task created since.
         update(
-            "UPDATE task SET state = 'PENDING', losses = ?, node = NULL, not_before = ? WHERE id = ?",
-            losses,
-            e.at(),
-            t.id);
+            "UPDATE task SET state = 'PENDING', losses = ?, node = NULL WHERE id = ?", losses, t.id);
       }
       events.add(new StateEvent.AttemptLost(t.id, x.attempt(), t.runId, t.node, x.reason()));
     }

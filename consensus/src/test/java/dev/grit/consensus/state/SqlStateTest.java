@@ -516,7 +516,8 @@ class SqlStateTest {
 
     assertEquals(
         List.of(new StateEvent.AttemptLost(1, 1, 1, "n1", "node n1 silent")), last.events());
-    assertPendingRetry(1, 2, 5000, null);
+    // Due at once, where it stood: not_before is still the submission's.
+    assertPendingRetry(1, 2, 1000, null);
     var lost = q.attempts(1).get(0);
     assertEquals("LOST", lost.outcome());
     assertEquals("node n1 silent", lost.error());
@@ -536,6 +537,22 @@ class SqlStateTest {
     apply(assign(7000, 1, 5, "n1"));
     apply(results(failure(1, 5, "n1", 8000, "exit 1", 0)));
     assertEquals(TaskState.FAILED, task(1).state());
+  }
+
+  @Test
+  void aLostTaskKeepsItsPlaceInLine() throws Exception {
+    apply(submit("r1", P, 1000, GEN, MAP));
+    runToSuccess(1, "n1", 2000, output("chunk_1", "a"), output("chunk_2", "b"), output("chunk_3", "c"));
+    long first = tasksOf("map").get(0).taskId();
+    apply(assign(2100, first, 1, "n1"));
+
+    apply(expire(9000, first, 1, "node n1 silent"));
+
+    // Its node died; the tasks created after it must not all go first.
+    PendingTask next = only(q.pending(1));
+    assertEquals(first, next.taskId());
+    assertEquals(2, next.nextAttempt());
+    assertTrue(next.notBefore() <= 9000, "due at once: " + next);
   }
 
   @Test

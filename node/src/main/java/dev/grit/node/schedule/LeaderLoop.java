@@ -76,6 +76,7 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
         if (running && raft.isLeaderReady()) {
           if (leaderSince < 0) {
             leaderSince = clock.millis();
+            liveness.reset();
           }
           expireLost();
           decideOnce();
@@ -113,7 +114,7 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
   /** One scheduling round; returns how many attempts were proposed. */
   int decideOnce() throws Exception {
     StateQueries q = queries.get();
-    Map<String, Integer> nodes = liveness.capacity(q.nodes());
+    Map<String, Integer> nodes = liveness.capacity(q.nodes(), clock.millis());
     var load = q.load(nodes);
     if (load.totalFree() <= 0) {
       return 0;

@@ -30,8 +30,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.PriorityBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,7 +53,9 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final Path inputs;
   private final InstantSource clock;
   private final Reporter reporter;
-  private final BlockingQueue<AttemptRef> queue = new LinkedBlockingQueue<>();
+  /** Attempts waiting for a slot: a retried one first (see {@link Queued}), else in arrival order. */
+  private final BlockingQueue<Queued> queue = new PriorityBlockingQueue<>();
+  private final AtomicLong arrivals = new AtomicLong();
   /** Attempts queued or running here: the ones recovery must not give back. */
   private final Set<AttemptRef> mine = ConcurrentHashMap.newKeySet();
   private final Map<Long, RunningAttempt> running = new ConcurrentHashMap<>();
@@ -94,7 +97,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       if (e instanceof StateEvent.AttemptsAssigned a) {
         for (AttemptRef ref : a.attempts()) {
           if (node.equals(ref.node()) && mine.add(ref)) {
-            queue.add(ref);
+            queue.add(new Queued(ref, arrivals.incrementAndGet()));
           }
         }
       } else if (e instanceof StateEvent.AttemptsCancelled c) {
@@ -130,12 +133,13 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     while (accepting) {
       AttemptRef ref;
       try {
-        ref = queue.poll(100, TimeUnit.MILLISECONDS);
+        Queued next = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (next == null) {
+          continue;
+        }
+        ref = next.ref();
       } catch (InterruptedException e) {
         return;
-      }
-      if (ref == null) {
-        continue;
       }
       try {
         runOne(ref);
@@ -259,6 +263,23 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     }
   }
 
+  /**
+   * An attempt waiting here. One that is not its task's first goes ahead of first attempts: its
+   * task already lost a node (or failed and waited out its back-off), and the queue may hold many
+   * attempts, so behind them it would wait for all of them, after the node timeout it already
+   * waited.
+   */
+  private record Queued(AttemptRef ref, long arrival) implements Comparable<Queued> {
+    @Override
+    public int compareTo(Queued other) {
+      boolean retry = ref.attempt() > 1;
+      if (retry != other.ref.attempt() > 1) {
+        return retry ? -1 : 1;
+      }
+      return Long.compare(arrival, other.arrival);
+    }
+  }
+
   /** The input resource's bytes in a read-only local file, or null for a start step. */
   private Path materializeInput(TaskSpec task, AttemptRef ref) throws IOException {
     if (task.inputHash() == null) {
@@ -291,8 +312,9 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
    */
   public void drain(java.time.Duration grace) throws Exception {
     accepting = false;
-    var queued = new ArrayList<AttemptRef>();
-    queue.drainTo(queued);
+    var drained = new ArrayList<Queued>();
+    queue.drainTo(drained);
+    var queued = drained.stream().map(Queued::ref).toList();
     queued.forEach(mine::remove);
     giveBack(queued, "node " + node + " is shutting down");
     long deadline = System.nanoTime() + grace.toNanos();

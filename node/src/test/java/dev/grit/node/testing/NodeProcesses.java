@@ -4,15 +4,18 @@ import dev.grit.consensus.testing.Wait;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +24,17 @@ import java.util.concurrent.TimeUnit;
  * A cluster of real {@code grit node} JVMs on loopback, for the tests where a crash
  * ({@code kill -9}) or a process boundary is the point. Each member's output goes to
  * {@code DIR/nI.log}.
+ *
+ * <p>{@link #startLinked} routes every Raft link through its own {@link TcpProxy}, so that one
+ * link can be cut without the others. gRPC answers on the connection its caller opened, so one
+ * proxy in front of each member could not cut a single direction of a pair; instead every member
+ * names its peers by host name ({@code n2.grit.test}) and resolves those names through a hosts
+ * file of its own ({@code -Djdk.net.hosts.file}): numbering members from 1, in member i's file its
+ * own name is the address it binds ({@code 127.0.i.i}; Ratis binds its server to the host of its
+ * own address) and peer j's name is {@code 127.0.i.j}, where the proxy of link i→j listens and
+ * forwards to j. All of 127.0.0.0/8 is loopback, so nothing leaves the machine.
+ * The Raft configuration carries the same {@code name:port} for everyone, so membership changes
+ * keep the routing. The HTTP API and chunk fetches between members stay direct on 127.0.0.1.
  */
 public final class NodeProcesses implements AutoCloseable {
   private final Path dir;
@@ -30,9 +44,12 @@ public final class NodeProcesses implements AutoCloseable {
   private final Process[] processes;
   private final List<String> extraArgs;
   private final Map<String, String> env;
+  /** links[i][j] carries member i's connections to member j; null when not linked. */
+  private final TcpProxy[][] links;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private NodeProcesses(Path dir, int n, Map<String, String> env, List<String> extraArgs)
+  private NodeProcesses(
+      Path dir, int n, Map<String, String> env, List<String> extraArgs, boolean linked)
       throws IOException {
     this.dir = dir;
     this.n = n;
@@ -45,6 +62,28 @@ public final class NodeProcesses implements AutoCloseable {
       raftPorts[i] = freePort();
       httpPorts[i] = freePort();
     }
+    this.links = linked ? new TcpProxy[n][n] : null;
+    if (linked) {
+      if (n > 250) {
+        throw new IllegalArgumentException("at most 250 linked members");
+      }
+      try {
+        for (int i = 0; i < n; i++) {
+          for (int j = 0; j < n; j++) {
+            if (i != j) {
+              links[i][j] =
+                  new TcpProxy(
+                      id(i) + "-" + id(j),
+                      new InetSocketAddress(loopback(i, j), raftPorts[j]),
+                      new InetSocketAddress(loopback(j, j), raftPorts[j]));
+            }
+          }
+        }
+      } catch (IOException e) {
+        closeLinks();
+        throw e;
+      }
+    }
   }
 
   /** Starts {@code n} members and waits until every one answers {@code /readyz}. */
@@ -55,14 +94,77 @@ public final class NodeProcesses implements AutoCloseable {
   /** The same, with {@code env} added to every member's environment. */
   public static NodeProcesses start(Path dir, int n, Map<String, String> env, String... extraArgs)
       throws IOException {
-    var cluster = new NodeProcesses(dir, n, env, List.of(extraArgs));
-    for (int i = 0; i < n; i++) {
-      cluster.launch(i);
+    return launchAll(new NodeProcesses(dir, n, env, List.of(extraArgs), false));
+  }
+
+  /**
+   * Like {@link #start}, with every Raft link between members through its own {@link TcpProxy}:
+   * see {@link #partition}, {@link #heal} and {@link #link}.
+   */
+  public static NodeProcesses startLinked(Path dir, int n, String... extraArgs) throws IOException {
+    return launchAll(new NodeProcesses(dir, n, Map.of(), List.of(extraArgs), true));
+  }
+
+  private static NodeProcesses launchAll(NodeProcesses cluster) throws IOException {
+    try {
+      for (int i = 0; i < cluster.n; i++) {
+        cluster.launch(i);
+      }
+      for (int i = 0; i < cluster.n; i++) {
+        cluster.awaitReady(i);
+      }
+      return cluster;
+    } catch (IOException | RuntimeException | Error e) {
+      try {
+        cluster.close();
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      throw e;
     }
-    for (int i = 0; i < n; i++) {
-      cluster.awaitReady(i);
+  }
+
+  public int size() {
+    return n;
+  }
+
+  /** The host name members use for member i when linked. */
+  public String host(int i) {
+    return id(i) + ".grit.test";
+  }
+
+  /** The loopback address at which member i reaches member j (its own bind address when i = j). */
+  private static String loopback(int i, int j) {
+    return "127.0." + (i + 1) + "." + (j + 1);
+  }
+
+  /** The proxy that carries member {@code from}'s connections to member {@code to}. */
+  public TcpProxy link(int from, int to) {
+    if (links == null) {
+      throw new IllegalStateException("started without link proxies");
     }
-    return cluster;
+    return links[from][to];
+  }
+
+  /** Cuts every link into and out of member i; the others still reach each other. */
+  public void partition(int i) {
+    for (int j = 0; j < n; j++) {
+      if (j != i) {
+        link(i, j).blackhole();
+        link(j, i).blackhole();
+      }
+    }
+  }
+
+  /** Every link passes again. */
+  public void heal() {
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < n; j++) {
+        if (i != j) {
+          link(i, j).pass();
+        }
+      }
+    }
   }
 
   public String id(int i) {
@@ -86,16 +188,36 @@ public final class NodeProcesses implements AutoCloseable {
   private String peers() {
     var list = new ArrayList<String>();
     for (int i = 0; i < n; i++) {
-      list.add(id(i) + "=127.0.0.1:" + raftPorts[i]);
+      list.add(id(i) + "=" + (links == null ? "127.0.0.1" : host(i)) + ":" + raftPorts[i]);
     }
     return String.join(",", list);
   }
 
+  /**
+   * Member i's own view of the names: itself where it binds, every peer at the proxy of its link
+   * to that peer. A hosts file replaces the system's resolver entirely, so {@code localhost} is
+   * listed too, and any other name fails instead of being looked up elsewhere.
+   */
+  private Path hostsFile(int i) throws IOException {
+    var lines = new ArrayList<String>();
+    lines.add("127.0.0.1 localhost");
+    for (int j = 0; j < n; j++) {
+      lines.add(loopback(i, j) + " " + host(j));
+    }
+    Path file = dir.resolve(id(i) + ".hosts");
+    Files.write(file, lines);
+    return file;
+  }
+
   private void launch(int i) throws IOException {
+    Files.createDirectories(dir);
     var cmd = new ArrayList<String>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
+    if (links != null) {
+      cmd.add("-Djdk.net.hosts.file=" + hostsFile(i).toAbsolutePath());
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add("dev.grit.node.cli.Main");
@@ -113,7 +235,6 @@ public final class NodeProcesses implements AutoCloseable {
             "--slots",
             "2"));
     cmd.addAll(extraArgs);
-    Files.createDirectories(dir);
     File log = dir.resolve(id(i) + ".log").toFile();
     var builder = new ProcessBuilder(cmd);
     builder.environment().putAll(env);
@@ -191,6 +312,110 @@ public final class NodeProcesses implements AutoCloseable {
     awaitReady(i);
   }
 
+  /** Starts member i again (after {@link #kill9}) on what its data directory holds. */
+  public void start(int i) throws IOException {
+    if (processes[i] != null) {
+      throw new IllegalStateException(id(i) + " is running");
+    }
+    launch(i);
+    awaitReady(i);
+  }
+
+  /** A lost disk: kill -9, remove the data directory, start on an empty one. */
+  public void wipeAndRestart(int i) throws IOException, InterruptedException {
+    kill9(i);
+    Path data = dir.resolve(id(i));
+    awaitUnmounted(data);
+    deleteTree(data);
+    launch(i);
+    awaitReady(i);
+  }
+
+  /** A power cut: every member killed at once, then all started on their data. */
+  public void restartAll() throws IOException, InterruptedException {
+    for (int i = 0; i < n; i++) {
+      kill9(i);
+    }
+    for (int i = 0; i < n; i++) {
+      launch(i);
+    }
+    for (int i = 0; i < n; i++) {
+      awaitReady(i);
+    }
+  }
+
+  /** SIGSTOP: the JVM freezes (its scripts, in sessions of their own, go on). */
+  public void sigstop(int i) throws IOException, InterruptedException {
+    signal(i, "STOP");
+  }
+
+  /** SIGCONT after {@link #sigstop}. */
+  public void sigcont(int i) throws IOException, InterruptedException {
+    signal(i, "CONT");
+  }
+
+  private void signal(int i, String signal) throws IOException, InterruptedException {
+    Process kill =
+        new ProcessBuilder("kill", "-" + signal, Long.toString(pid(i)))
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -" + signal + " " + pid(i) + " failed: " + out);
+    }
+  }
+
+  /** The process id of member i; fails when it is not running. */
+  public long pid(int i) {
+    if (processes[i] == null) {
+      throw new IllegalStateException(id(i) + " is not running");
+    }
+    return processes[i].pid();
+  }
+
+  public boolean isRunning(int i) {
+    return processes[i] != null && processes[i].isAlive();
+  }
+
+  /** A script the member runs now: its task and attempt, read from the script's environment. */
+  public record RunningScript(long task, int attempt) {}
+
+  /**
+   * The attempts whose scripts member i runs at this moment, by the processes themselves: each
+   * script is a child of the member's JVM whose environment names its task and attempt.
+   */
+  public List<RunningScript> runningScripts(int i) {
+    var out = new ArrayList<RunningScript>();
+    if (processes[i] == null) {
+      return out;
+    }
+    processes[i]
+        .children()
+        .forEach(
+            child -> {
+              try {
+                byte[] environ =
+                    Files.readAllBytes(Path.of("/proc", Long.toString(child.pid()), "environ"));
+                String task = null;
+                String attempt = null;
+                for (String entry :
+                    new String(environ, StandardCharsets.UTF_8).split("\0")) {
+                  if (entry.startsWith("GRIT_TASK_ID=")) {
+                    task = entry.substring("GRIT_TASK_ID=".length());
+                  } else if (entry.startsWith("GRIT_ATTEMPT=")) {
+                    attempt = entry.substring("GRIT_ATTEMPT=".length());
+                  }
+                }
+                if (task != null && attempt != null) {
+                  out.add(new RunningScript(Long.parseLong(task), Integer.parseInt(attempt)));
+                }
+              } catch (IOException | RuntimeException e) {
+                // it ended meanwhile, or is no script (the mount helper)
+              }
+            });
+    return out;
+  }
+
   public String tail(int i) {
     try {
       var lines = Files.readAllLines(dir.resolve(id(i) + ".log"));
@@ -205,19 +430,84 @@ public final class NodeProcesses implements AutoCloseable {
     for (int i = 0; i < n; i++) {
       kill9(i);
     }
-    // A killed member's FUSE mount is taken down by its helper a moment later.
-    String prefix = dir.toAbsolutePath().toString();
+    closeLinks();
+    awaitUnmounted(dir);
+  }
+
+  private void closeLinks() {
+    if (links == null) {
+      return;
+    }
+    for (TcpProxy[] row : links) {
+      for (TcpProxy link : row) {
+        if (link != null) {
+          link.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * A killed member's FUSE mount is taken down by its helper a moment later. Now and then, after
+   * a kill -9 under load, the helper exits and leaves a dead mount behind ("transport endpoint is
+   * not connected"): that one is unmounted lazily here, as a member starting on the directory
+   * would do.
+   */
+  private static void awaitUnmounted(Path under) {
+    String prefix = under.toAbsolutePath().toString();
+    try {
+      Wait.until(
+          "the FUSE mounts under " + prefix + " to go",
+          Duration.ofSeconds(5),
+          () -> mountsUnder(prefix).isEmpty());
+      return;
+    } catch (AssertionError e) {
+      for (String mount : mountsUnder(prefix)) {
+        try {
+          new ProcessBuilder("fusermount", "-u", "-z", mount)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start()
+              .waitFor(10, TimeUnit.SECONDS);
+        } catch (IOException ignored) {
+          // the wait below says what is left
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
     Wait.until(
-        "the members' FUSE mounts to go",
+        "the FUSE mounts under " + prefix + " to go",
         Duration.ofSeconds(30),
-        () -> {
-          try {
-            return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                .noneMatch(line -> line.contains(" " + prefix + "/"));
-          } catch (IOException e) {
-            return true;
-          }
-        });
+        () -> mountsUnder(prefix).isEmpty(),
+        () -> String.join("\n", mountsUnder(prefix)));
+  }
+
+  /** Mount points under {@code prefix}, from this process's mount table. */
+  private static List<String> mountsUnder(String prefix) {
+    try {
+      var out = new ArrayList<String>();
+      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+        String[] fields = line.split(" ");
+        if (fields.length > 4 && fields[4].startsWith(prefix + "/")) {
+          out.add(fields[4]);
+        }
+      }
+      return out;
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (var paths = Files.walk(root)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   private static int freePort() throws IOException {
