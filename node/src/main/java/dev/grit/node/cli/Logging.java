@@ -12,8 +12,10 @@ final class Logging {
 
   static void configure(String[] args) {
     boolean verbose = Arrays.asList(args).contains("--verbose");
+    // A node is a server: its log is read by operators, and tells of joins, hand-overs, repairs.
+    boolean server = args.length > 0 && args[0].equals("node");
     setDefault("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    setDefault("org.slf4j.simpleLogger.log.dev.grit", verbose ? "info" : "warn");
+    setDefault("org.slf4j.simpleLogger.log.dev.grit", verbose || server ? "info" : "warn");
     // Ratis logs every election and segment roll at INFO; only problems matter here.
     setDefault("org.slf4j.simpleLogger.log.org.apache.ratis", verbose ? "warn" : "error");
     setDefault("org.slf4j.simpleLogger.showDateTime", "true");

@@ -30,6 +30,15 @@ class GracefulShutdownTest {
     return JSON.readTree(cluster.get(i, path));
   }
 
+  /** The answer, or a missing node while member i cannot give one. */
+  static JsonNode poll(NodeProcesses cluster, int i, String path) {
+    try {
+      return get(cluster, i, path);
+    } catch (Exception e) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+  }
+
   @Test
   void aStoppedFollowerHandsItsWorkBack() throws Exception {
     Path manifest = dir.resolve("slow.toml");
@@ -98,6 +107,59 @@ class GracefulShutdownTest {
         assertEquals(1, succeeded, "task " + task);
       }
       System.out.printf("run ended %.1f s after SIGTERM on %s%n", seconds, gone);
+    }
+  }
+
+  @Test
+  void aStoppedLeaderHandsLeadershipOverAndItsRunCompletes() throws Exception {
+    Path manifest = dir.resolve("slow.toml");
+    Files.writeString(
+        manifest,
+        """
+        name = "led"
+        [[step]]
+        name = "make"
+        script = "for i in $(seq 1 8); do echo $i > $OUTPUT_DIR/item_$i; done"
+        [[step]]
+        name = "work"
+        inputs = ["item_*"]
+        script = "sleep 1; cp $INPUT_FILE $OUTPUT_DIR/done"
+        """);
+    try (var cluster =
+        NodeProcesses.start(dir.resolve("cluster"), 3, "--node-timeout", "120", "--shutdown-grace", "5")) {
+      var grit = new Grit(dir, Map.of());
+      var submitted = grit.run("submit", manifest.toString(), "--server", cluster.urls());
+      assertEquals(0, submitted.exit(), submitted::toString);
+      long run = Long.parseLong(submitted.out().replaceAll("(?s).*?(\\d+).*", "$1"));
+
+      String leader = get(cluster, 0, "/v1/cluster").path("leader").asText();
+      int leaderIndex = Integer.parseInt(leader.substring(1)) - 1;
+      int watcher = (leaderIndex + 1) % 3;
+      Wait.until(
+          "the run to be under way",
+          Duration.ofSeconds(60),
+          () -> poll(cluster, watcher, "/v1/runs/" + run).path("tasks").path("succeeded").asInt() >= 1);
+
+      assertEquals(0, cluster.stop(leaderIndex), cluster.tail(leaderIndex));
+      String log = cluster.tail(leaderIndex);
+      assertTrue(log.contains(leader + " handed leadership to n"), log);
+      Wait.until(
+          "run " + run + " to end",
+          Duration.ofSeconds(60),
+          () -> {
+            String state = poll(cluster, watcher, "/v1/runs/" + run).path("state").asText();
+            return !state.isEmpty() && !state.equals("RUNNING");
+          });
+      assertEquals("SUCCEEDED", get(cluster, watcher, "/v1/runs/" + run).path("state").asText());
+      String now = get(cluster, watcher, "/v1/cluster").path("leader").asText();
+      assertTrue(!now.isEmpty() && !now.equals(leader), "leader now: " + now);
+      for (long task = 1; task <= 9; task++) {
+        int succeeded = 0;
+        for (JsonNode a : get(cluster, watcher, "/v1/tasks/" + task).path("attempts")) {
+          succeeded += "SUCCEEDED".equals(a.path("outcome").asText()) ? 1 : 0;
+        }
+        assertEquals(1, succeeded, "task " + task);
+      }
     }
   }
 }
