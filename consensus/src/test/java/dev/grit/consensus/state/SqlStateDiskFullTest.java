@@ -9,13 +9,12 @@ import static dev.grit.consensus.testing.TestCommands.success;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.grit.consensus.testing.SmallDisk;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.manifest.Step;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -35,12 +34,14 @@ class SqlStateDiskFullTest {
   private static final Step MAP = step("map", "transform", "chunk_*");
 
   @TempDir Path dir;
+  private SmallDisk small;
   private Path disk;
   private final List<SqlState> open = new ArrayList<>();
 
   @Test
   void anEntryThatFindsTheDiskFullIsAppliedWholeOnceThereIsRoom() throws Exception {
-    mountSmallDisk();
+    small = SmallDisk.mount(dir.resolve("disk"), "4m");
+    disk = small.path();
     SqlState cramped = open(disk.resolve("state.db"));
     SqlState roomy = open(dir.resolve("roomy").resolve("state.db"));
     List<Command> log = new ArrayList<>();
@@ -96,29 +97,11 @@ class SqlStateDiskFullTest {
     return ballast;
   }
 
-  private void mountSmallDisk() throws Exception {
-    assumeTrue(
-        Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid")),
-        "mounting a small disk needs root");
-    disk = Files.createDirectories(dir.resolve("disk"));
-    var mount =
-        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", disk.toString())
-            .redirectErrorStream(true)
-            .start();
-    String said = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (mount.waitFor() != 0) {
-      disk = null;
-      assumeTrue(false, "cannot mount a tmpfs: " + said.trim());
-    }
-  }
-
   @AfterEach
   void unmount() throws Exception {
     open.forEach(SqlState::close);
-    if (disk != null) {
-      var umount = new ProcessBuilder("umount", disk.toString()).redirectErrorStream(true).start();
-      String said = new String(umount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertEquals(0, umount.waitFor(), "umount: " + said);
+    if (small != null) {
+      small.close();
     }
   }
 }

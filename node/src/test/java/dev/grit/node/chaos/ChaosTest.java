@@ -266,35 +266,34 @@ class ChaosTest {
   @Test
   @Order(4)
   void restartAFollowerWithItsData() throws Exception {
-    try (var s = new Scenario("restart a node with its data")) {
-      s.submitMain();
-      int follower = s.awaitFollowerRunning();
-      int leader = s.leader(0, 1, 2);
-      var running = s.cluster.runningScripts(follower);
-      long fault = s.now();
-      s.cluster.kill9(follower);
-      s.cluster.start(follower);
-      s.measured("ready again", s.since(fault));
-      s.acked(s.submitAck(follower, leader));
-      s.awaitRunAgain(leader, running, -1);
-      s.awaitEnd();
-      s.verify();
-      s.measureRestart(running, fault);
-      s.report();
-    }
+    restartAFollower("restart a node with its data", "ready again", (c, i) -> {
+      c.kill9(i);
+      c.start(i);
+    });
   }
 
   @Test
   @Order(5)
   void restartAFollowerWithAnEmptyDisk() throws Exception {
-    try (var s = new Scenario("restart a node with an empty disk")) {
+    restartAFollower("restart a node with an empty disk", "rejoined and ready", NodeProcesses::wipeAndRestart);
+  }
+
+  /** How a scenario brings member i of the cluster down and back. */
+  private interface Restart {
+    void restart(NodeProcesses cluster, int i) throws Exception;
+  }
+
+  /** A follower running tasks is restarted: the run completes, its work done once. */
+  private void restartAFollower(String scenario, String readyLabel, Restart restart)
+      throws Exception {
+    try (var s = new Scenario(scenario)) {
       s.submitMain();
       int follower = s.awaitFollowerRunning();
       int leader = s.leader(0, 1, 2);
       var running = s.cluster.runningScripts(follower);
       long fault = s.now();
-      s.cluster.wipeAndRestart(follower);
-      s.measured("rejoined and ready", s.since(fault));
+      restart.restart(s.cluster, follower);
+      s.measured(readyLabel, s.since(fault));
       s.acked(s.submitAck(follower, leader));
       s.awaitRunAgain(leader, running, -1);
       s.awaitEnd();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.testing.SmallDisk;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.engine.execute.OutputMode;
 import dev.grit.engine.object.Digest;
@@ -17,7 +18,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,6 +52,7 @@ class DiskFullTest {
   private static final long SLACK = 16L << 20;
 
   @TempDir Path dir;
+  private SmallDisk small;
   private Path disk;
   /** The node's API, and the pipelines submitted to it. */
   private String url;
@@ -231,64 +232,19 @@ class DiskFullTest {
   }
 
   private void mountSmallDisk() throws Exception {
-    assumeTrue(
-        Integer.valueOf(0).equals(Files.getAttribute(Path.of("/proc/self"), "unix:uid")),
-        "mounting a small disk needs root");
-    disk = Files.createDirectories(dir.resolve("disk"));
-    var mount =
-        new ProcessBuilder(
-                "mount", "-t", "tmpfs", "-o", "size=" + DISK_SIZE, "tmpfs", disk.toString())
-            .redirectErrorStream(true)
-            .start();
-    String said = new String(mount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (mount.waitFor() != 0) {
-      disk = null;
-      assumeTrue(false, "cannot mount a tmpfs: " + said.trim());
-    }
+    small = SmallDisk.mount(dir.resolve("disk"), DISK_SIZE);
+    disk = small.path();
   }
 
   @AfterEach
-  void unmount() throws Exception {
-    if (disk == null) {
-      return;
+  void unmount() {
+    if (small != null) {
+      small.close();
     }
-    // A stopped member's FUSE mount inside the disk is taken down by its helper a moment later.
-    String inside = " " + disk.toRealPath() + "/";
-    Wait.until(
-        "the mounts inside the small disk to go",
-        Duration.ofSeconds(30),
-        () -> {
-          try {
-            return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
-                .noneMatch(line -> line.contains(inside));
-          } catch (IOException e) {
-            return true;
-          }
-        });
-    // The mount helper may still hold the disk for a moment after its mount is gone.
-    String[] said = {""};
-    Wait.until(
-        "the small disk to be unmounted",
-        Duration.ofSeconds(30),
-        () -> {
-          try {
-            var umount =
-                new ProcessBuilder("umount", disk.toString()).redirectErrorStream(true).start();
-            said[0] = new String(umount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return umount.waitFor() == 0;
-          } catch (IOException e) {
-            said[0] = e.toString();
-            return false;
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-          }
-        },
-        () -> "umount: " + said[0]);
   }
 
   private long free() throws IOException {
-    return Files.getFileStore(disk).getUsableSpace();
+    return small.free();
   }
 
   private static String mib(long bytes) {

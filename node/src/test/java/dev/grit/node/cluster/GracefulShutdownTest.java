@@ -39,8 +39,8 @@ class GracefulShutdownTest {
     }
   }
 
-  @Test
-  void aStoppedFollowerHandsItsWorkBack() throws Exception {
+  /** Submits a start step making {@code items} inputs, each worked on for {@code seconds}. */
+  private long submitSlow(NodeProcesses cluster, int items, int seconds) throws Exception {
     Path manifest = dir.resolve("slow.toml");
     Files.writeString(
         manifest,
@@ -48,18 +48,35 @@ class GracefulShutdownTest {
         name = "slow"
         [[step]]
         name = "make"
-        script = "for i in $(seq 1 12); do echo $i > $OUTPUT_DIR/item_$i; done"
+        script = "for i in $(seq 1 %d); do echo $i > $OUTPUT_DIR/item_$i; done"
         [[step]]
         name = "work"
         inputs = ["item_*"]
-        script = "sleep 2; cp $INPUT_FILE $OUTPUT_DIR/done"
-        """);
+        script = "sleep %d; cp $INPUT_FILE $OUTPUT_DIR/done"
+        """
+            .formatted(items, seconds));
+    var submitted = new Grit(dir, Map.of()).run("submit", manifest.toString(), "--server", cluster.urls());
+    assertEquals(0, submitted.exit(), submitted::toString);
+    return Long.parseLong(submitted.out().replaceAll("(?s).*?(\\d+).*", "$1"));
+  }
+
+  /** Tasks 1 to {@code tasks} each have exactly one successful attempt on record. */
+  private static void assertOneSuccessEach(NodeProcesses cluster, int member, int tasks)
+      throws Exception {
+    for (long task = 1; task <= tasks; task++) {
+      int succeeded = 0;
+      for (JsonNode a : get(cluster, member, "/v1/tasks/" + task).path("attempts")) {
+        succeeded += "SUCCEEDED".equals(a.path("outcome").asText()) ? 1 : 0;
+      }
+      assertEquals(1, succeeded, "task " + task);
+    }
+  }
+
+  @Test
+  void aStoppedFollowerHandsItsWorkBack() throws Exception {
     try (var cluster =
         NodeProcesses.start(dir.resolve("cluster"), 3, "--node-timeout", "120", "--shutdown-grace", "1")) {
-      var grit = new Grit(dir, Map.of());
-      var submitted = grit.run("submit", manifest.toString(), "--server", cluster.urls());
-      assertEquals(0, submitted.exit(), submitted::toString);
-      long run = Long.parseLong(submitted.out().replaceAll("(?s).*?(\\d+).*", "$1"));
+      long run = submitSlow(cluster, 12, 2);
 
       String leader = get(cluster, 0, "/v1/cluster").path("leader").asText();
       int leaderIndex = Integer.parseInt(leader.substring(1)) - 1;
@@ -99,38 +116,16 @@ class GracefulShutdownTest {
       double seconds = (System.nanoTime() - stoppedAt) / 1e9;
       assertEquals("SUCCEEDED", get(cluster, watcher, "/v1/runs/" + run).path("state").asText());
       assertTrue(seconds < 60, "the run took " + seconds + " s after the stop: work was not handed back");
-      for (long task = 1; task <= 13; task++) {
-        int succeeded = 0;
-        for (JsonNode a : get(cluster, watcher, "/v1/tasks/" + task).path("attempts")) {
-          succeeded += "SUCCEEDED".equals(a.path("outcome").asText()) ? 1 : 0;
-        }
-        assertEquals(1, succeeded, "task " + task);
-      }
+      assertOneSuccessEach(cluster, watcher, 13);
       System.out.printf("run ended %.1f s after SIGTERM on %s%n", seconds, gone);
     }
   }
 
   @Test
   void aStoppedLeaderHandsLeadershipOverAndItsRunCompletes() throws Exception {
-    Path manifest = dir.resolve("slow.toml");
-    Files.writeString(
-        manifest,
-        """
-        name = "led"
-        [[step]]
-        name = "make"
-        script = "for i in $(seq 1 8); do echo $i > $OUTPUT_DIR/item_$i; done"
-        [[step]]
-        name = "work"
-        inputs = ["item_*"]
-        script = "sleep 1; cp $INPUT_FILE $OUTPUT_DIR/done"
-        """);
     try (var cluster =
         NodeProcesses.start(dir.resolve("cluster"), 3, "--node-timeout", "120", "--shutdown-grace", "5")) {
-      var grit = new Grit(dir, Map.of());
-      var submitted = grit.run("submit", manifest.toString(), "--server", cluster.urls());
-      assertEquals(0, submitted.exit(), submitted::toString);
-      long run = Long.parseLong(submitted.out().replaceAll("(?s).*?(\\d+).*", "$1"));
+      long run = submitSlow(cluster, 8, 1);
 
       String leader = get(cluster, 0, "/v1/cluster").path("leader").asText();
       int leaderIndex = Integer.parseInt(leader.substring(1)) - 1;
@@ -153,13 +148,7 @@ class GracefulShutdownTest {
       assertEquals("SUCCEEDED", get(cluster, watcher, "/v1/runs/" + run).path("state").asText());
       String now = get(cluster, watcher, "/v1/cluster").path("leader").asText();
       assertTrue(!now.isEmpty() && !now.equals(leader), "leader now: " + now);
-      for (long task = 1; task <= 9; task++) {
-        int succeeded = 0;
-        for (JsonNode a : get(cluster, watcher, "/v1/tasks/" + task).path("attempts")) {
-          succeeded += "SUCCEEDED".equals(a.path("outcome").asText()) ? 1 : 0;
-        }
-        assertEquals(1, succeeded, "task " + task);
-      }
+      assertOneSuccessEach(cluster, watcher, 9);
     }
   }
 }
