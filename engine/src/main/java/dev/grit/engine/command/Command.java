@@ -12,4 +12,5 @@ public sealed interface Command
         ReportResults,
         ExpireAttempts,
         CancelRun,
-        RegisterNode {}
+        RegisterNode,
+        RaiseRulesVersion {}
