@@ -2,6 +2,7 @@ package dev.grit.consensus.raft;
 
 import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.state.ApplyResult;
+import dev.grit.consensus.state.DurableFiles;
 import dev.grit.consensus.state.SqlState;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
@@ -16,7 +17,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -67,6 +67,7 @@ public final class GritStateMachine extends BaseStateMachine {
   private final ChunkStore chunks;
   private final Consumer<List<StateEvent>> listener;
   private final FatalErrorHandler fatal;
+  private final DurableFiles durable;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final ExecutorService chunkWriter =
       Executors.newSingleThreadExecutor(
@@ -86,10 +87,21 @@ public final class GritStateMachine extends BaseStateMachine {
       ChunkStore chunks,
       Consumer<List<StateEvent>> listener,
       FatalErrorHandler fatal) {
+    this(stateFile, chunks, listener, fatal, DurableFiles.SYSTEM);
+  }
+
+  /** As above, forcing snapshot and record files to the disk through {@code durable}. */
+  public GritStateMachine(
+      Path stateFile,
+      ChunkStore chunks,
+      Consumer<List<StateEvent>> listener,
+      FatalErrorHandler fatal,
+      DurableFiles durable) {
     this.stateFile = stateFile;
     this.chunks = chunks;
     this.listener = listener;
     this.fatal = fatal;
+    this.durable = durable;
   }
 
   /** Reads of the local record. */
@@ -113,7 +125,7 @@ public final class GritStateMachine extends BaseStateMachine {
             () -> {
               super.initialize(server, groupId, raftStorage);
               storage.init(raftStorage);
-              state = SqlState.open(stateFile);
+              state = SqlState.open(stateFile, durable);
               SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
               if (snapshot != null) {
                 if (state.appliedIndex() < snapshot.getIndex()) {
@@ -169,10 +181,10 @@ public final class GritStateMachine extends BaseStateMachine {
       return -1;
     }
     var file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    state.backupTo(tmp);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    // Ratis purges the log up to the returned index: the snapshot must be on disk first.
+    state.backupTo(file);
     var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file.toFile());
+    durable.force(MD5FileUtil.getDigestFileForFile(file.toFile()).toPath());
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file, md5), last));
     LOG.info("Took snapshot {} ({} bytes)", last, Files.size(file));
     return last.getIndex();

@@ -20,14 +20,17 @@ import java.util.List;
  */
 public final class SqlState implements AutoCloseable {
   private final Path file;
+  private final DurableFiles durable;
   private final StateQueries queries;
   private Connection writer;
   private Applier applier;
   private long appliedTerm;
   private long appliedIndex;
 
-  private SqlState(Path file, Connection writer, Connection reader) throws SQLException {
+  private SqlState(Path file, DurableFiles durable, Connection writer, Connection reader)
+      throws SQLException {
     this.file = file;
+    this.durable = durable;
     this.queries = new StateQueries(reader);
     useWriter(writer);
   }
@@ -45,7 +48,8 @@ public final class SqlState implements AutoCloseable {
 
   /**
    * Replaces the whole record with a snapshot's copy, in place: readers wait meanwhile and then
-   * read the new record through the same {@link StateQueries}.
+   * read the new record through the same {@link StateQueries}. The copy is durable before this
+   * returns: the Raft log behind the snapshot may be gone already.
    */
   public synchronized void replaceWith(Path snapshot) throws IOException {
     synchronized (queries) {
@@ -60,11 +64,8 @@ public final class SqlState implements AutoCloseable {
       Files.deleteIfExists(Path.of(file + "-shm"));
       Path tmp = file.resolveSibling(file.getFileName() + ".restore");
       Files.copy(snapshot, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      // The directory sync also makes the removal of the old WAL durable.
+      durable.moveInto(tmp, file);
       try {
         Connection w = openWriter(file);
         queries.use(connect(file));
@@ -77,11 +78,16 @@ public final class SqlState implements AutoCloseable {
 
   /** Opens (creating if absent) the record in {@code file}. */
   public static SqlState open(Path file) throws IOException {
+    return open(file, DurableFiles.SYSTEM);
+  }
+
+  /** Opens the record, making snapshot files durable through {@code durable}. */
+  public static SqlState open(Path file, DurableFiles durable) throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
     try {
       Connection writer = openWriter(file);
       Connection reader = connect(file);
-      return new SqlState(file, writer, reader);
+      return new SqlState(file, durable, writer, reader);
     } catch (SQLException e) {
       throw new IOException("cannot open the state database " + file + ": " + e.getMessage(), e);
     }
@@ -199,19 +205,24 @@ public final class SqlState implements AutoCloseable {
     }
   }
 
-  /** A consistent copy of the record at the applied index, for a snapshot. */
+  /**
+   * A consistent copy of the record at the applied index, for a snapshot. It appears under {@code
+   * target} whole and durable (bytes and name), or not at all.
+   */
   public synchronized void backupTo(Path target) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     try {
-      Files.deleteIfExists(target);
+      Files.deleteIfExists(tmp);
       // Its own connection: VACUUM INTO cannot run beside the writer's open statements. Called
       // between entries, it copies exactly the record at the applied index.
       try (Connection c = connect(file);
           Statement s = c.createStatement()) {
-        s.execute("VACUUM INTO '" + target.toAbsolutePath().toString().replace("'", "''") + "'");
+        s.execute("VACUUM INTO '" + tmp.toAbsolutePath().toString().replace("'", "''") + "'");
       }
     } catch (SQLException e) {
       throw new IOException("snapshot of " + file + " failed: " + e.getMessage(), e);
     }
+    durable.moveInto(tmp, target);
   }
 
   public StateQueries queries() {
