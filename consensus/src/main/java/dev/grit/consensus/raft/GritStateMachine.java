@@ -77,6 +77,8 @@ public final class GritStateMachine extends BaseStateMachine {
             return t;
           });
   private volatile SqlState state;
+  /** Why this replica stopped storing or applying entries, or null while it works. */
+  private volatile String failure;
 
   /**
    * @param stateFile the SQLite file of the record
@@ -115,6 +117,16 @@ public final class GritStateMachine extends BaseStateMachine {
 
   public ChunkStore chunks() {
     return chunks;
+  }
+
+  /** Why this replica can no longer store or apply log entries, or null while it can. */
+  public String failure() {
+    return failure;
+  }
+
+  private void fail(String what, Throwable cause) {
+    failure = what + ": " + cause.getMessage();
+    fatal.fatal(what, cause);
   }
 
   @Override
@@ -299,6 +311,10 @@ public final class GritStateMachine extends BaseStateMachine {
     return CompletableFuture.runAsync(
         () -> {
           try {
+            // The record, the log and the snapshots share this disk: chunks never take its
+            // reserve. A refused write fails the log append, which this replica cannot survive
+            // (Ratis stops its log), so it stops and is started again once there is room.
+            chunks.checkRoom(data.size());
             var list = new ArrayList<ChunkStore.Chunk>(p.chunks().size());
             int off = 0;
             for (var chunk : p.chunks()) {
@@ -308,6 +324,7 @@ public final class GritStateMachine extends BaseStateMachine {
             }
             chunks.putAll(list);
           } catch (IOException e) {
+            fail("storing the chunks of log entry " + TermIndex.valueOf(entry), e);
             throw new java.io.UncheckedIOException(e);
           }
         },
@@ -358,7 +375,7 @@ public final class GritStateMachine extends BaseStateMachine {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(e);
     } catch (Exception e) {
-      fatal.fatal("applying log entry " + TermIndex.valueOf(term, index), e);
+      fail("applying log entry " + TermIndex.valueOf(term, index), e);
       return CompletableFuture.failedFuture(e);
     }
   }

@@ -473,6 +473,27 @@ public final class RaftNode implements AutoCloseable {
   }
 
   /**
+   * Why this member has stopped taking part in the group, or null while it takes part: its state
+   * machine could not store or apply an entry, or Ratis stopped the division (a failed log write
+   * closes it). Either way only a restart brings it back.
+   */
+  public String failure() {
+    String stateMachineFailure = stateMachine.failure();
+    if (stateMachineFailure != null) {
+      return stateMachineFailure;
+    }
+    try {
+      var lifeCycle = division().getInfo().getLifeCycleState();
+      return lifeCycle == org.apache.ratis.util.LifeCycle.State.EXCEPTION
+              || lifeCycle.isClosingOrClosed()
+          ? "the Raft server of this member is " + lifeCycle
+          : null;
+    } catch (IOException e) {
+      return "this member's Raft server is gone: " + e.getMessage();
+    }
+  }
+
+  /**
    * When this member leads: how many milliseconds ago it last heard from each follower, by id.
    * Empty when it does not lead.
    */

@@ -13,9 +13,11 @@ import java.util.Map;
 
 /**
  * {@code /v1/cluster} and the probes. {@code /livez} says only that this process serves HTTP: it
- * must not depend on quorum, or a partitioned member would be restarted for its network's fault.
- * {@code /readyz} says whether reads here are fresh enough to serve: a leader is known and this
- * member has applied nearly all it knows committed (followers count as ready).
+ * must not depend on quorum, or a partitioned member would be restarted for its network's fault (a
+ * replica that failed to store or apply an entry stops its process instead). {@code /readyz} says
+ * whether reads here are fresh enough to serve: the replica has not failed (its Raft log or state
+ * machine), a leader is known and this member has applied nearly all it knows committed
+ * (followers count as ready).
  */
 final class ClusterResource {
   /** How far applied may trail commit on a ready member. */
@@ -138,8 +140,10 @@ final class ClusterResource {
     long commit = raft.commitIndex();
     long applied = raft.lastAppliedIndex();
     var body = new LinkedHashMap<String, Object>();
-    String reason = null;
-    if (leader == null) {
+    String reason = raft.failure();
+    if (reason != null) {
+      // reported as is
+    } else if (leader == null) {
       reason = "no Raft leader known";
     } else if (applied < 0 || commit - applied > READY_LAG) {
       reason = "applied index " + applied + " trails commit index " + commit;

@@ -170,6 +170,10 @@ class ApiErrorsTest {
               lonely.post("/v1/runs?pipeline=p", "[[step]]\nname = \"a\"\nscript = \"true\"\n"));
       assertEquals("Raft unavailable", body.get("error").asText());
       assertEquals(200, lonely.get("/livez").statusCode());
+      // Not ready, and the probe says why: this member's Raft server stopped.
+      JsonNode notReady = error(503, lonely.get("/readyz"));
+      assertTrue(
+          notReady.get("detail").asText().contains("Raft server"), notReady.toString());
     }
   }
 
