@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -174,8 +175,8 @@ public final class GritStateMachine extends BaseStateMachine {
 
   private void restoreFrom(SingleFileSnapshotInfo snapshot) throws IOException {
     Path file = snapshot.getFile().getPath();
-    if (snapshot.hasMd5()) {
-      MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
+    if (snapshot.hasMd5() && !md5Of(file).equals(snapshot.getFile().getFileDigest())) {
+      throw new IOException("snapshot " + file + " does not match its MD5");
     }
     LOG.info("Restoring the record from snapshot {}", snapshot.getTermIndex());
     state.replaceWith(file);
@@ -195,11 +196,27 @@ public final class GritStateMachine extends BaseStateMachine {
     var file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
     // Ratis purges the log up to the returned index: the snapshot must be on disk first.
     state.backupTo(file);
-    var md5 = MD5FileUtil.computeAndSaveMd5ForFile(file.toFile());
+    MD5Hash md5 = md5Of(file);
+    MD5FileUtil.saveMD5File(file.toFile(), md5);
     durable.force(MD5FileUtil.getDigestFileForFile(file.toFile()).toPath());
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file, md5), last));
     LOG.info("Took snapshot {} ({} bytes)", last, Files.size(file));
     return last.getIndex();
+  }
+
+  /**
+   * The file's MD5, read as a stream. Ratis's own helper maps the file into memory, and the
+   * mapping (with the disk space of a snapshot deleted since) lasts until a garbage collection.
+   */
+  private static MD5Hash md5Of(Path file) throws IOException {
+    MessageDigest md5 = MD5FileUtil.newMD5();
+    try (var in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        md5.update(buffer, 0, n);
+      }
+    }
+    return MD5Hash.newInstance(md5.digest());
   }
 
   /**
