@@ -5,8 +5,10 @@ import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
 import dev.grit.engine.object.Digest;
@@ -27,9 +29,15 @@ import java.util.Map;
 /**
  * The wire form of commands in the log: a type tag byte, a format version byte, then the fields.
  * A new field means a new version; decoding keeps every old version it ever wrote, because a log
- * and its snapshots outlive the binary that wrote them. The header of a command that carries
- * chunks ({@link dev.grit.engine.command.CarriesChunks}) is followed by the chunk bytes, which
- * travel beside the log entry.
+ * and its snapshots outlive the binary that wrote them (golden bytes of each in the tests keep it
+ * so). A version newer than this code reads is a {@link NewerFormatException}: a replica that
+ * meets one in its log must stop, not skip it. The header of a command that carries chunks
+ * ({@link dev.grit.engine.command.CarriesChunks}) is followed by the chunk bytes, which travel
+ * beside the log entry.
+ *
+ * <p>A release writes a new format only where every member can read it: {@link RegisterNode}
+ * keeps format 1 while it announces the initial rules version, so a cluster of older releases
+ * reads the registrations of an upgraded member.
  */
 public final class CommandCodec {
   static final byte SUBMIT_RUN = 1;
@@ -39,7 +47,17 @@ public final class CommandCodec {
   static final byte EXPIRE_ATTEMPTS = 5;
   static final byte CANCEL_RUN = 6;
   static final byte REGISTER_NODE = 7;
+  static final byte RAISE_RULES_VERSION = 8;
   static final byte V1 = 1;
+  /** {@link RegisterNode} with the rules version its code supports. */
+  static final byte V2 = 2;
+
+  /** A command whose format version is newer than this code reads. */
+  public static final class NewerFormatException extends IllegalArgumentException {
+    NewerFormatException(String message) {
+      super(message);
+    }
+  }
 
   private CommandCodec() {}
 
@@ -75,10 +93,18 @@ public final class CommandCodec {
           writeString(out, x.reason());
         }
       } else if (command instanceof RegisterNode r) {
-        header(out, REGISTER_NODE);
+        boolean initial = r.rulesVersion() == RulesVersion.INITIAL;
+        header(out, REGISTER_NODE, initial ? V1 : V2);
         writeString(out, r.node());
         writeString(out, r.httpAddress());
         out.writeInt(r.slots());
+        out.writeLong(r.at());
+        if (!initial) {
+          out.writeInt(r.rulesVersion());
+        }
+      } else if (command instanceof RaiseRulesVersion r) {
+        header(out, RAISE_RULES_VERSION);
+        out.writeInt(r.version());
         out.writeLong(r.at());
       } else if (command instanceof CancelRun c) {
         header(out, CANCEL_RUN);
@@ -98,10 +124,7 @@ public final class CommandCodec {
     var bytes = new ByteArrayInputStream(data);
     try (var in = new DataInputStream(bytes)) {
       byte tag = in.readByte();
-      byte version = in.readByte();
-      if (version != V1) {
-        throw new IllegalArgumentException("command format version " + version + " is unknown");
-      }
+      int version = checkVersion(tag, in.readByte());
       Command command =
           switch (tag) {
             case SUBMIT_RUN -> readSubmit(in);
@@ -127,7 +150,13 @@ public final class CommandCodec {
             }
             case CANCEL_RUN -> new CancelRun(in.readLong(), in.readLong());
             case REGISTER_NODE ->
-                new RegisterNode(readRequired(in), readRequired(in), in.readInt(), in.readLong());
+                new RegisterNode(
+                    readRequired(in),
+                    readRequired(in),
+                    in.readInt(),
+                    in.readLong(),
+                    version == V1 ? RulesVersion.INITIAL : in.readInt());
+            case RAISE_RULES_VERSION -> new RaiseRulesVersion(in.readInt(), in.readLong());
             default -> throw new IllegalArgumentException("unknown command tag " + tag);
           };
       return new Decoded(command, data.length - bytes.available());
@@ -136,9 +165,41 @@ public final class CommandCodec {
     }
   }
 
+  /** The newest format version of each command this code reads and writes. */
+  private static int newestVersion(byte tag) {
+    return switch (tag) {
+      case SUBMIT_RUN, ASSIGN_TASKS, PUT_CHUNKS, REPORT_RESULTS, EXPIRE_ATTEMPTS, CANCEL_RUN,
+          RAISE_RULES_VERSION -> V1;
+      case REGISTER_NODE -> V2;
+      default -> throw new IllegalArgumentException("unknown command tag " + tag);
+    };
+  }
+
+  private static int checkVersion(byte tag, byte version) {
+    int newest = newestVersion(tag);
+    if (version > newest) {
+      throw new NewerFormatException(
+          "command type "
+              + tag
+              + " has format version "
+              + version
+              + ", newer than this release reads ("
+              + newest
+              + "): upgrade this node");
+    }
+    if (version < V1) {
+      throw new IllegalArgumentException("command format version " + version + " is unknown");
+    }
+    return version;
+  }
+
   private static void header(DataOutputStream out, byte tag) throws IOException {
+    header(out, tag, V1);
+  }
+
+  private static void header(DataOutputStream out, byte tag, byte version) throws IOException {
     out.writeByte(tag);
-    out.writeByte(V1);
+    out.writeByte(version);
   }
 
   private static void writeSubmit(DataOutputStream out, SubmitRun s) throws IOException {

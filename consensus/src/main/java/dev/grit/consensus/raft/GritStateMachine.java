@@ -10,6 +10,7 @@ import dev.grit.engine.command.CarriesChunks;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
@@ -69,6 +70,7 @@ public final class GritStateMachine extends BaseStateMachine {
   private final Consumer<List<StateEvent>> listener;
   private final FatalErrorHandler fatal;
   private final DurableFiles durable;
+  private final int supportedRules;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final ExecutorService chunkWriter =
       Executors.newSingleThreadExecutor(
@@ -100,6 +102,18 @@ public final class GritStateMachine extends BaseStateMachine {
       Consumer<List<StateEvent>> listener,
       FatalErrorHandler fatal,
       DurableFiles durable) {
+    this(stateFile, chunks, listener, fatal, durable, RulesVersion.SUPPORTED);
+  }
+
+  /** As above, for code that applies rules up to {@code supportedRules} (tests of upgrades). */
+  public GritStateMachine(
+      Path stateFile,
+      ChunkStore chunks,
+      Consumer<List<StateEvent>> listener,
+      FatalErrorHandler fatal,
+      DurableFiles durable,
+      int supportedRules) {
+    this.supportedRules = supportedRules;
     this.stateFile = stateFile;
     this.chunks = chunks;
     this.listener = listener;
@@ -138,7 +152,7 @@ public final class GritStateMachine extends BaseStateMachine {
             () -> {
               super.initialize(server, groupId, raftStorage);
               storage.init(raftStorage);
-              state = SqlState.open(stateFile, durable);
+              state = SqlState.open(stateFile, durable, supportedRules);
               SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
               if (snapshot != null) {
                 if (state.appliedIndex() < snapshot.getIndex()) {
@@ -189,8 +203,11 @@ public final class GritStateMachine extends BaseStateMachine {
 
   @Override
   public long takeSnapshot() throws IOException {
-    TermIndex last = getLastAppliedTermIndex();
-    if (last == null || last.getIndex() <= 0) {
+    // The record's own index, not Ratis's: that one also advances over entries that change
+    // nothing here, and over one this replica failed to apply, which a snapshot claiming it
+    // would then skip for good after a restart.
+    TermIndex last = TermIndex.valueOf(state.appliedTerm(), state.appliedIndex());
+    if (last.getIndex() <= 0) {
       return -1;
     }
     var file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
@@ -379,6 +396,10 @@ public final class GritStateMachine extends BaseStateMachine {
     LogEntryProto entry = trx.getLogEntry();
     long term = entry.getTerm();
     long index = entry.getIndex();
+    if (failure != null) {
+      // Past an entry it could not apply, applying later ones would make a record no peer has.
+      return CompletableFuture.failedFuture(new IllegalStateException(failure));
+    }
     try {
       Command command = command(entry, trx);
       ApplyResult result = applyWhenThereIsRoom(term, index, command);

@@ -6,9 +6,11 @@ import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.ReportResults.Report;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
 import dev.grit.engine.object.ObjectLayout;
@@ -34,6 +36,8 @@ final class Applier {
   static final int MAX_LOSSES = 10;
 
   private final Connection c;
+  /** The highest rules version this code applies: a record that raises it further stops it. */
+  private final int supportedRules;
   private final StepCodec steps = new StepCodec();
   private final List<StateEvent> events = new ArrayList<>();
   /** Within one ReportResults: the enabled steps of each run (apply changes no step meanwhile). */
@@ -41,8 +45,9 @@ final class Applier {
   private final java.util.Map<String, PreparedStatement> statements = new java.util.HashMap<>();
   private long index;
 
-  Applier(Connection c) {
+  Applier(Connection c, int supportedRules) {
     this.c = c;
+    this.supportedRules = supportedRules;
   }
 
   /** Applies {@code command} as log entry {@code index}; returns the reply and the events. */
@@ -64,16 +69,45 @@ final class Applier {
       reply = cancel(r);
     } else if (command instanceof RegisterNode n) {
       update(
-          "INSERT OR REPLACE INTO node(id, http_address, slots, registered_at) VALUES (?,?,?,?)",
+          "INSERT OR REPLACE INTO node(id, http_address, slots, registered_at, rules_version)"
+              + " VALUES (?,?,?,?,?)",
           n.node(),
           n.httpAddress(),
           n.slots(),
-          n.at());
+          n.at(),
+          n.rulesVersion());
       reply = "registered " + n.node();
+    } else if (command instanceof RaiseRulesVersion r) {
+      reply = raiseRules(r);
     } else {
       throw new IllegalArgumentException("no apply rule for " + command);
     }
     return new ApplyResult(reply, events, false);
+  }
+
+  // ---- RaiseRulesVersion -------------------------------------------------------------------
+
+  /**
+   * From this entry on the record follows the rules of {@code r.version()}. A replica whose code
+   * does not know them must not apply anything more: it would compute other effects than its
+   * peers. It stops instead (the caller treats the exception as fatal), to be upgraded.
+   */
+  private String raiseRules(RaiseRulesVersion r) throws SQLException {
+    int current = rulesVersion();
+    if (r.version() <= current) {
+      return "rules version " + current;
+    }
+    if (r.version() > supportedRules) {
+      throw new UnsupportedRulesException(r.version(), supportedRules);
+    }
+    update("UPDATE meta SET rules_version = ?", r.version());
+    return "rules version " + r.version();
+  }
+
+  /** The rules version the record follows now. */
+  int rulesVersion() throws SQLException {
+    Long v = queryLong("SELECT rules_version FROM meta");
+    return v == null ? RulesVersion.INITIAL : v.intValue();
   }
 
   // ---- SubmitRun ---------------------------------------------------------------------------

@@ -1,12 +1,18 @@
 package dev.grit.consensus.state;
 
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 
-/** The tables of the replicated record. Times are epoch milliseconds; digests are hex. */
+/**
+ * The tables of the replicated record. Times are epoch milliseconds; digests are hex. A record
+ * written by an older release is migrated when it opens; one written by a newer release is
+ * refused, since this code would misread it.
+ */
 final class Schema {
-  static final int VERSION = 1;
+  /** 2: the rules version of the record and of each node. */
+  static final int VERSION = 2;
 
   private static final String[] DDL = {
     """
@@ -14,8 +20,11 @@ final class Schema {
       id INTEGER PRIMARY KEY CHECK (id = 0),
       schema_version INTEGER NOT NULL,
       applied_term INTEGER NOT NULL,
-      applied_index INTEGER NOT NULL)""",
-    "INSERT OR IGNORE INTO meta VALUES (0, " + VERSION + ", 0, 0)",
+      applied_index INTEGER NOT NULL,
+      rules_version INTEGER NOT NULL DEFAULT 1)""",
+    "INSERT OR IGNORE INTO meta(id, schema_version, applied_term, applied_index) VALUES (0, "
+        + VERSION
+        + ", 0, 0)",
     """
     CREATE TABLE IF NOT EXISTS pipeline(
       id INTEGER PRIMARY KEY,
@@ -117,20 +126,68 @@ final class Schema {
       id TEXT PRIMARY KEY,
       http_address TEXT NOT NULL,
       slots INTEGER NOT NULL,
-      registered_at INTEGER NOT NULL)""",
+      registered_at INTEGER NOT NULL,
+      rules_version INTEGER NOT NULL DEFAULT 1)""",
     """
     CREATE TABLE IF NOT EXISTS counter(
       name TEXT PRIMARY KEY,
       value INTEGER NOT NULL)""",
   };
 
+  /**
+   * The statements that bring a record of version {@code i + 1} to {@code i + 2}; columns are
+   * added last, as a new record has them, so a migrated record equals one built from scratch.
+   */
+  private static final String[][] MIGRATIONS = {
+    {
+      "ALTER TABLE meta ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
+      "ALTER TABLE node ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
+    },
+  };
+
+  /** Thrown for a record whose schema is newer than this code. */
+  static final class NewerSchemaException extends SQLException {
+    NewerSchemaException(int version) {
+      super(
+          "the record has schema version "
+              + version
+              + ", newer than this release reads ("
+              + VERSION
+              + "): run a newer grit");
+    }
+  }
+
   private Schema() {}
 
+  /** Creates the tables of an empty record, or migrates an older one, in the caller's transaction. */
   static void create(Connection c) throws SQLException {
     try (Statement s = c.createStatement()) {
+      int version = existingVersion(s);
+      if (version > VERSION) {
+        throw new NewerSchemaException(version);
+      }
+      for (int v = version; v > 0 && v < VERSION; v++) {
+        for (String sql : MIGRATIONS[v - 1]) {
+          s.execute(sql);
+        }
+      }
       for (String ddl : DDL) {
         s.execute(ddl);
       }
+      s.execute("UPDATE meta SET schema_version = " + VERSION);
+    }
+  }
+
+  /** The schema version of the record, or 0 for a new one. */
+  private static int existingVersion(Statement s) throws SQLException {
+    try (ResultSet rs =
+        s.executeQuery("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")) {
+      if (!rs.next()) {
+        return 0;
+      }
+    }
+    try (ResultSet rs = s.executeQuery("SELECT schema_version FROM meta")) {
+      return rs.next() ? rs.getInt(1) : 0;
     }
   }
 }

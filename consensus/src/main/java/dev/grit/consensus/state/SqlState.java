@@ -1,6 +1,7 @@
 package dev.grit.consensus.state;
 
 import dev.grit.engine.command.Command;
+import dev.grit.engine.command.RulesVersion;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,29 +22,43 @@ import java.util.List;
 public final class SqlState implements AutoCloseable {
   private final Path file;
   private final DurableFiles durable;
+  private final int supportedRules;
   private final StateQueries queries;
   private Connection writer;
   private Applier applier;
   private long appliedTerm;
   private long appliedIndex;
 
-  private SqlState(Path file, DurableFiles durable, Connection writer, Connection reader)
+  private SqlState(
+      Path file, DurableFiles durable, int supportedRules, Connection writer, Connection reader)
       throws SQLException {
     this.file = file;
     this.durable = durable;
+    this.supportedRules = supportedRules;
     this.queries = new StateQueries(reader);
     useWriter(writer);
   }
 
   private void useWriter(Connection writer) throws SQLException {
+    var applier = new Applier(writer, supportedRules);
+    int rules = applier.rulesVersion();
+    if (rules > supportedRules) {
+      applier.close();
+      throw new SQLException(new UnsupportedRulesException(rules, supportedRules).getMessage());
+    }
     this.writer = writer;
-    this.applier = new Applier(writer);
+    this.applier = applier;
     try (Statement s = writer.createStatement();
         ResultSet rs = s.executeQuery("SELECT applied_term, applied_index FROM meta")) {
       rs.next();
       appliedTerm = rs.getLong(1);
       appliedIndex = rs.getLong(2);
     }
+  }
+
+  /** The rules version the record follows (see {@link dev.grit.engine.command.RulesVersion}). */
+  public synchronized int rulesVersion() throws SQLException {
+    return applier.rulesVersion();
   }
 
   /**
@@ -83,11 +98,26 @@ public final class SqlState implements AutoCloseable {
 
   /** Opens the record, making snapshot files durable through {@code durable}. */
   public static SqlState open(Path file, DurableFiles durable) throws IOException {
+    return open(file, durable, RulesVersion.SUPPORTED);
+  }
+
+  /**
+   * Opens the record for code that applies rules up to {@code supportedRules}; a record that
+   * follows newer rules, or has a newer schema, is refused.
+   */
+  public static SqlState open(Path file, DurableFiles durable, int supportedRules)
+      throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
     try {
       Connection writer = openWriter(file);
       Connection reader = connect(file);
-      return new SqlState(file, durable, writer, reader);
+      try {
+        return new SqlState(file, durable, supportedRules, writer, reader);
+      } catch (SQLException e) {
+        writer.close();
+        reader.close();
+        throw e;
+      }
     } catch (SQLException e) {
       throw new IOException("cannot open the state database " + file + ": " + e.getMessage(), e);
     }
@@ -120,8 +150,13 @@ public final class SqlState implements AutoCloseable {
       s.execute("PRAGMA synchronous=NORMAL");
     }
     writer.setAutoCommit(false);
-    Schema.create(writer);
-    writer.commit();
+    try {
+      Schema.create(writer);
+      writer.commit();
+    } catch (SQLException e) {
+      writer.close();
+      throw e;
+    }
     return writer;
   }
 

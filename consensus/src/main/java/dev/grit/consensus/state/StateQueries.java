@@ -469,8 +469,20 @@ public final class StateQueries implements AutoCloseable {
         });
   }
 
+  /** The rules version the record follows ({@link dev.grit.engine.command.RulesVersion}). */
+  public synchronized int rulesVersion() {
+    return sql(
+        () -> {
+          try (var ps = c.prepareStatement("SELECT rules_version FROM meta");
+              ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getInt(1) : dev.grit.engine.command.RulesVersion.INITIAL;
+          }
+        });
+  }
+
   /** A registered node: where its API answers and how many attempts it runs at once. */
-  public record NodeRow(String id, String httpAddress, int slots, long registeredAt) {}
+  public record NodeRow(
+      String id, String httpAddress, int slots, long registeredAt, int rulesVersion) {}
 
   public synchronized List<NodeRow> nodes() {
     return sql(
@@ -478,10 +490,13 @@ public final class StateQueries implements AutoCloseable {
           var out = new ArrayList<NodeRow>();
           try (var ps =
                   c.prepareStatement(
-                      "SELECT id, http_address, slots, registered_at FROM node ORDER BY id");
+                      "SELECT id, http_address, slots, registered_at, rules_version FROM node"
+                          + " ORDER BY id");
               ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
-              out.add(new NodeRow(rs.getString(1), rs.getString(2), rs.getInt(3), rs.getLong(4)));
+              out.add(
+                  new NodeRow(
+                      rs.getString(1), rs.getString(2), rs.getInt(3), rs.getLong(4), rs.getInt(5)));
             }
           }
           return out;

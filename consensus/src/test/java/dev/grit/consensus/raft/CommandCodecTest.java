@@ -11,6 +11,7 @@ import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
+import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.ReportResults.Output;
@@ -68,7 +69,7 @@ class CommandCodecTest {
           3 * 4L * 1024 * 1024 + 5,
           List.of(Digest.of(new byte[] {2}), Digest.of(new byte[] {3}), Digest.of(new byte[] {4})));
 
-  private static List<Command> samples() {
+  static List<Command> samples() {
     return List.of(
         new SubmitRun(
             "req-1",
@@ -136,7 +137,9 @@ class CommandCodecTest {
                 new ExpireAttempts.Expiry(4, 7, ""))),
         new CancelRun(12, 1234),
         new RegisterNode("n2", "127.0.0.1:8082", 4, 1234),
-        new RegisterNode("local", "", 1, 0));
+        new RegisterNode("local", "", 1, 0),
+        new RegisterNode("n3", "127.0.0.1:8083", 2, 99, 2),
+        new RaiseRulesVersion(2, 4321));
   }
 
   @Test
@@ -235,7 +238,7 @@ class CommandCodecTest {
   @Test
   void unknownTagIsAnIllegalArgument() {
     byte[] encoded = CommandCodec.encode(new CancelRun(1, 2));
-    for (byte tag : new byte[] {0, 8, 42, -1, Byte.MAX_VALUE}) {
+    for (byte tag : new byte[] {0, 9, 42, -1, Byte.MAX_VALUE}) {
       encoded[0] = tag;
       var e = assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(encoded));
       assertEquals(true, e.getMessage().contains("tag"), e.getMessage());
@@ -246,10 +249,11 @@ class CommandCodecTest {
   void unknownVersionIsAnIllegalArgument() {
     for (Command command : samples()) {
       byte[] encoded = CommandCodec.encode(command);
-      for (byte version : new byte[] {0, 2, -1}) {
+      for (byte version : new byte[] {0, 3, -1, Byte.MAX_VALUE}) {
         encoded[1] = version;
         var e = assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(encoded));
         assertEquals(true, e.getMessage().contains("version"), e.getMessage());
+        assertEquals(version > 0, e instanceof CommandCodec.NewerFormatException, e.getMessage());
       }
     }
   }

@@ -3,7 +3,9 @@ package dev.grit.consensus.testing;
 import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.raft.GritStateMachine;
 import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.state.DurableFiles;
 import dev.grit.consensus.state.StateEvent;
+import dev.grit.engine.command.RulesVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -68,6 +70,7 @@ public final class MiniCluster implements AutoCloseable {
     volatile ChunkStore chunks;
     volatile GritStateMachine stateMachine;
     volatile RaftNode raft;
+    volatile int supportedRules = RulesVersion.SUPPORTED;
 
     Member(int index, String id, Path dir) {
       this.index = index;
@@ -169,7 +172,9 @@ public final class MiniCluster implements AutoCloseable {
               stateFile(i),
               m.chunks,
               m.events::addAll,
-              (what, cause) -> fatal.fatal(m.id + ": " + what, cause));
+              (what, cause) -> fatal.fatal(m.id + ": " + what, cause),
+              DurableFiles.SYSTEM,
+              m.supportedRules);
       m.raft = RaftNode.start(CLUSTER_NAME, m.id, peers, m.dir.resolve("raft"), m.stateMachine);
     } catch (IOException | RuntimeException e) {
       m.chunks.close();
@@ -292,6 +297,12 @@ public final class MiniCluster implements AutoCloseable {
       kill(i);
     }
     startMember(i);
+  }
+
+  /** Starts member {@code i} again on its data, running code that applies rules up to {@code v}. */
+  public void restartWithRules(int i, int supportedRules) throws IOException {
+    members[i].supportedRules = supportedRules;
+    restart(i);
   }
 
   /**

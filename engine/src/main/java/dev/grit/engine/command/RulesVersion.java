@@ -1,9 +1,14 @@
 package dev.grit.engine.command;
 
+import java.util.Collection;
+import java.util.Map;
+import java.util.OptionalInt;
+
 /**
  * The versions of the apply rules. Every rule that can change between releases (planning,
  * versioning, back-off, ...) is chosen by the record's rules version, never by the code that
- * happens to apply an entry, so replicas running different releases still agree.
+ * happens to apply an entry, so replicas running different releases still agree. A release that
+ * changes a rule raises {@link #SUPPORTED} and keeps applying the old rule for older versions.
  */
 public final class RulesVersion {
   /** The rules of a record that never raised its version. */
@@ -13,4 +18,24 @@ public final class RulesVersion {
   public static final int SUPPORTED = 1;
 
   private RulesVersion() {}
+
+  /**
+   * The version to raise the record to: the highest every member's code supports, once every
+   * member has registered and that is above {@code current}; empty otherwise. A rolling upgrade
+   * thus keeps the old rules until its last member runs the new code.
+   *
+   * @param supportedByNode the version each registered node announced, by node id
+   */
+  public static OptionalInt raiseTo(
+      int current, Collection<String> members, Map<String, Integer> supportedByNode) {
+    int lowest = Integer.MAX_VALUE;
+    for (String member : members) {
+      Integer supported = supportedByNode.get(member);
+      if (supported == null) {
+        return OptionalInt.empty();
+      }
+      lowest = Math.min(lowest, supported);
+    }
+    return !members.isEmpty() && lowest > current ? OptionalInt.of(lowest) : OptionalInt.empty();
+  }
 }

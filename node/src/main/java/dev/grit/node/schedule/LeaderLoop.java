@@ -5,6 +5,8 @@ import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.RaiseRulesVersion;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.plan.Scheduler;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -29,6 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderLoop.class);
   private static final long POLL_MILLIS = 100;
+  private static final long RULES_CHECK_MILLIS = 5_000;
 
   private final RaftNode raft;
   private final Supplier<StateQueries> queries;
@@ -39,6 +42,7 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
   private volatile boolean running = true;
 
   private long leaderSince = -1;
+  private long nextRulesCheck;
 
   /**
    * @param capacityOf how many attempts (running and queued) a node with so many slots may hold
@@ -80,6 +84,7 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
           }
           expireLost();
           decideOnce();
+          raiseRulesVersion();
         } else {
           leaderSince = -1;
         }
@@ -109,6 +114,27 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
     }
     LOG.warn("nodes {} are silent: giving back {} attempts", lost, expiries.size());
     raft.submit(new ExpireAttempts(clock.millis(), expiries)).get(60, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Raises the record's rules version once every member's code supports a newer one. Checked
+   * now and then: registrations change only when nodes start.
+   */
+  private void raiseRulesVersion() throws Exception {
+    long now = clock.millis();
+    if (now < nextRulesCheck) {
+      return;
+    }
+    nextRulesCheck = now + RULES_CHECK_MILLIS;
+    StateQueries q = queries.get();
+    var supported = new java.util.HashMap<String, Integer>();
+    q.nodes().forEach(n -> supported.put(n.id(), n.rulesVersion()));
+    var members = raft.members().stream().map(RaftNode.Peer::id).toList();
+    var raise = RulesVersion.raiseTo(q.rulesVersion(), members, supported);
+    if (raise.isPresent()) {
+      LOG.info("every member supports rules version {}: raising it", raise.getAsInt());
+      raft.submit(new RaiseRulesVersion(raise.getAsInt(), now)).get(60, TimeUnit.SECONDS);
+    }
   }
 
   /** One scheduling round; returns how many attempts were proposed. */
