@@ -124,7 +124,9 @@ public final class RaftNode implements AutoCloseable {
         RaftGroup.valueOf(
             groupId(clusterName),
             peers.stream().map(RaftNode::raftPeer).toList());
-    RaftProperties props = properties(raftDir, bindHost == null ? me.host() : bindHost, me.port());
+    String host = bindHost == null ? me.host() : bindHost;
+    CannotListenException.check(host, me.port());
+    RaftProperties props = properties(raftDir, host, me.port());
     boolean fresh = !Files.isDirectory(raftDir) || isEmpty(raftDir);
     Files.createDirectories(raftDir);
     RaftServer server =

@@ -8,8 +8,6 @@ import dev.grit.consensus.state.StateEvent;
 import dev.grit.engine.command.RulesVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,7 +136,7 @@ public final class MiniCluster implements AutoCloseable {
   public static MiniCluster start(int n, Path root) throws IOException {
     var peers = new ArrayList<RaftNode.Peer>();
     for (int i = 0; i < n; i++) {
-      peers.add(new RaftNode.Peer("m" + i, "127.0.0.1", freePort()));
+      peers.add(new RaftNode.Peer("m" + i, "127.0.0.1", Ports.take()));
     }
     var cluster = new MiniCluster(root, peers);
     try {
@@ -152,12 +150,6 @@ public final class MiniCluster implements AutoCloseable {
     return cluster;
   }
 
-  private static int freePort() throws IOException {
-    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      socket.setReuseAddress(true);
-      return socket.getLocalPort();
-    }
-  }
 
   private void startMember(int i) throws IOException {
     Member m = members[i];

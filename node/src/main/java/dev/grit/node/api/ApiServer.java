@@ -1,5 +1,6 @@
 package dev.grit.node.api;
 
+import dev.grit.consensus.raft.CannotListenException;
 import dev.grit.node.Node;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -17,6 +18,9 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.TimeUnit;
@@ -31,8 +35,8 @@ import java.util.concurrent.TimeUnit;
  * object store are fine. Proposals through Raft are asynchronous and answer when they commit.
  *
  * <p>Errors: every failure is a JSON {@code {"error", "detail"}} body with a 4xx/5xx status; a
- * stack trace never reaches a client. {@link #start} fails with an {@link IOException} when the
- * address cannot be bound.
+ * stack trace never reaches a client. {@link #listen} fails with a {@link CannotListenException}
+ * when the address cannot be bound.
  */
 public final class ApiServer implements AutoCloseable {
   /** The largest request body (a manifest): larger ones get 413. */
@@ -66,12 +70,37 @@ public final class ApiServer implements AutoCloseable {
 
   /** Serves {@code node} on {@code bind} (port 0 picks a free port; see {@link #port()}). */
   public static ApiServer start(Node node, InetSocketAddress bind) throws IOException {
+    return start(node, listen(bind));
+  }
+
+  /**
+   * Binds {@code bind} now, before the node starts: a taken port fails at once (a {@link
+   * CannotListenException}), and with port 0 the node knows the port it got before it registers
+   * its address. Connections wait in the backlog until {@link #start(Node, ServerSocketChannel)}.
+   */
+  public static ServerSocketChannel listen(InetSocketAddress bind) throws IOException {
+    ServerSocketChannel channel = ServerSocketChannel.open();
+    try {
+      // As netty's own bind would: connections of a previous run in TIME_WAIT are no conflict.
+      channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+      channel.bind(bind, 128);
+      return channel;
+    } catch (IOException e) {
+      channel.close();
+      throw new CannotListenException(bind.getHostString() + ":" + bind.getPort(), e);
+    }
+  }
+
+  /** Serves {@code node} on a socket {@link #listen} bound; closing the server closes it. */
+  public static ApiServer start(Node node, ServerSocketChannel listening) throws IOException {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     EventLoopGroup io = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     EventExecutorGroup handlers =
         new DefaultEventExecutorGroup(4, new DefaultThreadFactory("grit-api", true));
     var metrics = new NodeMetrics(node);
+    SocketAddress bind = null;
     try {
+      bind = listening.getLocalAddress();
       var barrier = new ReadBarrier(node.raft(), handlers, READ_BARRIER_TIMEOUT);
       var router = new Router(barrier, handlers);
       var cluster = new ClusterResource(node);
@@ -79,7 +108,7 @@ public final class ApiServer implements AutoCloseable {
       var bootstrap =
           new ServerBootstrap()
               .group(boss, io)
-              .channel(NioServerSocketChannel.class)
+              .channelFactory(() -> new NioServerSocketChannel(listening))
               .childHandler(
                   new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -90,11 +119,13 @@ public final class ApiServer implements AutoCloseable {
                           .addLast(router);
                     }
                   });
-      Channel channel = bootstrap.bind(bind).sync().channel();
+      // The socket is bound already: registering it with the event loop starts accepting.
+      Channel channel = bootstrap.register().sync().channel();
       cluster.setHttpAddress(httpAddress(node, (InetSocketAddress) channel.localAddress()));
       node.events().subscribe(metrics);
       return new ApiServer(node, boss, io, handlers, metrics, channel);
     } catch (Exception e) {
+      listening.close();
       shutdown(boss, io, handlers);
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();

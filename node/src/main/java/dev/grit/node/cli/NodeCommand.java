@@ -6,25 +6,26 @@ import dev.grit.discovery.MdnsDiscovery;
 import dev.grit.discovery.PeerAddress;
 import dev.grit.discovery.PeerDiscovery;
 import dev.grit.discovery.StaticDiscovery;
-import dev.grit.node.Node;
 import dev.grit.node.Bootstrap;
+import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
 import dev.grit.node.api.ApiServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** {@code grit node}: one member of a cluster, serving the HTTP API until it is stopped. */
 @Command(
@@ -168,7 +169,20 @@ final class NodeCommand implements Callable<Integer> {
 
   private int serve(List<Peer> raftPeers) throws Exception {
     InetSocketAddress httpSpec = hostPort("--http", http);
-    var bindHttp = new InetSocketAddress(httpSpec.getHostString(), httpSpec.getPort());
+    // Bound before anything else starts: a taken port stops the node at once, and with port 0
+    // the node registers (and prints) the port it got.
+    ServerSocketChannel listening =
+        ApiServer.listen(new InetSocketAddress(httpSpec.getHostString(), httpSpec.getPort()));
+    try {
+      return serve(raftPeers, httpSpec, listening);
+    } finally {
+      listening.close();
+    }
+  }
+
+  private int serve(List<Peer> raftPeers, InetSocketAddress httpSpec, ServerSocketChannel listening)
+      throws Exception {
+    var bindHttp = (InetSocketAddress) listening.getLocalAddress();
     // Peers fetch chunks from the address a node registers: a wildcard bind is reached through
     // the host the node's Raft address names.
     String httpHost =
@@ -187,7 +201,13 @@ final class NodeCommand implements Callable<Integer> {
             Duration.ofSeconds(nodeTimeoutSeconds),
             bind);
     Node node = Node.start(config, InstantSource.system(), Main::fatal);
-    ApiServer api = ApiServer.start(node, bindHttp);
+    ApiServer api;
+    try {
+      api = ApiServer.start(node, listening);
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
     // SIGTERM (and Ctrl-C) start a graceful stop on the main thread, which then exits 0.
     var stop = new CountDownLatch(1);
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> stop.countDown());

@@ -1,6 +1,7 @@
 package dev.grit.node.cli;
 
 import dev.grit.node.LogPrinter;
+import dev.grit.consensus.raft.CannotListenException;
 import dev.grit.consensus.state.RunState;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Lint;
@@ -85,11 +86,7 @@ final class RunCommand implements Callable<Integer> {
     int slots = parallel > 0 ? parallel : Runtime.getRuntime().availableProcessors();
     long startedAt = System.nanoTime();
     InstantSource clock = InstantSource.system();
-    try (Node node =
-        Node.start(
-            NodeConfig.embedded(db.db, raftPort(db.db), slots),
-            clock,
-            Main::fatal)) {
+    try (Node node = startEmbedded(db.db, slots, clock)) {
       var logs = new LogPrinter(node::queries, node.chunks());
       var progress = new Progress(out, level, node::queries, logs);
       node.events().subscribe(progress);
@@ -156,6 +153,23 @@ final class RunCommand implements Callable<Integer> {
       return "--start " + filters.start + " is not among the --step filters";
     }
     return null;
+  }
+
+  /**
+   * Starts the embedded node. Its Raft port is picked before Ratis binds it, so another process
+   * can take it in between: then the node starts again on a port picked anew.
+   */
+  private static Node startEmbedded(Path db, int slots, InstantSource clock) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return Node.start(NodeConfig.embedded(db, raftPort(db), slots), clock, Main::fatal);
+      } catch (CannotListenException e) {
+        if (attempt == 3) {
+          throw e;
+        }
+        Files.deleteIfExists(db.resolve("raft.port"));
+      }
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.engine.object.Digest;
 import java.io.IOException;
@@ -179,7 +180,7 @@ class ApiErrorsTest {
 
   @Test
   void anObjectWhoseChunkIsNotHereIs503(@TempDir Path own) throws Exception {
-    int raftPort = TestServer.freePort();
+    int raftPort = Ports.take();
     String hash = objectWithoutItsChunk(own, raftPort);
     Wait.until(
         "Raft port " + raftPort + " to be free", Duration.ofSeconds(20), () -> free(raftPort));

@@ -2,14 +2,13 @@ package dev.grit.node.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.RecordingFatalErrorHandler;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,7 +31,7 @@ public final class TestServer implements AutoCloseable {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public TestServer(Path dataDir) throws IOException {
-    this(dataDir, freePort());
+    this(dataDir, Ports.take());
   }
 
   /** A node on a given Raft port: a restarted node must keep its address. */
@@ -46,11 +45,6 @@ public final class TestServer implements AutoCloseable {
     }
   }
 
-  public static int freePort() throws IOException {
-    try (var s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
 
   public String url() {
     return "http://127.0.0.1:" + api.port();

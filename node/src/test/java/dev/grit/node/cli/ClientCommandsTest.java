@@ -5,9 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.testing.Ports;
 import dev.grit.node.api.TestServer;
-import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.Grit.Result;
+import dev.grit.node.testing.Grit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -161,7 +162,7 @@ class ClientCommandsTest {
 
   @Test
   void unreachableClusterExitsThree() throws Exception {
-    String closed = "http://127.0.0.1:" + TestServer.freePort();
+    String closed = "http://127.0.0.1:" + Ports.take();
     Result r = run(3, "list", "--server", closed);
     assertTrue(r.err().contains("no grit server answered"), r::toString);
     run(3, "cluster", "status", "--server", closed);

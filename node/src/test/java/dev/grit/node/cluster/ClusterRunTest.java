@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateQueries.ResourceRow;
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.ManifestParser;
@@ -14,8 +15,6 @@ import dev.grit.node.NodeConfig;
 import dev.grit.node.testing.NodeCluster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -131,7 +130,7 @@ class ClusterRunTest {
       // The embedded node runs the same manifest to the same resources.
       try (var embedded =
           Node.start(
-              NodeConfig.embedded(dir.resolve("embedded"), freePort(), 2),
+              NodeConfig.embedded(dir.resolve("embedded"), Ports.take(), 2),
               InstantSource.system(),
               cluster.fatal)) {
         long single = submit(embedded, MANIFEST);
@@ -171,9 +170,4 @@ class ClusterRunTest {
     }
   }
 
-  static int freePort() throws IOException {
-    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

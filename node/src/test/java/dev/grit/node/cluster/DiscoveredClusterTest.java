@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.testing.Ports;
 import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeCluster;
 import dev.grit.node.testing.NodeJvm;
@@ -61,7 +62,7 @@ class DiscoveredClusterTest {
     // A cluster name of its own: another run's nodes on this machine are not counted.
     String cluster = "mdns-" + UUID.randomUUID();
     for (int i = 1; i <= 3; i++) {
-      int http = NodeCluster.freePort();
+      int http = Ports.take();
       nodes.add(
           NodeJvm.start(
               "n" + i,
@@ -73,7 +74,7 @@ class DiscoveredClusterTest {
                   "--id=n" + i,
                   "--discovery=mdns",
                   "--cluster=" + cluster,
-                  "--raft=127.0.0.1:" + NodeCluster.freePort(),
+                  "--raft=127.0.0.1:" + Ports.take(),
                   "--mdns-interface=127.0.0.1",
                   "--bootstrap-expect=3",
                   "--http=127.0.0.1:" + http,
@@ -96,8 +97,8 @@ class DiscoveredClusterTest {
       names.add(pod);
       // As the StatefulSet controller makes it, except that each pod's ports are free ports on
       // this machine: three members share one loopback address here.
-      int raft = NodeCluster.freePort();
-      int http = NodeCluster.freePort();
+      int raft = Ports.take();
+      int http = Ports.take();
       Container podContainer =
           new ContainerBuilder(container)
               .withPorts()

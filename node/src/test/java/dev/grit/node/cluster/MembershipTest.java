@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.state.RunState;
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
@@ -48,7 +49,7 @@ class MembershipTest {
 
       // n4 is started with the members and itself: its peers already form a group without it.
       var peers = new ArrayList<>(cluster.config(0).peers());
-      var n4 = new Peer("n4", "127.0.0.1", NodeCluster.freePort());
+      var n4 = new Peer("n4", "127.0.0.1", Ports.take());
       peers.add(n4);
       var config =
           new NodeConfig(
@@ -56,7 +57,7 @@ class MembershipTest {
               "n4",
               peers,
               dir.resolve("n4"),
-              "127.0.0.1:" + NodeCluster.freePort(),
+              "127.0.0.1:" + Ports.take(),
               2,
               false,
               NodeConfig.DEFAULT_NODE_TIMEOUT,

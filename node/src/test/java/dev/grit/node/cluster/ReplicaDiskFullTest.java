@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.SmallDisk;
 import dev.grit.consensus.testing.TestCommands.ChunkUpload;
 import dev.grit.consensus.testing.Wait;
@@ -50,7 +51,7 @@ class ReplicaDiskFullTest {
   void aFullDiskIsRefusedReportedAndOutlived() throws Exception {
     small = SmallDisk.mount(dir.resolve("disk"), DISK_SIZE);
     Path data = small.path().resolve("n1");
-    int port = TestServer.freePort();
+    int port = Ports.take();
     server = new TestServer(data, port);
     Wait.until("a leader", Duration.ofSeconds(30), () -> server.node.raft().isLeaderReady());
     // The first stored chunk makes RocksDB preallocate its log.

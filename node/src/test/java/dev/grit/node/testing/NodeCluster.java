@@ -1,6 +1,7 @@
 package dev.grit.node.testing;
 
 import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.RecordingFatalErrorHandler;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.engine.execute.OutputMode;
@@ -36,7 +37,7 @@ public final class NodeCluster implements AutoCloseable {
     this.dir = dir;
     var peers = new ArrayList<Peer>();
     for (int i = 1; i <= n; i++) {
-      peers.add(new Peer("n" + i, "127.0.0.1", freePort()));
+      peers.add(new Peer("n" + i, "127.0.0.1", Ports.take()));
     }
     for (Peer p : peers) {
       configs.add(
@@ -45,7 +46,7 @@ public final class NodeCluster implements AutoCloseable {
               p.id(),
               peers,
               dir.resolve(p.id()),
-              "127.0.0.1:" + freePort(),
+              "127.0.0.1:" + Ports.take(),
               slots,
               false,
               nodeTimeout,
@@ -230,10 +231,5 @@ public final class NodeCluster implements AutoCloseable {
     }
   }
 
-  public static int freePort() throws IOException {
-    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 
 }

@@ -106,6 +106,19 @@ public final class NodeJvm implements AutoCloseable {
     }
   }
 
+  /** Waits for the process to end by itself and returns its exit status. */
+  public int awaitExit(Duration limit) throws InterruptedException {
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError(name + " still runs after " + limit.toSeconds() + " s\n" + tail());
+    }
+    return process.exitValue();
+  }
+
+  /** Everything the process wrote to stdout and stderr so far. */
+  public List<String> output() throws IOException {
+    return Files.readAllLines(log);
+  }
+
   /** SIGTERM, as Kubernetes stops a pod; returns the exit status. */
   public int stop() throws InterruptedException {
     process.destroy();

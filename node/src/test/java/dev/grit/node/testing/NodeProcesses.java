@@ -1,11 +1,10 @@
 package dev.grit.node.testing;
 
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.Wait;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -59,8 +58,8 @@ public final class NodeProcesses implements AutoCloseable {
     this.httpPorts = new int[n];
     this.processes = new Process[n];
     for (int i = 0; i < n; i++) {
-      raftPorts[i] = freePort();
-      httpPorts[i] = freePort();
+      raftPorts[i] = Ports.take();
+      httpPorts[i] = Ports.take();
     }
     this.links = linked ? new TcpProxy[n][n] : null;
     if (linked) {
@@ -510,9 +509,4 @@ public final class NodeProcesses implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }
