@@ -21,7 +21,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -272,6 +275,11 @@ public final class GritStateMachine extends BaseStateMachine {
     String invalid = validate(command, data);
     if (invalid != null) {
       trx.setException(new IllegalArgumentException(invalid));
+    } else if (command instanceof ReportResults r) {
+      Set<Digest> missing = missingChunks(r);
+      if (!missing.isEmpty()) {
+        trx.setException(ChunksMissingException.of(missing));
+      }
     }
     return trx;
   }
@@ -284,24 +292,36 @@ public final class GritStateMachine extends BaseStateMachine {
         return invalid;
       }
     }
-    if (command instanceof ReportResults r) {
-      // Nothing committed may point at bytes the cluster does not have.
-      var attached = new java.util.HashSet<Digest>();
-      r.chunks().forEach(chunk -> attached.add(chunk.digest()));
-      for (var report : r.reports()) {
-        String missing = missingChunk(report.log(), attached);
-        for (var out : report.outputs()) {
-          missing = missing != null ? missing : missingChunk(out.layout(), attached);
-        }
-        if (missing != null) {
-          return "task " + report.taskId() + " reports an output whose chunk " + missing
-              + " was never stored";
-        }
-      }
-    } else if (command instanceof SubmitRun s && s.steps().isEmpty()) {
+    if (command instanceof SubmitRun s && s.steps().isEmpty()) {
       return "a manifest needs at least one step";
     }
     return null;
+  }
+
+  /**
+   * Nothing committed may point at bytes the cluster does not have: the chunks a report names
+   * that neither travel with it nor are stored here. Judged for the whole batch at once, so the
+   * worker learns every chunk to send in one answer.
+   */
+  private Set<Digest> missingChunks(ReportResults r) {
+    var attached = new HashSet<Digest>();
+    r.chunks().forEach(chunk -> attached.add(chunk.digest()));
+    var missing = new LinkedHashSet<Digest>();
+    for (var report : r.reports()) {
+      addMissing(report.log(), attached, missing);
+      for (var out : report.outputs()) {
+        addMissing(out.layout(), attached, missing);
+      }
+    }
+    return missing;
+  }
+
+  private void addMissing(ObjectLayout layout, Set<Digest> attached, Set<Digest> missing) {
+    for (Digest d : layout.chunks()) {
+      if (!attached.contains(d) && !chunks.has(d)) {
+        missing.add(d);
+      }
+    }
   }
 
   private static String validateChunks(CarriesChunks c, ByteString data) {
@@ -316,15 +336,6 @@ public final class GritStateMachine extends BaseStateMachine {
         return "chunk " + chunk.digest() + " does not hash to its name";
       }
       off += chunk.length();
-    }
-    return null;
-  }
-
-  private String missingChunk(ObjectLayout layout, java.util.Set<Digest> attached) {
-    for (Digest d : layout.chunks()) {
-      if (!attached.contains(d) && !chunks.has(d)) {
-        return d.toString();
-      }
     }
     return null;
   }

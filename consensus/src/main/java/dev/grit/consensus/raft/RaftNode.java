@@ -205,7 +205,9 @@ public final class RaftNode implements AutoCloseable {
   /**
    * Proposes {@code command} (with {@code data} after its header for {@link
    * dev.grit.engine.command.PutChunks}); completes with the apply reply once the entry is
-   * committed and applied here or at the leader, or exceptionally when it was rejected.
+   * committed and applied here or at the leader, or exceptionally when it was rejected: with a
+   * {@link ChunksMissingException} when the leader lacks chunks a report points at, else with a
+   * {@link CommandRejectedException}.
    */
   public CompletableFuture<String> submit(Command command, ByteString data) {
     ByteString message = ByteString.copyFrom(CommandCodec.encode(command));
@@ -226,6 +228,9 @@ public final class RaftNode implements AutoCloseable {
       // The async client fails the future with the state machine's refusal instead of
       // returning an unsuccessful reply.
       if (cause instanceof StateMachineException e) {
+        if (e.getCause() instanceof ChunksMissingException missing) {
+          throw new CompletionException(missing);
+        }
         String why =
             e.getCause() != null && e.getCause().getMessage() != null
                 ? e.getCause().getMessage()

@@ -1,6 +1,7 @@
 package dev.grit.node.work;
 
 import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.raft.ChunksMissingException;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
@@ -13,10 +14,13 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Reports finished attempts to the record, many at once, in one {@link ReportResults} entry
  * whose new chunks travel beside it (bytes beside the log); when they exceed {@link #PUT_BYTES},
- * the excess goes ahead in {@link PutChunks} entries. A chunk already stored is not sent again.
+ * the excess goes ahead in {@link PutChunks} entries. A chunk stored here is not sent: when the
+ * leader lacks it all the same, it names it ({@link ChunksMissingException}) and the chunk follows
+ * in the next proposal of the report. A problem of one attempt never gives back the whole batch.
  * Staging files are released only after the report is applied.
  */
 final class Reporter implements AutoCloseable {
@@ -37,6 +43,8 @@ final class Reporter implements AutoCloseable {
   private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   /** Output entries in one report; a larger attempt goes alone. */
   private static final int MAX_OUTPUTS_PER_ENTRY = 20_000;
+  /** Rounds of sending the chunks the leader says it lacks before the batch is given back. */
+  private static final int MAX_ROUNDS = 5;
 
   private final String node;
   private final RaftNode raft;
@@ -89,7 +97,7 @@ final class Reporter implements AutoCloseable {
         return;
       } catch (Exception e) {
         LOG.error("reporting {} attempts failed; they will be retried", batch.size(), e);
-        giveBack(batch, e);
+        giveBack(batch, "its report failed: " + e.getMessage());
       } finally {
         batch.forEach(Reporter::release);
       }
@@ -97,13 +105,55 @@ final class Reporter implements AutoCloseable {
   }
 
   private void report(List<FinishedAttempt> batch) throws Exception {
-    var reports = new ArrayList<ReportResults.Report>(batch.size());
+    var reports = new LinkedHashMap<FinishedAttempt, ReportResults.Report>();
     var upload = new ChunkUpload();
     for (FinishedAttempt f : batch) {
-      reports.add(prepare(f, upload));
+      reports.put(f, prepare(f, upload));
     }
-    // What is left travels with the report itself.
-    raft.submit(new ReportResults(reports, upload.pending), upload.data).get(120, TimeUnit.SECONDS);
+    for (int round = 1; ; round++) {
+      try {
+        // What is left travels with the report itself.
+        raft.submit(new ReportResults(List.copyOf(reports.values()), upload.pending), upload.data)
+            .get(120, TimeUnit.SECONDS);
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof ChunksMissingException missing) || round == MAX_ROUNDS) {
+          throw e;
+        }
+        // The leader lacks chunks that this worker holds and so did not send: send them now. An
+        // attempt whose bytes are gone here as well goes back alone; the rest of the batch stands.
+        var gone = new HashSet<Digest>();
+        for (Digest d : missing.missing()) {
+          if (!upload.resend(d)) {
+            gone.add(d);
+          }
+        }
+        var lost = new ArrayList<FinishedAttempt>();
+        reports.forEach((f, report) -> {
+          if (pointsAt(report, gone)) {
+            lost.add(f);
+          }
+        });
+        if (!lost.isEmpty()) {
+          lost.forEach(reports::remove);
+          giveBack(lost, "chunks of its outputs are stored neither here nor at the leader");
+        }
+        if (reports.isEmpty()) {
+          return;
+        }
+      }
+    }
+  }
+
+  private static boolean pointsAt(ReportResults.Report report, Set<Digest> digests) {
+    if (digests.isEmpty()) {
+      return false;
+    }
+    if (report.log().chunks().stream().anyMatch(digests::contains)) {
+      return true;
+    }
+    return report.outputs().stream()
+        .anyMatch(out -> out.layout().chunks().stream().anyMatch(digests::contains));
   }
 
   /** Queues the attempt's new chunks and builds its report; unreadable outputs fail the attempt. */
@@ -139,12 +189,10 @@ final class Reporter implements AutoCloseable {
   }
 
   /** Attempts whose report could not be recorded go back to pending rather than hang. */
-  private void giveBack(List<FinishedAttempt> batch, Exception cause) {
+  private void giveBack(List<FinishedAttempt> batch, String why) {
     var expiries = new ArrayList<ExpireAttempts.Expiry>();
     for (FinishedAttempt f : batch) {
-      expiries.add(
-          new ExpireAttempts.Expiry(
-              f.ref().taskId(), f.ref().attempt(), "its report failed: " + cause.getMessage()));
+      expiries.add(new ExpireAttempts.Expiry(f.ref().taskId(), f.ref().attempt(), why));
     }
     try {
       raft.submit(new ExpireAttempts(System.currentTimeMillis(), expiries))
@@ -199,6 +247,18 @@ final class Reporter implements AutoCloseable {
       if (!layout.chunks().isEmpty() && !known(layout.digest())) {
         queue(layout.digest(), bytes);
       }
+    }
+
+    /** Queues a chunk the leader lacks although this node holds it; false when it does not. */
+    boolean resend(Digest d) throws Exception {
+      if (pending.stream().anyMatch(c -> c.digest().equals(d))) {
+        return true;
+      }
+      if (!chunks.has(d)) {
+        return false;
+      }
+      queue(d, chunks.get(d));
+      return true;
     }
 
     private boolean known(Digest d) {

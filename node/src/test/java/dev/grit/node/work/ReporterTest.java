@@ -1,0 +1,94 @@
+package dev.grit.node.work;
+
+import static dev.grit.consensus.testing.TestCommands.step;
+import static dev.grit.consensus.testing.TestCommands.submit;
+import static java.util.concurrent.TimeUnit.SECONDS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.state.StateEvent.AttemptRef;
+import dev.grit.consensus.state.TaskState;
+import dev.grit.consensus.testing.MiniCluster;
+import dev.grit.consensus.testing.Wait;
+import dev.grit.engine.command.AssignTasks;
+import dev.grit.engine.execute.AttemptResult;
+import dev.grit.engine.execute.OutputFile;
+import dev.grit.engine.object.Digest;
+import dev.grit.engine.object.ObjectLayout;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reports are judged against what the cluster holds: a worker that has a chunk locally does not
+ * send it, and a leader that lacks it (restarted on an empty disk, still repairing) asks for it
+ * instead of giving the batch back.
+ */
+class ReporterTest {
+  @Test
+  void aLeaderLackingAChunkTheWorkerHoldsGetsItAndTheWholeBatchIsRecorded(@TempDir Path dir)
+      throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          var leader = c.leader();
+          leader.submit(submit("r1", "pipe", 1000, step("a", "x"), step("b", "y"))).get(60, SECONDS);
+          leader
+              .submit(
+                  new AssignTasks(
+                      1100,
+                      List.of(
+                          new AssignTasks.Assignment(1, 1, "w"),
+                          new AssignTasks.Assignment(2, 1, "w"))))
+              .get(60, SECONDS);
+
+          byte[] known = "bytes the worker already holds\n".getBytes(StandardCharsets.UTF_8);
+          byte[] fresh = "bytes nobody holds yet\n".getBytes(StandardCharsets.UTF_8);
+          Digest knownDigest = Digest.of(known);
+          try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"))) {
+            local.putAll(List.of(new ChunkStore.Chunk(knownDigest, ByteBuffer.wrap(known))));
+            assertFalse(c.chunks(0).has(knownDigest), "the leader lacks it");
+
+            try (var reporter = new Reporter("w", leader, local)) {
+              reporter.submit(finished(1, dir.resolve("a.out"), known));
+              reporter.submit(finished(2, dir.resolve("b.out"), fresh));
+              reporter.start();
+              Wait.until(
+                  "both attempts recorded",
+                  Duration.ofSeconds(60),
+                  () -> state(c, 1) != TaskState.ASSIGNED && state(c, 2) != TaskState.ASSIGNED,
+                  () -> "task 1 " + state(c, 1) + ", task 2 " + state(c, 2));
+            }
+          }
+          assertEquals(TaskState.SUCCEEDED, state(c, 1), "the attempt whose chunk the leader lacked");
+          assertEquals(TaskState.SUCCEEDED, state(c, 2), "the other attempt of the batch");
+          assertTrue(c.chunks(0).has(knownDigest), "the worker sent the chunk the leader lacked");
+          assertEquals(1, c.stateMachine(0).queries().attempts(1).size(), "no attempt was given back");
+        });
+  }
+
+  private static TaskState state(MiniCluster c, long task) {
+    return c.stateMachine(0).queries().task(task).orElseThrow().state();
+  }
+
+  private static FinishedAttempt finished(long task, Path staging, byte[] bytes) throws Exception {
+    Files.write(staging, bytes);
+    var result =
+        new AttemptResult(
+            0,
+            null,
+            List.of(new OutputFile("out-" + task, ObjectLayout.of(bytes), staging)),
+            new byte[0],
+            Instant.ofEpochMilli(1200),
+            Instant.ofEpochMilli(1300));
+    return new FinishedAttempt(new AttemptRef(task, 1, "w"), result, () -> {}, null);
+  }
+}
