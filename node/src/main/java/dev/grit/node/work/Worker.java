@@ -30,7 +30,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -41,9 +43,17 @@ import org.slf4j.LoggerFactory;
  * Runs the attempts the record assigns to this node, {@code slots} at a time, and hands each
  * result to the {@link Reporter}. An assignment is checked against the record before it runs (it
  * may have been cancelled meanwhile); a cancellation kills the attempt's process group.
+ *
+ * <p>Events say what changed, but a replica that installs a snapshot sees none of the entries the
+ * snapshot covers. So the worker also {@linkplain #reconcile reconciles} what it runs with what
+ * the record assigns to it, after every snapshot install and every {@link #RECONCILE_MILLIS}: no
+ * attempt stays assigned here without running, and none runs here once the record gave it away.
+ * An attempt that cannot start here (its input cannot be fetched, no process) goes back like a
+ * lost one: the node's failure does not use up the script's retries.
  */
 public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
+  static final long RECONCILE_MILLIS = 2_000;
 
   private final String node;
   private final GritStateMachine stateMachine;
@@ -58,8 +68,15 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final AtomicLong arrivals = new AtomicLong();
   /** Attempts queued or running here: the ones recovery must not give back. */
   private final Set<AttemptRef> mine = ConcurrentHashMap.newKeySet();
-  private final Map<Long, RunningAttempt> running = new ConcurrentHashMap<>();
+  private final Map<AttemptRef, RunningAttempt> running = new ConcurrentHashMap<>();
   private final List<Thread> slots = new ArrayList<>();
+  private final ScheduledExecutorService reconciler =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "grit-reconcile");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile boolean accepting = true;
 
   public Worker(
@@ -89,6 +106,8 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     Files.createDirectories(inputs);
     reporter.start();
     slots.forEach(Thread::start);
+    reconciler.scheduleWithFixedDelay(
+        this::reconcileQuietly, RECONCILE_MILLIS, RECONCILE_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -102,11 +121,14 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
         }
       } else if (e instanceof StateEvent.AttemptsCancelled c) {
         for (AttemptRef ref : c.attempts()) {
-          RunningAttempt r = running.get(ref.taskId());
-          if (node.equals(ref.node()) && r != null) {
+          RunningAttempt r = running.get(ref);
+          if (r != null) {
             r.cancel();
           }
         }
+      } else if (e instanceof StateEvent.SnapshotInstalled) {
+        // Not on the apply thread, which must not wait for the record's queries.
+        reconciler.execute(this::reconcileQuietly);
       }
     }
   }
@@ -129,6 +151,39 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     return lost.size();
   }
 
+  /**
+   * Makes what runs here match what the record assigns here: queues what is assigned here and
+   * not yet taken (its assignment was behind a snapshot), and kills what runs here although the
+   * record no longer assigns it here (expired as lost, cancelled), which frees its slot.
+   */
+  void reconcile() {
+    // What runs is read before the record, which only moves forward: an attempt assigned here
+    // after this read cannot be among those killed below.
+    var runningNow = List.copyOf(running.keySet());
+    Set<AttemptRef> assigned = new HashSet<>(stateMachine.queries().assignedTo(node));
+    for (AttemptRef ref : assigned) {
+      if (accepting && mine.add(ref)) {
+        LOG.info("attempt {} of task {} is assigned here but was not taken: running it", ref.attempt(), ref.taskId());
+        queue.add(new Queued(ref, arrivals.incrementAndGet()));
+      }
+    }
+    for (AttemptRef ref : runningNow) {
+      RunningAttempt r = running.get(ref);
+      if (r != null && !assigned.contains(ref)) {
+        LOG.info("attempt {} of task {} is no longer assigned here: stopping it", ref.attempt(), ref.taskId());
+        r.cancel();
+      }
+    }
+  }
+
+  private void reconcileQuietly() {
+    try {
+      reconcile();
+    } catch (RuntimeException e) {
+      LOG.warn("reconciling this node's attempts with the record failed: {}", e.toString());
+    }
+  }
+
   private void slotLoop() {
     while (accepting) {
       AttemptRef ref;
@@ -146,6 +201,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       } catch (Exception e) {
         LOG.error("attempt {} of task {} could not run", ref.attempt(), ref.taskId(), e);
         mine.remove(ref);
+        giveBackQuietly(ref, "could not run on " + node + ": " + e);
       }
     }
   }
@@ -168,9 +224,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       return;
     }
     Path inputFile = null;
-    AttemptResult result;
-    AutoCloseable release = () -> {};
-    Instant started = clock.instant();
+    RunningAttempt attempt;
     try {
       inputFile = materializeInput(task, ref);
       var spec =
@@ -184,22 +238,26 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
               task.inputHash(),
               task.step().timeout(),
               task.step().env());
-      RunningAttempt attempt = runner.start(spec);
-      release = attempt;
-      running.put(ref.taskId(), attempt);
-      // A cancellation applied since the check above found nothing here to stop: look again.
-      if (!stillAssigned(ref)) {
-        attempt.cancel();
-      }
-      try {
-        result = attempt.await();
-      } finally {
-        running.remove(ref.taskId());
-      }
+      attempt = runner.start(spec);
     } catch (IOException e) {
-      // The attempt could not start here (its input is unreadable, no disk): a failed attempt.
-      result =
-          new AttemptResult(-1, "could not start: " + e.getMessage(), List.of(), new byte[0], started, clock.instant());
+      // Its input could not be fetched, or no process started: this node's failure, not the
+      // script's, so the attempt goes back like a lost one instead of using up a retry.
+      deleteInput(inputFile);
+      mine.remove(ref);
+      giveBackQuietly(ref, "could not start on " + node + ": " + e.getMessage());
+      return;
+    }
+    final AutoCloseable release = attempt;
+    AttemptResult result;
+    running.put(ref, attempt);
+    // A cancellation applied since the check above found nothing here to stop: look again.
+    if (!stillAssigned(ref)) {
+      attempt.cancel();
+    }
+    try {
+      result = attempt.await();
+    } finally {
+      running.remove(ref);
     }
     if (result.succeeded()) {
       result = admit(result);
@@ -312,6 +370,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
    */
   public void drain(java.time.Duration grace) throws Exception {
     accepting = false;
+    reconciler.shutdownNow();
     var drained = new ArrayList<Queued>();
     queue.drainTo(drained);
     var queued = drained.stream().map(Queued::ref).toList();
@@ -323,7 +382,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     }
     var killed = new ArrayList<AttemptRef>();
     for (var e : running.entrySet()) {
-      killed.add(new AttemptRef(e.getKey(), e.getValue().spec().attempt(), node));
+      killed.add(e.getKey());
       e.getValue().cancel();
     }
     for (Thread t : slots) {
@@ -331,6 +390,25 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     }
     reporter.close();
     giveBack(killed, "node " + node + " shut down before the attempt ended");
+  }
+
+  private void giveBackQuietly(AttemptRef ref, String reason) {
+    try {
+      giveBack(List.of(ref), reason);
+    } catch (Exception e) {
+      // Left assigned: the leader expires it when this node's silence exceeds the node timeout.
+      LOG.error("giving back attempt {} of task {} failed: {}", ref.attempt(), ref.taskId(), e.toString());
+    }
+  }
+
+  private static void deleteInput(Path inputFile) {
+    try {
+      if (inputFile != null) {
+        Files.deleteIfExists(inputFile);
+      }
+    } catch (IOException e) {
+      LOG.warn("removing input {} failed: {}", inputFile, e.toString());
+    }
   }
 
   private void giveBack(List<AttemptRef> refs, String reason) throws Exception {
@@ -346,6 +424,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   @Override
   public void close() {
     accepting = false;
+    reconciler.shutdownNow();
     running.values().forEach(RunningAttempt::cancel);
     for (Thread t : slots) {
       try {
