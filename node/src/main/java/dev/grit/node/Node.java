@@ -85,10 +85,13 @@ public final class Node implements AutoCloseable {
       if (!Bootstrap.hasRaftLog(data)) {
         var others = peers.stream().filter(p -> !p.id().equals(config.id())).toList();
         var existing = others.isEmpty() ? Optional.<List<Peer>>empty() : RaftNode.probe(config.clusterName(), others);
-        if (existing.isPresent() && existing.get().stream().noneMatch(p -> p.id().equals(config.id()))) {
-          join = true;
+        // Either way it starts from the group as it is now, not as its start-up list had it.
+        if (existing.isPresent()) {
           peers = new ArrayList<>(existing.get());
-          peers.add(config.self());
+          if (peers.stream().noneMatch(p -> p.id().equals(config.id()))) {
+            join = true;
+            peers.add(config.self());
+          }
         }
       }
       RaftNode raft =
@@ -121,6 +124,7 @@ public final class Node implements AutoCloseable {
       repair.start();
       var leader =
           new LeaderLoop(
+              raft,
               raft,
               stateMachine::queries,
               config.id(),

@@ -6,12 +6,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -41,7 +45,7 @@ import org.apache.ratis.util.TimeDuration;
  * Membership changes go through a second client that waits longer: adding a member waits for it
  * to catch up.
  */
-public final class RaftNode implements AutoCloseable {
+public final class RaftNode implements GroupView, Proposer, AutoCloseable {
   /** The largest command, header and chunk bytes together, that the group accepts. */
   public static final int MAX_COMMAND_BYTES = 16 * 1024 * 1024;
 
@@ -217,6 +221,7 @@ public final class RaftNode implements AutoCloseable {
     return client.async().send(Message.valueOf(message)).handle(RaftNode::replyOf);
   }
 
+  @Override
   public CompletableFuture<String> submit(Command command) {
     return submit(command, null);
   }
@@ -261,12 +266,16 @@ public final class RaftNode implements AutoCloseable {
   /**
    * A member that started on an empty log while the leader believes it holds entries has lost
    * its disk. The leader would keep sending from where it thinks the member is, never reaching
-   * back (Ratis keeps a follower's next index above its last known match), so the member asks the
-   * group to drop it and add it again: as a new member it gets a snapshot or the log from its
-   * start. Returns true when it asked.
+   * back (Ratis keeps a follower's next index above its last known match, and forgets that match
+   * only for a peer that leaves the configuration), so the member leaves the group and joins it
+   * again: as a new member it gets a snapshot or the log from its start. It rejoins the group as
+   * the leader has it now, not as this member's start-up peers were: a compare-and-set takes it
+   * out of exactly that configuration (failing, not overwriting, if another change came first),
+   * and an add puts back only itself. Returns true when it rejoined; false when the leader has it
+   * up to date, or it is no member any more.
    */
   public boolean rejoinIfDiskWasLost() throws IOException {
-    if (!formatted || group.getPeers().size() < 2) {
+    if (!formatted) {
       return false;
     }
     String leader = leaderId();
@@ -274,26 +283,39 @@ public final class RaftNode implements AutoCloseable {
       return false;
     }
     var info = admin.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(group.getGroupId());
+    List<RaftPeer> current = List.copyOf(info.getGroup().getPeers());
+    RaftPeer me = current.stream().filter(p -> p.getId().equals(self)).findFirst().orElse(null);
+    if (me == null || current.size() < 2) {
+      return false;
+    }
     long believed = -1;
     for (var commit : info.getCommitInfos()) {
       if (commit.getServer().getId().toStringUtf8().equals(self.toString())) {
         believed = commit.getCommitIndex();
       }
     }
-    long mine = division().getRaftLog().getLastEntryTermIndex() == null
-        ? -1
-        : division().getRaftLog().getLastEntryTermIndex().getIndex();
-    if (believed <= mine) {
+    var last = division().getRaftLog().getLastEntryTermIndex();
+    if (believed <= (last == null ? -1 : last.getIndex())) {
       return false;
     }
-    var others = group.getPeers().stream().filter(p -> !p.getId().equals(self)).toList();
-    var removed = admin.admin().setConfiguration(others);
-    if (!removed.isSuccess()) {
-      throw new IOException("could not leave the group to rejoin: " + removed.getException());
+    var leave =
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInCurrentConf(current)
+            .setServersInNewConf(current.stream().filter(p -> !p.getId().equals(self)).toList())
+            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+            .build();
+    var left = admin.admin().setConfiguration(leave);
+    if (!left.isSuccess()) {
+      throw new IOException("could not leave the group to rejoin: " + left.getException());
     }
-    var added = admin.admin().setConfiguration(List.copyOf(group.getPeers()));
-    if (!added.isSuccess()) {
-      throw new IOException("could not rejoin the group: " + added.getException());
+    var rejoin =
+        SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(List.of(me))
+            .setMode(SetConfigurationRequest.Mode.ADD)
+            .build();
+    var joined = admin.admin().setConfiguration(rejoin);
+    if (!joined.isSuccess()) {
+      throw new IOException("could not rejoin the group: " + joined.getException());
     }
     return true;
   }
@@ -335,6 +357,28 @@ public final class RaftNode implements AutoCloseable {
         .map(RaftNode::peerOf)
         .sorted(Comparator.comparing(Peer::id))
         .toList();
+  }
+
+  @Override
+  public Set<String> voters() {
+    try {
+      return ids(division().getRaftConf().getCurrentPeers());
+    } catch (IOException e) {
+      return Set.of();
+    }
+  }
+
+  @Override
+  public Set<String> previousVoters() {
+    try {
+      return ids(division().getRaftConf().getPreviousPeers());
+    } catch (IOException e) {
+      return Set.of();
+    }
+  }
+
+  private static Set<String> ids(java.util.Collection<RaftPeer> peers) {
+    return peers.stream().map(p -> p.getId().toString()).collect(Collectors.toUnmodifiableSet());
   }
 
   /**
@@ -443,7 +487,7 @@ public final class RaftNode implements AutoCloseable {
     return server.getDivision(group.getGroupId());
   }
 
-  /** True when this member leads and has applied every entry of earlier terms. */
+  @Override
   public boolean isLeaderReady() {
     try {
       RaftServer.Division d = division();
@@ -463,6 +507,7 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
+  @Override
   public long commitIndex() {
     try {
       return division().getRaftLog().getLastCommittedIndex();
@@ -500,12 +545,9 @@ public final class RaftNode implements AutoCloseable {
     }
   }
 
-  /**
-   * When this member leads: how many milliseconds ago it last heard from each follower, by id.
-   * Empty when it does not lead.
-   */
-  public java.util.Map<String, Long> followerSilenceMillis() {
-    var out = new java.util.HashMap<String, Long>();
+  @Override
+  public Map<String, Long> followerSilenceMillis() {
+    var out = new HashMap<String, Long>();
     try {
       var info = division().getInfo();
       if (!info.isLeader()) {
@@ -520,12 +562,9 @@ public final class RaftNode implements AutoCloseable {
     return out;
   }
 
-  /**
-   * When this member leads: the index of the last entry each follower has acknowledged, by id.
-   * Empty when it does not lead.
-   */
-  public java.util.Map<String, Long> followerMatchIndices() {
-    var out = new java.util.HashMap<String, Long>();
+  @Override
+  public Map<String, Long> followerMatchIndices() {
+    var out = new HashMap<String, Long>();
     try {
       var info = division().getInfo();
       if (!info.isLeader()) {

@@ -1,6 +1,7 @@
 package dev.grit.node.schedule;
 
-import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.raft.GroupView;
+import dev.grit.consensus.raft.Proposer;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.AssignTasks;
@@ -33,7 +34,8 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
   private static final long POLL_MILLIS = 100;
   private static final long RULES_CHECK_MILLIS = 5_000;
 
-  private final RaftNode raft;
+  private final GroupView group;
+  private final Proposer proposer;
   private final Supplier<StateQueries> queries;
   private final Liveness liveness;
   private final InstantSource clock;
@@ -48,16 +50,18 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
    * @param capacityOf how many attempts (running and queued) a node with so many slots may hold
    */
   public LeaderLoop(
-      RaftNode raft,
+      GroupView group,
+      Proposer proposer,
       Supplier<StateQueries> queries,
       String self,
       Duration nodeTimeout,
       boolean leaderRunsTasks,
       IntUnaryOperator capacityOf,
       InstantSource clock) {
-    this.raft = raft;
+    this.group = group;
+    this.proposer = proposer;
     this.queries = queries;
-    this.liveness = new Liveness(raft, self, nodeTimeout, leaderRunsTasks, capacityOf);
+    this.liveness = new Liveness(group, self, nodeTimeout, leaderRunsTasks, capacityOf);
     this.clock = clock;
     this.thread = new Thread(this::loop, "grit-leader");
     this.thread.setDaemon(true);
@@ -77,16 +81,8 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
       try {
         wake.tryAcquire(POLL_MILLIS, TimeUnit.MILLISECONDS);
         wake.drainPermits();
-        if (running && raft.isLeaderReady()) {
-          if (leaderSince < 0) {
-            leaderSince = clock.millis();
-            liveness.reset();
-          }
-          expireLost();
-          decideOnce();
-          raiseRulesVersion();
-        } else {
-          leaderSince = -1;
+        if (running) {
+          tick();
         }
       } catch (InterruptedException e) {
         return;
@@ -96,6 +92,21 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
         }
       }
     }
+  }
+
+  /** One round: while this member leads, gives back the work of lost nodes and assigns more. */
+  void tick() throws Exception {
+    if (!group.isLeaderReady()) {
+      leaderSince = -1;
+      return;
+    }
+    if (leaderSince < 0) {
+      leaderSince = clock.millis();
+      liveness.reset();
+    }
+    expireLost();
+    decideOnce();
+    raiseRulesVersion();
   }
 
   /** Gives the attempts of nodes silent past the timeout back, so they run elsewhere. */
@@ -113,7 +124,7 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
       }
     }
     LOG.warn("nodes {} are silent: giving back {} attempts", lost, expiries.size());
-    raft.submit(new ExpireAttempts(clock.millis(), expiries)).get(60, TimeUnit.SECONDS);
+    proposer.submit(new ExpireAttempts(clock.millis(), expiries)).get(60, TimeUnit.SECONDS);
   }
 
   /**
@@ -129,11 +140,10 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
     StateQueries q = queries.get();
     var supported = new java.util.HashMap<String, Integer>();
     q.nodes().forEach(n -> supported.put(n.id(), n.rulesVersion()));
-    var members = raft.members().stream().map(RaftNode.Peer::id).toList();
-    var raise = RulesVersion.raiseTo(q.rulesVersion(), members, supported);
+    var raise = RulesVersion.raiseTo(q.rulesVersion(), group.voters(), supported);
     if (raise.isPresent()) {
       LOG.info("every member supports rules version {}: raising it", raise.getAsInt());
-      raft.submit(new RaiseRulesVersion(raise.getAsInt(), now)).get(60, TimeUnit.SECONDS);
+      proposer.submit(new RaiseRulesVersion(raise.getAsInt(), now)).get(60, TimeUnit.SECONDS);
     }
   }
 
@@ -150,7 +160,7 @@ public final class LeaderLoop implements Consumer<List<StateEvent>>, AutoCloseab
     if (assignments.isEmpty()) {
       return 0;
     }
-    raft.submit(new AssignTasks(clock.millis(), assignments)).get(60, TimeUnit.SECONDS);
+    proposer.submit(new AssignTasks(clock.millis(), assignments)).get(60, TimeUnit.SECONDS);
     return assignments.size();
   }
 

@@ -1,6 +1,6 @@
 package dev.grit.node.schedule;
 
-import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.raft.GroupView;
 import dev.grit.consensus.state.StateQueries.NodeRow;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -24,10 +24,11 @@ import java.util.function.IntUnaryOperator;
  * silent past the timeout — counted from this leader's start at the earliest, so a new leader
  * gives running attempts one full timeout of grace.
  *
- * <p>A leader that has heard from no majority within the timeout is the one cut off: it neither
- * assigns nor expires anything. Its proposals could not commit anyway, and its Raft client retries
- * them, so once the partition heals they could reach the next leader and expire the attempts of
- * the very nodes that had gone on working.
+ * <p>A leader that has heard within the timeout from no majority of the group's voters, as its
+ * latest configuration has them (members come and go after start-up), is the one cut off: it
+ * neither assigns nor expires anything. Its proposals could not commit anyway, and its Raft
+ * client retries them, so once the partition heals they could reach the next leader and expire
+ * the attempts of the very nodes that had gone on working.
  */
 final class Liveness {
   /** How long a follower may take to acknowledge a committed entry and still be given work. */
@@ -35,7 +36,7 @@ final class Liveness {
   /** How often the commit index is remembered: often enough for the cutoff above. */
   private static final long SAMPLE_MILLIS = 20;
 
-  private final RaftNode raft;
+  private final GroupView group;
   private final String self;
   private final Duration nodeTimeout;
   private final boolean leaderRunsTasks;
@@ -44,12 +45,12 @@ final class Liveness {
   private final ArrayDeque<long[]> commits = new ArrayDeque<>();
 
   Liveness(
-      RaftNode raft,
+      GroupView group,
       String self,
       Duration nodeTimeout,
       boolean leaderRunsTasks,
       IntUnaryOperator capacityOf) {
-    this.raft = raft;
+    this.group = group;
     this.self = self;
     this.nodeTimeout = nodeTimeout;
     this.leaderRunsTasks = leaderRunsTasks;
@@ -61,8 +62,8 @@ final class Liveness {
     // Sampled before the followers' progress: whatever was committed by then, one follower at
     // least has acknowledged.
     long mustHave = committedBefore(now - CAUGHT_UP_MILLIS, now);
-    Map<String, Long> silence = raft.followerSilenceMillis();
-    Map<String, Long> acknowledged = raft.followerMatchIndices();
+    Map<String, Long> silence = group.followerSilenceMillis();
+    Map<String, Long> acknowledged = group.followerMatchIndices();
     var out = new HashMap<String, Integer>();
     if (cutOff(silence)) {
       return out;
@@ -83,15 +84,22 @@ final class Liveness {
     return out;
   }
 
-  /** Whether this leader, counting itself, heard from no majority of the group within the timeout. */
+  /**
+   * Whether this leader, counting itself, heard from no majority of the group's current voters
+   * within the timeout, or, while the membership changes, of the voters it changes from.
+   */
   private boolean cutOff(Map<String, Long> silence) {
-    long heard = 1;
-    for (long millis : silence.values()) {
-      if (millis < nodeTimeout.toMillis()) {
-        heard++;
-      }
-    }
-    return heard <= raft.group().getPeers().size() / 2;
+    Set<String> previous = group.previousVoters();
+    return !heardFromMajority(group.voters(), silence)
+        || (!previous.isEmpty() && !heardFromMajority(previous, silence));
+  }
+
+  private boolean heardFromMajority(Set<String> voters, Map<String, Long> silence) {
+    long heard =
+        voters.stream()
+            .filter(v -> v.equals(self) || silence.getOrDefault(v, Long.MAX_VALUE) < nodeTimeout.toMillis())
+            .count();
+    return heard > voters.size() / 2;
   }
 
   /** Forgets the commit indexes of an earlier term: this member has just become the leader. */
@@ -108,7 +116,7 @@ final class Liveness {
   private long committedBefore(long cutoff, long now) {
     long[] newest = commits.peekLast();
     if (newest == null || now - newest[0] >= SAMPLE_MILLIS) {
-      commits.addLast(new long[] {now, raft.commitIndex()});
+      commits.addLast(new long[] {now, group.commitIndex()});
     }
     // Keep the newest sample at or before the cutoff, and everything after it.
     while (commits.size() > 1) {
@@ -131,7 +139,7 @@ final class Liveness {
     if (ledMillis < nodeTimeout.toMillis()) {
       return out;
     }
-    Map<String, Long> silence = raft.followerSilenceMillis();
+    Map<String, Long> silence = group.followerSilenceMillis();
     if (cutOff(silence)) {
       return out;
     }

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Membership changes: a new node whose peers already form a group joins it instead of forming its
- * own, and a member (the leader, here) is removed with leadership handed over first.
+ * own, a member (the leader, here) is removed with leadership handed over first, and a member
+ * that lost its disk afterwards rejoins the group as it is then, not as its start-up peers were.
  */
 @Tag("slow")
 class MembershipTest {
@@ -126,6 +127,29 @@ class MembershipTest {
         cluster.kill(oldLeaderIndex);
         long next = submit(fourth, ClusterRunTest.MANIFEST.replace("line $i", "after $i"));
         assertEquals(RunState.SUCCEEDED, awaitEnd(fourth, next));
+
+        // A remaining member, started with the first three as its peers, loses its disk: it
+        // rejoins the group as it is now, n4 kept and the removed member not brought back.
+        var now = ids(fourth.raft().members());
+        String leaderNow = fourth.raft().leaderId();
+        int wiped = -1;
+        for (int i = 0; i < 3; i++) {
+          if (i != oldLeaderIndex && !cluster.id(i).equals(leaderNow)) {
+            wiped = i;
+          }
+        }
+        cluster.wipeAndRestart(wiped);
+        Node back = cluster.node(wiped);
+        long commit = fourth.raft().commitIndex();
+        Wait.until(
+            cluster.id(wiped) + " to catch up",
+            Duration.ofSeconds(90),
+            () -> back.raft().lastAppliedIndex() >= commit,
+            cluster::describe);
+        assertEquals(now, ids(fourth.raft().members()));
+        assertEquals(now, ids(back.raft().members()));
+        long after = submit(back, ClusterRunTest.MANIFEST.replace("line $i", "rejoined $i"));
+        assertEquals(RunState.SUCCEEDED, awaitEnd(back, after), cluster::describe);
         assertTrue(cluster.fatal.calls().isEmpty(), cluster.fatal.calls().toString());
       }
     }
