@@ -6,11 +6,14 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -30,6 +33,7 @@ public final class Ports {
       Path.of(System.getProperty("java.io.tmpdir"), "grit-test-ports");
   /** Held until the JVM exits: a lock released by collection would free its port. */
   private static final List<FileLock> HELD = new ArrayList<>();
+  private static final Set<Integer> TAKEN = new HashSet<>();
 
   private static final int[] RANGE = range();
 
@@ -43,16 +47,20 @@ public final class Ports {
       int start = ThreadLocalRandom.current().nextInt(size);
       for (int k = 0; k < size; k++) {
         int port = RANGE[0] + (start + k) % size;
+        if (TAKEN.contains(port)) {
+          continue; // a JVM's own lock is not seen by tryLock: it throws instead
+        }
         FileChannel channel =
             FileChannel.open(
                 LOCKS.resolve(port + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
+        FileLock lock = tryLock(channel);
         if (lock == null) {
           channel.close();
           continue;
         }
         if (bindable(port)) {
           HELD.add(lock);
+          TAKEN.add(port);
           return port;
         }
         lock.release();
@@ -62,6 +70,14 @@ public final class Ports {
       throw new UncheckedIOException(e);
     }
     throw new IllegalStateException("no free test port in " + RANGE[0] + ".." + RANGE[1]);
+  }
+
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      return null;
+    }
   }
 
   private static boolean bindable(int port) {
