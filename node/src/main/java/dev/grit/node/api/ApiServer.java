@@ -51,6 +51,7 @@ public final class ApiServer implements AutoCloseable {
   private final EventLoopGroup io;
   private final EventExecutorGroup handlers;
   private final NodeMetrics metrics;
+  private final RunEvents events;
   private final Channel channel;
 
   private ApiServer(
@@ -59,18 +60,26 @@ public final class ApiServer implements AutoCloseable {
       EventLoopGroup io,
       EventExecutorGroup handlers,
       NodeMetrics metrics,
+      RunEvents events,
       Channel channel) {
     this.node = node;
     this.boss = boss;
     this.io = io;
     this.handlers = handlers;
     this.metrics = metrics;
+    this.events = events;
     this.channel = channel;
   }
 
   /** Serves {@code node} on {@code bind} (port 0 picks a free port; see {@link #port()}). */
   public static ApiServer start(Node node, InetSocketAddress bind) throws IOException {
-    return start(node, listen(bind));
+    return start(node, listen(bind), EventStreamLimits.DEFAULT);
+  }
+
+  /** Serves {@code node} on {@code bind} with the given limits on event streams. */
+  public static ApiServer start(Node node, InetSocketAddress bind, EventStreamLimits limits)
+      throws IOException {
+    return start(node, listen(bind), limits);
   }
 
   /**
@@ -91,20 +100,25 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  /** Serves {@code node} on a socket {@link #listen} bound; closing the server closes it. */
-  public static ApiServer start(Node node, ServerSocketChannel listening) throws IOException {
+  /**
+   * Serves {@code node} on a socket {@link #listen} bound, with the given limits on event streams;
+   * closing the server closes the socket.
+   */
+  public static ApiServer start(
+      Node node, ServerSocketChannel listening, EventStreamLimits limits) throws IOException {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     EventLoopGroup io = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     EventExecutorGroup handlers =
         new DefaultEventExecutorGroup(4, new DefaultThreadFactory("grit-api", true));
-    var metrics = new NodeMetrics(node);
+    var events = new RunEvents(node, HEARTBEAT, limits);
+    var metrics = new NodeMetrics(node, events);
     SocketAddress bind = null;
     try {
       bind = listening.getLocalAddress();
       var barrier = new ReadBarrier(node.raft(), handlers, READ_BARRIER_TIMEOUT);
       var router = new Router(barrier, handlers);
       var cluster = new ClusterResource(node);
-      routes(router, node, cluster, metrics, barrier);
+      routes(router, node, cluster, metrics, barrier, events);
       var bootstrap =
           new ServerBootstrap()
               .group(boss, io)
@@ -123,7 +137,7 @@ public final class ApiServer implements AutoCloseable {
       Channel channel = bootstrap.register().sync().channel();
       cluster.setHttpAddress(httpAddress(node, (InetSocketAddress) channel.localAddress()));
       node.events().subscribe(metrics);
-      return new ApiServer(node, boss, io, handlers, metrics, channel);
+      return new ApiServer(node, boss, io, handlers, metrics, events, channel);
     } catch (Exception e) {
       listening.close();
       shutdown(boss, io, handlers);
@@ -135,9 +149,13 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static void routes(
-      Router r, Node node, ClusterResource cluster, NodeMetrics metrics, ReadBarrier barrier) {
+      Router r,
+      Node node,
+      ClusterResource cluster,
+      NodeMetrics metrics,
+      ReadBarrier barrier,
+      RunEvents events) {
     var runs = new RunsResource(node, InstantSource.system(), PROPOSAL_TIMEOUT, barrier);
-    var events = new RunEvents(node, HEARTBEAT);
     var objects = new ObjectsResource(node);
     var tasks = new TasksResource(node);
     r.add(HttpMethod.POST, "/v1/runs", runs::submit)
@@ -175,6 +193,11 @@ public final class ApiServer implements AutoCloseable {
               .orElse(host);
     }
     return host + ":" + local.getPort();
+  }
+
+  /** The event streams endpoint, for tests that look at its counters. */
+  RunEvents events() {
+    return events;
   }
 
   /** The port the server listens on. */

@@ -10,6 +10,7 @@ import dev.grit.node.Bootstrap;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
 import dev.grit.node.api.ApiServer;
+import dev.grit.node.api.EventStreamLimits;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -149,10 +150,19 @@ final class NodeCommand implements Callable<Integer> {
       description = "On SIGTERM, how long running attempts may finish before they are handed back (default: 30).")
   long shutdownGraceSeconds = 30;
 
+  @Option(
+      names = "--max-event-streams",
+      paramLabel = "N",
+      description = "Run event streams (watchers) this node serves at once; more are answered 503 (default: 256).")
+  int maxEventStreams = EventStreamLimits.DEFAULT.maxStreams();
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
+    if (maxEventStreams < 1) {
+      throw new ParameterException(spec.commandLine(), "--max-event-streams must be at least 1");
+    }
     // Discovery stays open while the node runs: it keeps advertising this node, so nodes that
     // start later find the group and join it.
     try (PeerDiscovery found = discovery()) {
@@ -203,7 +213,9 @@ final class NodeCommand implements Callable<Integer> {
     Node node = Node.start(config, InstantSource.system(), Main::fatal);
     ApiServer api;
     try {
-      api = ApiServer.start(node, listening);
+      api =
+          ApiServer.start(
+              node, listening, EventStreamLimits.DEFAULT.withMaxStreams(maxEventStreams));
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;
