@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -106,6 +107,9 @@ final class RunEventStream implements Consumer<List<StateEvent>> {
     HttpUtil.setTransferEncodingChunked(response, true);
     int high = limits.writeBufferBytes();
     ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(high / 2, high));
+    if (limits.socketSendBufferBytes() > 0) {
+      ctx.channel().config().setOption(ChannelOption.SO_SNDBUF, limits.socketSendBufferBytes());
+    }
     ctx.pipeline().addLast(new WritabilityWatch());
     ctx.writeAndFlush(response);
     ctx.channel()
