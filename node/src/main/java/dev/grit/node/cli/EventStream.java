@@ -32,8 +32,13 @@ final class EventStream implements AutoCloseable {
 
   /** Starts consuming {@code response}'s body. */
   static EventStream of(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response) {
+    return of(response.body());
+  }
+
+  /** Starts consuming {@code body}. */
+  static EventStream of(Flow.Publisher<List<ByteBuffer>> body) {
     var stream = new EventStream();
-    response.body().subscribe(stream.new Splitter());
+    body.subscribe(stream.new Splitter());
     return stream;
   }
 

@@ -48,6 +48,7 @@ final class RunWatcher {
   /** Returns the run's final view once it ended. */
   JsonNode follow(long runId) throws ClientException {
     String path = "/v1/runs/" + runId;
+    boolean lastLook = false;
     for (int failures = 0; ; ) {
       int printedBefore = printed.size();
       var response = client.stream(path + "/events", HttpResponse.BodyHandlers.ofPublisher());
@@ -65,8 +66,14 @@ final class RunWatcher {
         }
       }
       JsonNode run = client.getJson(path);
-      if (end == StreamEnd.RUN_ENDED || !run.path("state").asText().equals("RUNNING")) {
+      if (end == StreamEnd.RUN_ENDED || (lastLook && !isRunning(run))) {
         return run;
+      }
+      if (!isRunning(run)) {
+        // It ended while this stream was cut short: one more stream tells the attempts this one
+        // did not (the history of an ended run comes at once, then its end).
+        lastLook = true;
+        continue;
       }
       if (end == StreamEnd.DROPPED && printed.size() > printedBefore) {
         continue; // it fell behind while catching up: the next stream's history fills the gap
@@ -84,6 +91,10 @@ final class RunWatcher {
       }
       pause();
     }
+  }
+
+  private static boolean isRunning(JsonNode run) {
+    return run.path("state").asText().equals("RUNNING");
   }
 
   /** Prints the stream's events until it ends. */
