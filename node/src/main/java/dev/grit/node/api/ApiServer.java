@@ -84,8 +84,9 @@ public final class ApiServer implements AutoCloseable {
 
   /**
    * Binds {@code bind} now, before the node starts: a taken port fails at once (a {@link
-   * CannotListenException}), and with port 0 the node knows the port it got before it registers
-   * its address. Connections wait in the backlog until {@link #start(Node, ServerSocketChannel)}.
+   * CannotListenException}), and with port 0 the node knows the port it got before it registers its
+   * address. Connections wait in the backlog until {@link #start(Node, ServerSocketChannel,
+   * EventStreamLimits)}.
    */
   public static ServerSocketChannel listen(InetSocketAddress bind) throws IOException {
     ServerSocketChannel channel = ServerSocketChannel.open();
@@ -104,8 +105,8 @@ public final class ApiServer implements AutoCloseable {
    * Serves {@code node} on a socket {@link #listen} bound, with the given limits on event streams;
    * closing the server closes the socket.
    */
-  public static ApiServer start(
-      Node node, ServerSocketChannel listening, EventStreamLimits limits) throws IOException {
+  public static ApiServer start(Node node, ServerSocketChannel listening, EventStreamLimits limits)
+      throws IOException {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     EventLoopGroup io = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     EventExecutorGroup handlers =

@@ -25,8 +25,8 @@ public record EventStreamLimits(
     int socketSendBufferBytes) {
 
   /**
-   * 256 streams; 1,000 events or 256 KiB queued per stream; 64 KiB in the write buffer; the kernel's
-   * own send buffer.
+   * 256 streams; 1,000 events or 256 KiB queued per stream; 64 KiB in the write buffer; the
+   * kernel's own send buffer.
    */
   public static final EventStreamLimits DEFAULT =
       new EventStreamLimits(256, 1_000, 256 * 1024, 64 * 1024, 0);
@@ -38,7 +38,8 @@ public record EventStreamLimits(
         || writeBufferBytes < 2
         || socketSendBufferBytes < 0) {
       throw new IllegalArgumentException(
-          "event stream limits must be positive: streams %d, events %d, bytes %d, write buffer %d, send buffer %d"
+          ("event stream limits must be positive: streams %d, events %d, bytes %d,"
+                  + " write buffer %d, send buffer %d (0 for the kernel's)")
               .formatted(
                   maxStreams,
                   maxQueuedEvents,

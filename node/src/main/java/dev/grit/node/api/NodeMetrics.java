@@ -21,10 +21,9 @@ import java.util.function.LongSupplier;
 /**
  * The node's Prometheus metrics, in a registry of its own (no JVM-global state, so several nodes in
  * one process do not mix). Raft progress, stored bytes, runs by state and event streams are read
- * when scraped;
- * task outcomes and durations are counted from the {@link StateEvent.AttemptEnded} events this node
- * applies, so every member counts every task, and a restarted member counts from zero (Prometheus
- * handles counter resets). Labels never carry ids.
+ * when scraped; task outcomes and durations are counted from the {@link StateEvent.AttemptEnded}
+ * events this node applies, so every member counts every task, and a restarted member counts from
+ * zero (Prometheus handles counter resets). Labels never carry ids.
  *
  * <p>Subscribed to the node's event hub: {@link #accept} runs on the apply thread and only bumps
  * counters. Thread-safe.

@@ -48,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * ({@code Dropped}, with the reason) and the end of the stream. A client that reconnects loses
  * nothing: every stream starts with the run's history.
  *
- * <p>Threading: the queue and the flags beside it are guarded by this object's lock, which the apply
- * thread holds only to append; everything else is touched only on {@code executor}.
+ * <p>Threading: the queue and the flags beside it are guarded by this object's lock, which the
+ * apply thread holds only to append; everything else is touched only on {@code executor}.
  */
 final class RunEventStream implements Consumer<List<StateEvent>> {
   private static final Logger LOG = LoggerFactory.getLogger(RunEventStream.class);
@@ -73,6 +73,7 @@ final class RunEventStream implements Consumer<List<StateEvent>> {
   private String dropReason;
   private boolean drainPending;
   private boolean closed;
+
   /** Whether the record must be asked if the run ended (a run superseded ends with no event). */
   private boolean recheckEnd = true;
 
@@ -340,7 +341,9 @@ final class RunEventStream implements Consumer<List<StateEvent>> {
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
     var channel = ctx.channel();
     ScheduledFuture<?> deadline =
-        channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        channel
+            .eventLoop()
+            .schedule(() -> channel.close(), CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     channel.closeFuture().addListener(f -> deadline.cancel(false));
   }
 

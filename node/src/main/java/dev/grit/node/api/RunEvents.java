@@ -10,8 +10,8 @@ import java.util.concurrent.atomic.LongAccumulator;
 /**
  * {@code GET /v1/runs/{id}/events}: a run's events as server-sent events, one per {@link
  * StateEvent} about the run ({@code event: AttemptEnded}, {@code data: {...}}), until its {@code
- * RunEnded}, after which the stream closes. A stream starts with the attempts of the run that
- * ended before the client connected, rebuilt from the record, so a watcher that connects late (or
+ * RunEnded}, after which the stream closes. A stream starts with the attempts of the run that ended
+ * before the client connected, rebuilt from the record, so a watcher that connects late (or
  * reconnects) misses nothing; each attempt is told once per stream. A run that already ended gets
  * its history and its {@code RunEnded} at once. Every member applies every entry, so any member
  * serves this.
@@ -67,8 +67,8 @@ final class RunEvents {
 
   /**
    * The most bytes any stream's connection held for its client right after a write, since the
-   * server started: the write buffer's high water mark plus at most one event, if streams write only
-   * while their channel is writable.
+   * server started: the write buffer's high water mark plus at most one event, if streams write
+   * only while their channel is writable.
    */
   long peakBufferedBytes() {
     return peakBuffered.get();

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 class EventStreamBackpressureTest {
   /**
    * Small limits, so a stalled client overflows after a few hundred events: 100 queued, 1 KiB in
-   * the write buffer, 4 KiB in the kernel's send buffer (left to itself, Linux lets it grow to MiBs).
+   * the write buffer, 4 KiB in the kernel's send buffer (left to itself, Linux lets it grow to
+   * MiBs).
    */
   static final EventStreamLimits LIMITS = new EventStreamLimits(4, 100, 1024 * 1024, 1024, 4096);
 

@@ -80,7 +80,10 @@ final class RawEventClient implements AutoCloseable {
     return head;
   }
 
-  /** Reads until the server closes the connection; fails when a read waits longer than {@code limit}. */
+  /**
+   * Reads until the server closes the connection; fails when a read waits longer than {@code
+   * limit}.
+   */
   Response readToEnd(Duration limit) throws IOException {
     Head h = head(limit);
     socket.setSoTimeout((int) limit.toMillis());

@@ -59,7 +59,8 @@ class EventStreamTest {
 
       body.pushWhileAsked();
       int queued = EventStream.MAX_QUEUED_LINES - half;
-      assertEquals(EventStream.MAX_QUEUED_LINES + queued, body.sent, "filled up to the limit again");
+      assertEquals(
+          EventStream.MAX_QUEUED_LINES + queued, body.sent, "filled up to the limit again");
       for (int i = half; i < body.sent; i++) {
         assertEquals("data: " + i, stream.nextLine(1_000));
       }

@@ -22,10 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code grit watch} against a node that drops it for falling behind: it reconnects and prints every
- * attempt exactly once. The node lets one event wait per stream, so every applied entry that tells
- * a stream two events at once drops it; the entry that ends the run always does (the last attempt
- * and the run's end).
+ * {@code grit watch} against a node that drops it for falling behind: it reconnects and prints
+ * every attempt exactly once. The node lets one event wait per stream, so every applied entry that
+ * tells a stream two events at once drops it, as the entry that ends the run does (the last
+ * attempt and the run's end) when the watcher is connected then: the watcher must open one more
+ * stream to print that last attempt.
  */
 class WatchReconnectTest {
   @TempDir static Path dir;
@@ -33,7 +34,8 @@ class WatchReconnectTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = new TestServer(dir.resolve("node"), new EventStreamLimits(8, 1, 1024 * 1024, 64 * 1024, 0));
+    server =
+        new TestServer(dir.resolve("node"), new EventStreamLimits(8, 1, 1024 * 1024, 64 * 1024, 0));
   }
 
   @AfterAll
