@@ -16,9 +16,9 @@ import java.util.Map;
 
 /**
  * The grit HTTP API, for client commands: each request goes to the servers in order until one
- * answers. A server that cannot be reached, or answers 503 (no quorum there), is skipped; when none
- * answers better, the last 503 is returned, and when none answers at all, a {@link ClientException}
- * with {@link Main#UNREACHABLE}. Retrying on another server is safe: reads are idempotent and a
+ * answers. A server that cannot be reached, or answers 503 (no quorum there, or at its limit of
+ * event streams), is skipped; when none answers better, the last 503 is returned, and when none
+ * answers at all, a {@link ClientException} with {@link Main#UNREACHABLE}. Retrying on another server is safe: reads are idempotent and a
  * submission carries its own request id. Not thread-safe (one per command).
  */
 final class ApiClient {
