@@ -1,5 +1,6 @@
 package dev.grit.consensus.raft;
 
+import dev.grit.consensus.state.Reply;
 import dev.grit.engine.command.Command;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -213,20 +214,25 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
    * {@link ChunksMissingException} when the leader lacks chunks a report points at, else with a
    * {@link CommandRejectedException}.
    */
-  public CompletableFuture<String> submit(Command command, ByteString data) {
+  public CompletableFuture<Reply> submit(Command command, ByteString data) {
     ByteString message = ByteString.copyFrom(CommandCodec.encode(command));
     if (data != null) {
       message = message.concat(data);
     }
-    return client.async().send(Message.valueOf(message)).handle(RaftNode::replyOf);
+    return client
+        .async()
+        .send(Message.valueOf(message))
+        .handle(RaftNode::contentOf)
+        .thenApply(content -> ReplyCodec.decode(content.toByteArray()));
   }
 
   @Override
-  public CompletableFuture<String> submit(Command command) {
+  public CompletableFuture<Reply> submit(Command command) {
     return submit(command, null);
   }
 
-  private static String replyOf(RaftClientReply reply, Throwable error) {
+  /** The content of a successful reply; a failed one as the exception it stands for. */
+  private static ByteString contentOf(RaftClientReply reply, Throwable error) {
     if (error != null) {
       Throwable cause =
           error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -249,7 +255,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
       throw new CompletionException(
           new CommandRejectedException(e == null ? "rejected" : e.getMessage(), e));
     }
-    return reply.getMessage().getContent().toStringUtf8();
+    return reply.getMessage().getContent();
   }
 
   /**
@@ -260,7 +266,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     return client
         .async()
         .sendReadOnly(Message.EMPTY)
-        .thenApply(reply -> Long.parseLong(replyOf(reply, null)));
+        .thenApply(reply -> Long.parseLong(contentOf(reply, null).toStringUtf8()));
   }
 
   /**

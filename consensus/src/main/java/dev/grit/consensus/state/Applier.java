@@ -54,13 +54,13 @@ final class Applier {
   ApplyResult apply(long index, Command command) throws SQLException {
     this.index = index;
     events.clear();
-    String reply;
+    Reply reply;
     if (command instanceof SubmitRun s) {
       reply = submit(s);
     } else if (command instanceof AssignTasks a) {
       reply = assign(a);
     } else if (command instanceof PutChunks p) {
-      reply = "chunks " + p.chunks().size();
+      reply = new Reply.ChunksStored(p.chunks().size());
     } else if (command instanceof ReportResults r) {
       reply = report(r);
     } else if (command instanceof ExpireAttempts e) {
@@ -76,13 +76,13 @@ final class Applier {
           n.slots(),
           n.at(),
           n.rulesVersion());
-      reply = "registered " + n.node();
+      reply = new Reply.NodeRegistered(n.node());
     } else if (command instanceof RaiseRulesVersion r) {
       reply = raiseRules(r);
     } else {
       throw new IllegalArgumentException("no apply rule for " + command);
     }
-    return new ApplyResult(reply, events, false);
+    return new ApplyResult(reply, events);
   }
 
   // ---- RaiseRulesVersion -------------------------------------------------------------------
@@ -92,16 +92,16 @@ final class Applier {
    * does not know them must not apply anything more: it would compute other effects than its
    * peers. It stops instead (the caller treats the exception as fatal), to be upgraded.
    */
-  private String raiseRules(RaiseRulesVersion r) throws SQLException {
+  private Reply raiseRules(RaiseRulesVersion r) throws SQLException {
     int current = rulesVersion();
     if (r.version() <= current) {
-      return "rules version " + current;
+      return new Reply.RulesFollowed(current);
     }
     if (r.version() > supportedRules) {
       throw new UnsupportedRulesException(r.version(), supportedRules);
     }
     update("UPDATE meta SET rules_version = ?", r.version());
-    return "rules version " + r.version();
+    return new Reply.RulesFollowed(r.version());
   }
 
   /** The rules version the record follows now. */
@@ -112,11 +112,11 @@ final class Applier {
 
   // ---- SubmitRun ---------------------------------------------------------------------------
 
-  private String submit(SubmitRun s) throws SQLException {
+  private Reply submit(SubmitRun s) throws SQLException {
     Long existing = queryLong("SELECT id FROM run WHERE request_id = ?", s.requestId());
     if (existing != null) {
       events.add(new StateEvent.RunSubmitted(existing, s.pipeline(), 0));
-      return "run " + existing;
+      return new Reply.RunSubmitted(existing);
     }
     long pipelineId = pipelineId(s.pipeline());
     update("UPDATE step SET current = 0 WHERE pipeline_id = ?", pipelineId);
@@ -168,7 +168,7 @@ final class Applier {
     }
     events.add(new StateEvent.RunSubmitted(runId, s.pipeline(), created));
     finishRunIfDone(runId, s.submittedAt());
-    return "run " + runId;
+    return new Reply.RunSubmitted(runId);
   }
 
   private long pipelineId(String name) throws SQLException {
@@ -325,7 +325,7 @@ final class Applier {
 
   // ---- AssignTasks -------------------------------------------------------------------------
 
-  private String assign(AssignTasks a) throws SQLException {
+  private Reply assign(AssignTasks a) throws SQLException {
     var accepted = new ArrayList<AttemptRef>();
     try (var check =
             c.prepareStatement(
@@ -361,12 +361,12 @@ final class Applier {
     if (!accepted.isEmpty()) {
       events.add(new StateEvent.AttemptsAssigned(accepted));
     }
-    return "assigned " + accepted.size() + " of " + a.assignments().size();
+    return new Reply.TasksAssigned(accepted.size(), a.assignments().size() - accepted.size());
   }
 
   // ---- ReportResults -----------------------------------------------------------------------
 
-  private String report(ReportResults r) throws SQLException {
+  private Reply report(ReportResults r) throws SQLException {
     enabledByRun.clear();
     int accepted = 0;
     Set<Long> runs = new LinkedHashSet<>();
@@ -391,7 +391,7 @@ final class Applier {
     for (long run : runs) {
       finishRunIfDone(run, lastFinish(r));
     }
-    return "accepted " + accepted + " of " + r.reports().size();
+    return new Reply.ReportsApplied(accepted, r.reports().size() - accepted);
   }
 
   private static long lastFinish(ReportResults r) {
@@ -525,7 +525,7 @@ final class Applier {
 
   // ---- ExpireAttempts ----------------------------------------------------------------------
 
-  private String expire(ExpireAttempts e) throws SQLException {
+  private Reply expire(ExpireAttempts e) throws SQLException {
     int expired = 0;
     Set<Long> runs = new LinkedHashSet<>();
     for (var x : e.expiries()) {
@@ -551,18 +551,18 @@ final class Applier {
     for (long run : runs) {
       finishRunIfDone(run, e.at());
     }
-    return "expired " + expired;
+    return new Reply.AttemptsExpired(expired);
   }
 
   // ---- CancelRun ---------------------------------------------------------------------------
 
-  private String cancel(CancelRun r) throws SQLException {
+  private Reply cancel(CancelRun r) throws SQLException {
     String state = queryString("SELECT state FROM run WHERE id = ?", r.runId());
     if (state == null) {
-      return "no run " + r.runId();
+      return new Reply.NoSuchRun(r.runId());
     }
     if (!RunState.RUNNING.name().equals(state)) {
-      return "run " + r.runId() + " already " + state.toLowerCase(java.util.Locale.ROOT);
+      return new Reply.RunAlreadyEnded(r.runId(), RunState.valueOf(state));
     }
     var running = new ArrayList<AttemptRef>();
     try (var ps =
@@ -591,7 +591,7 @@ final class Applier {
       events.add(new StateEvent.AttemptsCancelled(running));
     }
     events.add(new StateEvent.RunEnded(r.runId(), RunState.CANCELLED));
-    return "cancelled run " + r.runId();
+    return new Reply.RunCancelled(r.runId());
   }
 
   // ---- shared ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.grit.node.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateQueries.ResourceRow;
 import dev.grit.consensus.testing.Ports;
@@ -51,8 +52,7 @@ class ClusterRunTest {
 
   static long submit(Node via, String text) throws Exception {
     var manifest = ManifestParser.parse("fan.toml", text, "fan");
-    String reply =
-        via.raft()
+    return via.raft()
             .submit(
                 new SubmitRun(
                     UUID.randomUUID().toString(),
@@ -64,8 +64,9 @@ class ClusterRunTest {
                     null,
                     List.of(),
                     0))
-            .get(30, TimeUnit.SECONDS);
-    return Long.parseLong(reply.substring("run ".length()));
+        .get(30, TimeUnit.SECONDS)
+        .as(RunSubmitted.class)
+        .runId();
   }
 
   static RunState awaitEnd(Node node, long run) {

@@ -2,6 +2,7 @@ package dev.grit.node.schedule;
 
 import dev.grit.consensus.raft.GroupView;
 import dev.grit.consensus.raft.Proposer;
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.state.SqlState;
 import dev.grit.engine.command.Command;
 import java.util.ArrayList;
@@ -31,19 +32,18 @@ final class FakeGroup implements GroupView, Proposer {
   }
 
   /** Applies {@code command} to the record as the next entry, as if committed in term 1. */
-  void apply(Command command) {
+  Reply apply(Command command) {
     try {
-      record.apply(1, ++index, command);
+      return record.apply(1, ++index, command).reply();
     } catch (Exception e) {
       throw new AssertionError(e);
     }
   }
 
   @Override
-  public CompletableFuture<String> submit(Command command) {
+  public CompletableFuture<Reply> submit(Command command) {
     proposed.add(command);
-    apply(command);
-    return CompletableFuture.completedFuture("");
+    return CompletableFuture.completedFuture(apply(command));
   }
 
   @Override
