@@ -249,7 +249,7 @@ class SqlStateTest {
     assertEquals("n1", t.node());
     var attempts = q.attempts(1);
     assertEquals(1, attempts.size());
-    assertEquals("RUNNING", attempts.get(0).outcome());
+    assertEquals(AttemptOutcome.RUNNING, attempts.get(0).outcome());
     assertEquals(1100, attempts.get(0).assignedAt());
     assertEquals(List.of(new StateEvent.AttemptRef(1, 1, "n1")), q.assignedTo("n1"));
     assertEquals(TaskState.PENDING, task(2).state());
@@ -292,7 +292,7 @@ class SqlStateTest {
     assertEquals(Optional.of(ObjectLayout.of(bytes("one"))), q.object(Digest.of(bytes("one"))));
     assertEquals(TaskState.SUCCEEDED, task(1).state());
     var attempt = q.attempts(1).get(0);
-    assertEquals("SUCCEEDED", attempt.outcome());
+    assertEquals(AttemptOutcome.SUCCEEDED, attempt.outcome());
     assertEquals(0, attempt.exitCode());
     assertEquals(1000L, attempt.startedAt());
     assertEquals(2000L, attempt.finishedAt());
@@ -409,7 +409,8 @@ class SqlStateTest {
     assertEquals(List.of(), q.pending(10));
     var attempts = q.attempts(1);
     assertEquals(
-        List.of("FAILED", "FAILED", "FAILED"), attempts.stream().map(a -> a.outcome()).toList());
+        List.of(AttemptOutcome.FAILED, AttemptOutcome.FAILED, AttemptOutcome.FAILED),
+        attempts.stream().map(a -> a.outcome()).toList());
     assertEquals(
         List.of("exit status 3", "exit status 4", "exit status 5"),
         attempts.stream().map(a -> a.error()).toList());
@@ -527,7 +528,7 @@ class SqlStateTest {
     // Due at once, where it stood: not_before is still the submission's.
     assertPendingRetry(1, 2, 1000, null);
     var lost = q.attempts(1).get(0);
-    assertEquals("LOST", lost.outcome());
+    assertEquals(AttemptOutcome.LOST, lost.outcome());
     assertEquals("node n1 silent", lost.error());
     // An expiry of an attempt that is not current does nothing.
     assertEquals(new AttemptsExpired(0), reply(expire(5100, 1, 1, "again")));
@@ -601,7 +602,7 @@ class SqlStateTest {
     assertEquals(3000L, run.finishedAt());
     assertEquals(1, run.count(TaskState.SUCCEEDED));
     assertEquals(2, run.count(TaskState.CANCELLED));
-    assertEquals("CANCELLED", q.attempts(2).get(0).outcome());
+    assertEquals(AttemptOutcome.CANCELLED, q.attempts(2).get(0).outcome());
     assertEquals(List.of(), q.pending(10));
     assertEquals(List.of(), q.assignedTo("n2"));
 
@@ -648,7 +649,7 @@ class SqlStateTest {
     assertEquals(
         List.of(TaskState.SUCCEEDED, TaskState.CANCELLED, TaskState.CANCELLED),
         v1.stream().map(TaskSpec::state).toList());
-    assertEquals("CANCELLED", q.attempts(3).get(0).outcome());
+    assertEquals(AttemptOutcome.CANCELLED, q.attempts(3).get(0).outcome());
     var v2 = tasksOf("map").stream().filter(t -> t.stepVersion() == 2).toList();
     assertEquals(
         List.of("chunk_1", "chunk_2", "chunk_3"), v2.stream().map(TaskSpec::inputName).toList());

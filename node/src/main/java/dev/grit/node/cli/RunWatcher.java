@@ -1,6 +1,8 @@
 package dev.grit.node.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grit.consensus.state.RunState;
+import dev.grit.consensus.state.TaskState;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
@@ -48,7 +50,7 @@ final class RunWatcher {
         ended = read(stream);
       }
       JsonNode run = client.getJson(path);
-      if (ended || !run.path("state").asText().equals("RUNNING")) {
+      if (ended || !run.path("state").asText().equals(RunState.RUNNING.name())) {
         return run;
       }
       if (reconnects == MAX_RECONNECTS) {
@@ -124,8 +126,8 @@ final class RunWatcher {
                   e.path("step").asText(),
                   e.path("task_id").asLong(),
                   e.path("input_name").isTextual() ? e.path("input_name").asText() : null,
-                  state.equals("SUCCEEDED"),
-                  state.equals("PENDING"),
+                  state.equals(TaskState.SUCCEEDED.name()),
+                  state.equals(TaskState.PENDING.name()),
                   e.path("attempt").asInt(),
                   e.path("error").asText(null),
                   e.path("duration_millis").asLong(),
@@ -183,7 +185,7 @@ final class RunWatcher {
               t.path("attempts").asInt(),
               t.path("error").asText(null)));
     }
-    return state.equals("SUCCEEDED") ? Main.OK : Main.FAILED;
+    return state.equals(RunState.SUCCEEDED.name()) ? Main.OK : Main.FAILED;
   }
 
   private static List<String> strings(JsonNode array) {

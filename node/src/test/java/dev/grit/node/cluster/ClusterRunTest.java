@@ -3,6 +3,7 @@ package dev.grit.node.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.AttemptOutcome;
 import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateQueries.ResourceRow;
@@ -156,11 +157,11 @@ class ClusterRunTest {
       for (long task = 1; task <= 49; task++) {
         int succeeded = 0;
         for (var attempt : cluster.node(leader).queries().attempts(task)) {
-          if (attempt.outcome().equals("SUCCEEDED")) {
+          if (attempt.outcome() == AttemptOutcome.SUCCEEDED) {
             succeeded++;
             succeededOn.add(attempt.node());
           } else if (attempt.node().equals(cluster.id(gone))) {
-            assertEquals("LOST", attempt.outcome());
+            assertEquals(AttemptOutcome.LOST, attempt.outcome());
             lost++;
           }
         }
