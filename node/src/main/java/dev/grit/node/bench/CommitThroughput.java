@@ -4,6 +4,7 @@ import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.raft.GritStateMachine;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.consensus.state.Reply;
 import dev.grit.engine.command.RegisterNode;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -84,7 +85,7 @@ public final class CommitThroughput {
 
   private static void run(RaftNode proposer, int commands, int inFlight) throws Exception {
     var window = new Semaphore(inFlight);
-    List<CompletableFuture<String>> pending = new ArrayList<>();
+    List<CompletableFuture<Reply>> pending = new ArrayList<>();
     for (int i = 0; i < commands; i++) {
       window.acquire();
       var f = proposer.submit(new RegisterNode("bench-" + (i % 16), "", 1, i));

@@ -1,6 +1,8 @@
 package dev.grit.node.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grit.consensus.state.RunState;
+import dev.grit.consensus.state.TaskState;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
@@ -94,7 +96,7 @@ final class RunWatcher {
   }
 
   private static boolean isRunning(JsonNode run) {
-    return run.path("state").asText().equals("RUNNING");
+    return run.path("state").asText().equals(RunState.RUNNING.name());
   }
 
   /** Prints the stream's events until it ends. */
@@ -164,8 +166,8 @@ final class RunWatcher {
                   e.path("step").asText(),
                   e.path("task_id").asLong(),
                   e.path("input_name").isTextual() ? e.path("input_name").asText() : null,
-                  state.equals("SUCCEEDED"),
-                  state.equals("PENDING"),
+                  state.equals(TaskState.SUCCEEDED.name()),
+                  state.equals(TaskState.PENDING.name()),
                   e.path("attempt").asInt(),
                   e.path("error").asText(null),
                   e.path("duration_millis").asLong(),
@@ -227,7 +229,7 @@ final class RunWatcher {
               t.path("attempts").asInt(),
               t.path("error").asText(null)));
     }
-    return state.equals("SUCCEEDED") ? Main.OK : Main.FAILED;
+    return state.equals(RunState.SUCCEEDED.name()) ? Main.OK : Main.FAILED;
   }
 
   private static List<String> strings(JsonNode array) {
