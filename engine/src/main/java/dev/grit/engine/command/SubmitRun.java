@@ -30,4 +30,14 @@ public record SubmitRun(
     steps = List.copyOf(steps);
     onlySteps = List.copyOf(onlySteps);
   }
+
+  /** The names of the manifest's gather steps, in manifest order. */
+  public List<String> gatherSteps() {
+    return steps.stream().filter(Step::gather).map(Step::name).toList();
+  }
+
+  /** The lowest rules version that applies this submission as it is meant. */
+  public int rulesNeeded() {
+    return gatherSteps().isEmpty() ? RulesVersion.INITIAL : RulesVersion.GATHER;
+  }
 }
