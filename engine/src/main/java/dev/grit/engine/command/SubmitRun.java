@@ -40,4 +40,17 @@ public record SubmitRun(
   public int rulesNeeded() {
     return gatherSteps().isEmpty() ? RulesVersion.INITIAL : RulesVersion.GATHER;
   }
+
+  /** Why a record that follows {@code rules} cannot take this submission, or null when it can. */
+  public String whyRulesTooOld(int rules) {
+    if (rulesNeeded() <= rules) {
+      return null;
+    }
+    return "the manifest has gather steps ("
+        + String.join(", ", gatherSteps())
+        + "), which need rules version "
+        + rulesNeeded()
+        + ", and the cluster still follows rules version "
+        + rules;
+  }
 }
