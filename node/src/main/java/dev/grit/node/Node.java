@@ -255,6 +255,26 @@ public final class Node implements AutoCloseable {
     worker.drain(grace);
   }
 
+  /**
+   * Waits, for at most {@code limit}, until the record follows rules {@code needed} or newer, as
+   * long as every member's code supports them: then the leader raises the rules shortly (a node
+   * just started has not yet). Returns at once when a member's code does not, since waiting would
+   * not help; the leader then refuses what needs them, naming that member.
+   */
+  public void awaitRules(int needed, Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (queries().rulesVersion() < needed && System.nanoTime() < deadline) {
+      var supported = new java.util.HashMap<String, Integer>();
+      queries().nodes().forEach(n -> supported.put(n.id(), n.rulesVersion()));
+      boolean everyMember =
+          raft.voters().stream().allMatch(id -> supported.getOrDefault(id, 0) >= needed);
+      if (!everyMember) {
+        return;
+      }
+      Thread.sleep(20);
+    }
+  }
+
   /** Fetches chunks this node lacks from its peers. */
   public ChunkFetcher fetcher() {
     return fetcher;

@@ -488,6 +488,56 @@ public final class StateQueries implements AutoCloseable {
         pipeline);
   }
 
+  /** Resources whose bytes are {@code hash}, oldest first; in one pipeline, or all when null. */
+  public synchronized List<ResourceRow> resourcesWithHash(Digest hash, String pipeline) {
+    return resourceRows(
+        RESOURCE_COLUMNS
+            + " WHERE r.object_hash = ? AND (? IS NULL OR p.name = ?) ORDER BY r.id",
+        hash.toString(),
+        pipeline,
+        pipeline);
+  }
+
+  public synchronized Optional<ResourceRow> resource(long id) {
+    return resourceRows(RESOURCE_COLUMNS + " WHERE r.id = ?", Long.toString(id)).stream().findFirst();
+  }
+
+  /** The tasks that published the resource (equal bytes under one name, from several), by id. */
+  public synchronized List<Long> producers(long resourceId) {
+    return ids("SELECT DISTINCT task_id FROM task_output WHERE resource_id = ? ORDER BY task_id", resourceId);
+  }
+
+  /** The tasks that consume the resource: as their one input or as a member of their set, by id. */
+  public synchronized List<Long> consumers(long resourceId) {
+    return ids(
+        "SELECT id FROM task WHERE input_resource_id = ?1"
+            + " UNION SELECT t.id FROM input_set_member m JOIN task t ON t.input_set_id = m.set_id"
+            + " WHERE m.resource_id = ?1 ORDER BY 1",
+        resourceId);
+  }
+
+  /** The resources the task published, by name. */
+  public synchronized List<Long> outputs(long taskId) {
+    return ids(
+        "SELECT o.resource_id FROM task_output o WHERE o.task_id = ? ORDER BY o.name", taskId);
+  }
+
+  private List<Long> ids(String query, long arg) {
+    return sql(
+        () -> {
+          var out = new ArrayList<Long>();
+          try (var ps = c.prepareStatement(query)) {
+            ps.setLong(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getLong(1));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   /** Every resource of a pipeline, by name then hash: what runs produced, comparably. */
   public synchronized List<ResourceRow> resources(String pipeline) {
     return resourceRows(
