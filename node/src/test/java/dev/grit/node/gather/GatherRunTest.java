@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.node.testing.Examples;
 import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.Grit.Result;
 import java.io.IOException;
@@ -45,15 +46,8 @@ class GatherRunTest {
     return ok("export-hash", hash, "--db", "db").out();
   }
 
-  /** The repository's examples directory, above this module. */
   static Path example(String file) {
-    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-      Path candidate = d.resolve("examples").resolve(file);
-      if (Files.isRegularFile(candidate)) {
-        return candidate;
-      }
-    }
-    throw new AssertionError("no examples/" + file);
+    return Examples.path(file);
   }
 
   /** The text the wordcount example splits: between its {@code <<'TEXT'} and {@code TEXT}. */
