@@ -1,6 +1,7 @@
 package dev.grit.consensus.compat;
 
 import static dev.grit.consensus.testing.TestCommands.assign;
+import static dev.grit.consensus.testing.TestCommands.gather;
 import static dev.grit.consensus.testing.TestCommands.output;
 import static dev.grit.consensus.testing.TestCommands.results;
 import static dev.grit.consensus.testing.TestCommands.step;
@@ -12,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.state.SqlState;
 import dev.grit.engine.command.Command;
+import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.RulesVersion;
 import java.io.IOException;
@@ -75,10 +77,26 @@ class RecordCompatibilityTest {
                   step("split", "split -l 1 $INPUT_FILE $OUTPUT_DIR/part_", "lines"),
                   step("count", "wc -c < $INPUT_FILE > $OUTPUT_DIR/size", "part_*")),
               assign(13_100, 6, 2, "n3"),
-              results(success(6, 2, "n3", 13_200, output("size", "2\n"))));
+              results(success(6, 2, "n3", 13_200, output("size", "2\n"))),
+              // The rules of gather steps, and one: the migrated task table takes input sets.
+              new RaiseRulesVersion(RulesVersion.GATHER, 14_000),
+              submit(
+                  "req-5",
+                  "pipe",
+                  15_000,
+                  step("gen", "printf 'a\\nb\\n' > $OUTPUT_DIR/lines"),
+                  step("split", "split -l 1 $INPUT_FILE $OUTPUT_DIR/part_", "lines"),
+                  gather("joined", "cat $INPUT_DIR/* > $OUTPUT_DIR/joined", "part_*")),
+              assign(15_100, 7, 1, "n1"),
+              results(success(7, 1, "n1", 15_200, output("joined", "a\nb\n"))));
       applyAll(migrated, more, next);
       applyAll(fresh, more, next);
       assertEquals(fresh.dump(), migrated.dump());
+      var joined = migrated.queries().task(7).orElseThrow();
+      assertTrue(joined.step().gather(), joined.toString());
+      assertEquals(2, migrated.queries().inputs(7).size());
+      assertEquals(
+          dev.grit.consensus.state.RunState.SUCCEEDED, migrated.queries().run(5).orElseThrow().state());
     }
   }
 
