@@ -8,6 +8,7 @@ import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.RegisterNode;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.execute.OutputDir;
 import dev.grit.engine.execute.TaskRunner;
 import dev.grit.node.objects.ChunkFetcher;
@@ -262,16 +263,23 @@ public final class Node implements AutoCloseable {
    * not help; the leader then refuses what needs them, naming that member.
    */
   public void awaitRules(int needed, Duration limit) throws InterruptedException {
+    if (needed <= RulesVersion.INITIAL) {
+      return;
+    }
     long deadline = System.nanoTime() + limit.toNanos();
-    while (queries().rulesVersion() < needed && System.nanoTime() < deadline) {
-      var supported = new java.util.HashMap<String, Integer>();
-      queries().nodes().forEach(n -> supported.put(n.id(), n.rulesVersion()));
-      boolean everyMember =
-          raft.voters().stream().allMatch(id -> supported.getOrDefault(id, 0) >= needed);
-      if (!everyMember) {
-        return;
+    try {
+      while (queries().rulesVersion() < needed && System.nanoTime() < deadline) {
+        var supported = new java.util.HashMap<String, Integer>();
+        queries().nodes().forEach(n -> supported.put(n.id(), n.rulesVersion()));
+        boolean everyMember =
+            raft.voters().stream().allMatch(id -> supported.getOrDefault(id, 0) >= needed);
+        if (!everyMember) {
+          return;
+        }
+        Thread.sleep(20);
       }
-      Thread.sleep(20);
+    } catch (IllegalStateException unreadable) {
+      // The record cannot be read here (the replica stopped): the proposal says what is wrong.
     }
   }
 
