@@ -185,7 +185,7 @@ class GatherRunTest {
   void lintExplainsGatherStepsAndWarnsAboutAFixedName() throws Exception {
     Result lint = ok("lint", example("wordcount.toml").toString());
     assertTrue(lint.out().contains("note: "), lint::toString);
-    assertTrue(lint.out().contains("step[2].gather: one task over every live resource"), lint::toString);
+    assertTrue(lint.out().contains("step[2].gather: one task over every current resource"), lint::toString);
     assertTrue(lint.out().contains("ok (3 steps)"), lint::toString);
 
     Path fixed = dir.resolve("fixed.toml");
