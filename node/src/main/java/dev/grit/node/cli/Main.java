@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       ExportHashCommand.class,
       ClusterCommand.class,
       LintCommand.class,
+      TlsCommand.class,
+      TokenCommand.class,
     })
 public final class Main implements Callable<Integer> {
   /** Exit codes, as argo, nomad and etcdctl use them. */
