@@ -84,7 +84,10 @@ public final class Node implements AutoCloseable {
       boolean join = false;
       if (!Bootstrap.hasRaftLog(data)) {
         var others = peers.stream().filter(p -> !p.id().equals(config.id())).toList();
-        var existing = others.isEmpty() ? Optional.<List<Peer>>empty() : RaftNode.probe(config.clusterName(), others);
+        var existing =
+            others.isEmpty()
+                ? Optional.<List<Peer>>empty()
+                : RaftNode.probe(config.clusterName(), others, config.security().tls());
         // Either way it starts from the group as it is now, not as its start-up list had it.
         if (existing.isPresent()) {
           peers = new ArrayList<>(existing.get());
@@ -96,14 +99,22 @@ public final class Node implements AutoCloseable {
       }
       RaftNode raft =
           RaftNode.start(
-              config.clusterName(), config.id(), peers, config.raftBindHost(), raftDir, stateMachine);
+              config.clusterName(),
+              config.id(),
+              peers,
+              config.raftBindHost(),
+              raftDir,
+              stateMachine,
+              config.security().tls());
       closers.push(raft);
+      closers.push(CredentialReload.start(config.security()));
       if (join) {
         LOG.info("{} joins the existing group {}", config.id(), peers);
         raft.addMember(config.self());
       }
       var runner = new TaskRunner(outputs, data.resolve("work"), clock);
-      var fetcher = new ChunkFetcher(config.id(), stateMachine::queries, chunks);
+      var fetcher =
+          new ChunkFetcher(config.id(), stateMachine::queries, chunks, config.security().tls());
       var worker =
           new Worker(config.id(), config.slots(), raft, runner, fetcher, data.resolve("work"), clock);
       events.subscribe(worker);

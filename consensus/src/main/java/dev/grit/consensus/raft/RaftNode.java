@@ -1,5 +1,6 @@
 package dev.grit.consensus.raft;
 
+import dev.grit.consensus.tls.MemberTls;
 import dev.grit.engine.command.Command;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,7 @@ import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
@@ -30,7 +32,11 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException;
+import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -46,6 +52,8 @@ import org.apache.ratis.util.TimeDuration;
  * to catch up.
  */
 public final class RaftNode implements GroupView, Proposer, AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftNode.class);
+
   /** The largest command, header and chunk bytes together, that the group accepts. */
   public static final int MAX_COMMAND_BYTES = 16 * 1024 * 1024;
 
@@ -119,6 +127,22 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
       Path raftDir,
       GritStateMachine sm)
       throws IOException {
+    return start(clusterName, selfId, peers, bindHost, raftDir, sm, null);
+  }
+
+  /**
+   * As above, speaking mutual TLS with {@code tls} on every Raft service and to every peer (null:
+   * plain text, for a group confined to loopback).
+   */
+  public static RaftNode start(
+      String clusterName,
+      String selfId,
+      List<Peer> peers,
+      String bindHost,
+      Path raftDir,
+      GritStateMachine sm,
+      MemberTls tls)
+      throws IOException {
     Peer me =
         peers.stream()
             .filter(p -> p.id().equals(selfId))
@@ -131,6 +155,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     String host = bindHost == null ? me.host() : bindHost;
     CannotListenException.check(host, me.port());
     RaftProperties props = properties(raftDir, host, me.port());
+    Parameters parameters = RaftTls.parameters(tls);
     boolean fresh = !Files.isDirectory(raftDir) || isEmpty(raftDir);
     Files.createDirectories(raftDir);
     RaftServer server =
@@ -138,25 +163,48 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
             .setServerId(RaftPeerId.valueOf(selfId))
             .setGroup(group)
             .setProperties(props)
+            .setParameters(parameters)
             .setStateMachine(sm)
             .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
             .build();
     server.start();
-    RaftClient client = client(props, group, PROPOSAL_TIMEOUT);
-    RaftClient admin = client(props, group, ADMIN_TIMEOUT);
+    RaftClient client = client(props, parameters, group, PROPOSAL_TIMEOUT, RETRY);
+    RaftClient admin = client(props, parameters, group, ADMIN_TIMEOUT, ADMIN_RETRY);
     return new RaftNode(server, client, admin, group, RaftPeerId.valueOf(selfId), sm, fresh);
   }
 
-  private static RaftClient client(RaftProperties serverProps, RaftGroup group, TimeDuration timeout) {
+  /** A request is sent again (to the next member when need be) for up to a minute. */
+  private static final RetryPolicy RETRY =
+      RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+          600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS));
+
+  /**
+   * As {@link #RETRY}, but a member to be added that makes no progress (it is down, or it cannot
+   * speak TLS with the group) fails the change after a few tries instead of after 600.
+   */
+  private static final RetryPolicy ADMIN_RETRY =
+      ExceptionDependentRetry.newBuilder()
+          .setDefaultPolicy(RETRY)
+          .setExceptionToPolicy(
+              ReconfigurationTimeoutException.class,
+              RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                  5, TimeDuration.valueOf(1, TimeUnit.SECONDS)))
+          .build();
+
+  private static RaftClient client(
+      RaftProperties serverProps,
+      Parameters parameters,
+      RaftGroup group,
+      TimeDuration timeout,
+      RetryPolicy retry) {
     RaftProperties props = new RaftProperties(serverProps);
     RaftClientConfigKeys.Rpc.setRequestTimeout(props, timeout);
     return RaftClient.newBuilder()
         .setProperties(props)
+        .setParameters(parameters)
         .setRaftGroup(group)
         .setClientId(ClientId.randomId())
-        .setRetryPolicy(
-            RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .setRetryPolicy(retry)
         .build();
   }
 
@@ -217,6 +265,15 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     ByteString message = ByteString.copyFrom(CommandCodec.encode(command));
     if (data != null) {
       message = message.concat(data);
+    }
+    if (message.size() > MAX_COMMAND_BYTES) {
+      // Refused here: a message over gRPC's cap would also close this client's ordered stream,
+      // failing every later proposal of this member.
+      return CompletableFuture.failedFuture(
+          new CommandRejectedException(
+              "a command of " + message.size() + " bytes is larger than the " + MAX_COMMAND_BYTES
+                  + " bytes a command may have",
+              null));
     }
     return client.async().send(Message.valueOf(message)).handle(RaftNode::replyOf);
   }
@@ -392,7 +449,19 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
             .setServersInNewConf(List.of(raftPeer(peer)))
             .setMode(SetConfigurationRequest.Mode.ADD)
             .build();
-    RaftClientReply reply = admin.admin().setConfiguration(args);
+    RaftClientReply reply;
+    try {
+      reply = admin.admin().setConfiguration(args);
+    } catch (RaftRetryFailureException e) {
+      throw new IOException(
+          "could not add "
+              + peer.id()
+              + " at "
+              + peer.address()
+              + ": the leader could not bring it up to date (is it running and reachable, with a"
+              + " certificate of the cluster's CA?)",
+          e);
+    }
     if (!reply.isSuccess()) {
       throw new IOException("could not add " + peer.id() + ": " + reply.getException());
     }
@@ -436,7 +505,8 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
    * reports them, or empty when none answers as a member (the group is not formed yet, or none of
    * them is reachable). A node asks this before forming a group, to join one that exists instead.
    */
-  public static Optional<List<Peer>> probe(String clusterName, List<Peer> candidates) {
+  public static Optional<List<Peer>> probe(
+      String clusterName, List<Peer> candidates, MemberTls tls) {
     RaftProperties props = new RaftProperties();
     RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
     RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(3, TimeUnit.SECONDS));
@@ -446,6 +516,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
       try (RaftClient c =
           RaftClient.newBuilder()
               .setProperties(props)
+              .setParameters(RaftTls.parameters(tls))
               .setRaftGroup(RaftGroup.valueOf(groupId, peer))
               .setRetryPolicy(RetryPolicies.noRetry())
               .build()) {
@@ -458,7 +529,9 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
                   .toList());
         }
       } catch (IOException | RuntimeException e) {
-        // Not up yet, or up without the group: ask the next one.
+        // Not up yet, up without the group, or not one we may talk to (TLS refused): ask the
+        // next one.
+        LOG.debug("{} does not answer for the group: {}", candidate.id(), e.toString());
       }
     }
     return Optional.empty();
