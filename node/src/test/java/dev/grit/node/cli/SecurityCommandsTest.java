@@ -3,7 +3,9 @@ package dev.grit.node.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.tls.MemberTls;
+import dev.grit.consensus.tls.TlsInit;
 import dev.grit.node.auth.Role;
 import dev.grit.node.auth.Tokens;
 import dev.grit.node.testing.Grit;
@@ -11,7 +13,9 @@ import dev.grit.node.testing.Grit.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,5 +67,28 @@ class SecurityCommandsTest {
     assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
 
     assertTrue(run(2, "token", "new", "--role", "root").err().contains("'root' is not a role"));
+  }
+
+  @Test
+  void aNodeRefusesAnExpiredCertificateAndAnOpenAddressBeyondLoopback() throws Exception {
+    Path tls = dir.resolve("tls");
+    new TlsInit("grit", List.of("n1"), List.of(), List.of(), Duration.ofDays(1), Duration.ofDays(365))
+        .run(tls, Instant.now().minus(Duration.ofDays(3)));
+    String peers = "n1=127.0.0.1:" + Ports.take();
+    String http = "127.0.0.1:" + Ports.take();
+    String data = dir.resolve("data").toString();
+    Path nodes = tls.resolve("nodes");
+
+    Result expired = run(1, "node", "--id", "n1", "--peers", peers, "--http", http, "--data", data, "--tls", nodes.toString());
+    assertTrue(expired.err().contains(nodes.resolve("n1.crt") + " expired at"), expired.err());
+    run(0, "tls", "init", tls.toString(), "--ids", "n1");
+    Result noTokens = run(1, "node", "--id", "n1", "--peers", peers, "--http", http, "--data", data, "--tls", nodes.toString());
+    assertTrue(noTokens.err().contains("no tokens file " + nodes.resolve("tokens")), noTokens.err());
+
+    Result open = run(2, "node", "--id", "n1", "--peers", peers, "--http", "0.0.0.0:" + Ports.take(), "--data", data);
+    assertTrue(
+        open.err().contains("0.0.0.0 is not a loopback address: give the node TLS (--tls DIR, from grit tls init), or pass --insecure"),
+        open.err());
+    assertTrue(!Files.exists(dir.resolve("data/raft")), "nothing started");
   }
 }

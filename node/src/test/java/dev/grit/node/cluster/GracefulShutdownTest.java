@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.grit.consensus.testing.Wait;
-import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +53,7 @@ class GracefulShutdownTest {
         script = "sleep %d; cp $INPUT_FILE $OUTPUT_DIR/done"
         """
             .formatted(items, seconds));
-    var submitted = new Grit(dir, Map.of()).run("submit", manifest.toString(), "--server", cluster.urls());
+    var submitted = cluster.grit(dir).run("submit", manifest.toString(), "--server", cluster.urls());
     assertEquals(0, submitted.exit(), submitted::toString);
     return Long.parseLong(submitted.out().replaceAll("(?s).*?(\\d+).*", "$1"));
   }
