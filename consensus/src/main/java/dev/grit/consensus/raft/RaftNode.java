@@ -110,29 +110,9 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
 
   /**
    * Starts member {@code selfId} of a group of {@code peers}, storing its log under {@code
-   * raftDir}: formatted on first start, recovered after.
-   */
-  public static RaftNode start(
-      String clusterName, String selfId, List<Peer> peers, Path raftDir, GritStateMachine sm)
-      throws IOException {
-    return start(clusterName, selfId, peers, null, raftDir, sm);
-  }
-
-  /** As above, with the server listening on {@code bindHost} (null: the host of its address). */
-  public static RaftNode start(
-      String clusterName,
-      String selfId,
-      List<Peer> peers,
-      String bindHost,
-      Path raftDir,
-      GritStateMachine sm)
-      throws IOException {
-    return start(clusterName, selfId, peers, bindHost, raftDir, sm, null);
-  }
-
-  /**
-   * As above, speaking mutual TLS with {@code tls} on every Raft service and to every peer (null:
-   * plain text, for a group confined to loopback).
+   * raftDir} (formatted on first start, recovered after), listening on {@code bindHost} (null: the
+   * host of its own address), and speaking mutual TLS with {@code tls} on every Raft service and to
+   * every peer (null: plain text, for a group confined to loopback).
    */
   public static RaftNode start(
       String clusterName,
