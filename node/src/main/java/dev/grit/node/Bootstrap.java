@@ -1,6 +1,6 @@
 package dev.grit.node;
 
-import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.raft.Membership;
 import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.tls.MemberTls;
 import dev.grit.discovery.PeerAddress;
@@ -61,7 +61,7 @@ public final class Bootstrap {
     // Not a founder: the group must exist before this node can join it.
     var others = found.stream().filter(p -> !p.id().equals(self)).toList();
     while (true) {
-      var existing = RaftNode.probe(clusterName, others, tls);
+      var existing = Membership.probe(clusterName, others, tls);
       if (existing.isPresent()) {
         var peers = new ArrayList<>(existing.get());
         found.stream().filter(p -> p.id().equals(self)).forEach(peers::add);

@@ -35,7 +35,7 @@ public final class LogPrinter {
           "== attempt %d on %s: %s%s%n",
           a.n(),
           a.node(),
-          a.outcome().toLowerCase(java.util.Locale.ROOT),
+          a.outcome().name().toLowerCase(java.util.Locale.ROOT),
           a.error() == null ? "" : " (" + a.error() + ")");
       if (a.logHash() != null) {
         out.write(read(a));

@@ -3,6 +3,7 @@ package dev.grit.node;
 import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.raft.FatalErrorHandler;
 import dev.grit.consensus.raft.GritStateMachine;
+import dev.grit.consensus.raft.Membership;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.state.StateQueries;
@@ -87,7 +88,7 @@ public final class Node implements AutoCloseable {
         var existing =
             others.isEmpty()
                 ? Optional.<List<Peer>>empty()
-                : RaftNode.probe(config.clusterName(), others, config.security().tls());
+                : Membership.probe(config.clusterName(), others, config.security().tls());
         // Either way it starts from the group as it is now, not as its start-up list had it.
         if (existing.isPresent()) {
           peers = new ArrayList<>(existing.get());
@@ -110,7 +111,7 @@ public final class Node implements AutoCloseable {
       closers.push(CredentialReload.start(config.security()));
       if (join) {
         LOG.info("{} joins the existing group {}", config.id(), peers);
-        raft.addMember(config.self());
+        raft.membership().addMember(config.self());
       }
       var runner = new TaskRunner(outputs, data.resolve("work"), clock);
       var fetcher =
@@ -121,7 +122,7 @@ public final class Node implements AutoCloseable {
       closers.push(worker);
 
       awaitLeader(raft, Duration.ofSeconds(60));
-      if (!join && raft.rejoinIfDiskWasLost()) {
+      if (!join && raft.membership().rejoinIfDiskWasLost()) {
         LOG.warn("{} started on an empty disk and rejoined the group to be sent its state", config.id());
       }
       awaitCaughtUp(raft, Duration.ofSeconds(300));
@@ -171,7 +172,6 @@ public final class Node implements AutoCloseable {
     }
   }
 
-  /** Waits until a leader is known and this member has applied what was committed at start. */
   /**
    * Waits until this member has applied everything the group had committed when it asked: its
    * own commit index may trail the leader's (a member that just joined learns it late).
@@ -259,7 +259,7 @@ public final class Node implements AutoCloseable {
   public void drain(Duration grace) throws Exception {
     raft.submit(new RegisterNode(config.id(), config.httpAddress(), 0, System.currentTimeMillis()))
         .get(30, TimeUnit.SECONDS);
-    String next = raft.transferLeadership(Duration.ofSeconds(10));
+    String next = raft.membership().transferLeadership(Duration.ofSeconds(10));
     if (next != null) {
       LOG.info("{} handed leadership to {}", config.id(), next);
     }
@@ -284,7 +284,7 @@ public final class Node implements AutoCloseable {
     var members = new java.util.ArrayList<ClusterStatus.Member>();
     List<Peer> current;
     try {
-      current = raft.members();
+      current = raft.membership().members();
     } catch (IOException e) {
       current = config.peers();
     }

@@ -431,7 +431,8 @@ public final class GritStateMachine extends BaseStateMachine {
       if (!result.events().isEmpty()) {
         listener.accept(result.events());
       }
-      return CompletableFuture.completedFuture(Message.valueOf(result.reply()));
+      return CompletableFuture.completedFuture(
+          Message.valueOf(ByteString.copyFrom(ReplyCodec.encode(result.reply()))));
     } catch (InterruptedException e) {
       // Only a closing server interrupts its apply thread while it waits for room.
       Thread.currentThread().interrupt();

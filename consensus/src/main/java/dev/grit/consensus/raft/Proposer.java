@@ -1,5 +1,6 @@
 package dev.grit.consensus.raft;
 
+import dev.grit.consensus.state.Reply;
 import dev.grit.engine.command.Command;
 import java.util.concurrent.CompletableFuture;
 
@@ -9,5 +10,5 @@ public interface Proposer {
    * Completes with the apply reply once {@code command} is committed and applied, or
    * exceptionally when it was rejected.
    */
-  CompletableFuture<String> submit(Command command);
+  CompletableFuture<Reply> submit(Command command);
 }

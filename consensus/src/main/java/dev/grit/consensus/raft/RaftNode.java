@@ -1,16 +1,15 @@
 package dev.grit.consensus.raft;
 
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.tls.MemberTls;
 import dev.grit.engine.command.Command;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -30,9 +29,7 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
-import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException;
 import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
@@ -47,17 +44,14 @@ import org.apache.ratis.util.TimeDuration;
 
 /**
  * One member of the grit Raft group: the Ratis server (gRPC transport) with the {@link
- * GritStateMachine}, and an async client that proposes commands to whichever member leads.
- * Membership changes go through a second client that waits longer: adding a member waits for it
- * to catch up.
+ * GritStateMachine}, started and closed here; an async client that proposes commands to whichever
+ * member leads ({@link Proposer}); what this member knows of the group ({@link GroupView} and a
+ * few more readings); and its {@link Membership}, whose changes go through a second client that
+ * waits longer.
  */
 public final class RaftNode implements GroupView, Proposer, AutoCloseable {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftNode.class);
-
   /** The largest command, header and chunk bytes together, that the group accepts. */
   public static final int MAX_COMMAND_BYTES = 16 * 1024 * 1024;
-
-  private static final long LEADERSHIP_TRANSFER_MILLIS = 10_000;
 
   /**
    * How long a proposal waits for its reply before the client sends it again, to the next member
@@ -72,34 +66,44 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
 
   private final RaftServer server;
   private final RaftClient client;
-  private final RaftClient admin;
+  private final Membership membership;
   private final RaftGroup group;
   private final RaftPeerId self;
   private final GritStateMachine stateMachine;
-  private final boolean formatted;
 
   /** A member's stable id and Raft address. */
   public record Peer(String id, String host, int port) {
     public String address() {
       return host + ":" + port;
     }
+
+    RaftPeer raftPeer() {
+      return RaftPeer.newBuilder().setId(id).setAddress(address()).build();
+    }
+
+    static Peer of(RaftPeer p) {
+      String address = p.getAddress();
+      int colon = address.lastIndexOf(':');
+      return new Peer(
+          p.getId().toString(),
+          address.substring(0, colon),
+          Integer.parseInt(address.substring(colon + 1)));
+    }
   }
 
   private RaftNode(
       RaftServer server,
       RaftClient client,
-      RaftClient admin,
+      Membership membership,
       RaftGroup group,
       RaftPeerId self,
-      GritStateMachine sm,
-      boolean formatted) {
+      GritStateMachine sm) {
     this.server = server;
     this.client = client;
-    this.admin = admin;
+    this.membership = membership;
     this.group = group;
     this.self = self;
     this.stateMachine = sm;
-    this.formatted = formatted;
   }
 
   /** The group id every member of the cluster {@code clusterName} derives alike. */
@@ -131,7 +135,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     RaftGroup group =
         RaftGroup.valueOf(
             groupId(clusterName),
-            peers.stream().map(RaftNode::raftPeer).toList());
+            peers.stream().map(Peer::raftPeer).toList());
     String host = bindHost == null ? me.host() : bindHost;
     CannotListenException.check(host, me.port());
     RaftProperties props = properties(raftDir, host, me.port());
@@ -148,9 +152,12 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
             .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
             .build();
     server.start();
+    RaftPeerId self = RaftPeerId.valueOf(selfId);
     RaftClient client = client(props, parameters, group, PROPOSAL_TIMEOUT, RETRY);
-    RaftClient admin = client(props, parameters, group, ADMIN_TIMEOUT, ADMIN_RETRY);
-    return new RaftNode(server, client, admin, group, RaftPeerId.valueOf(selfId), sm, fresh);
+    var membership =
+        new Membership(
+            server, group, self, client(props, parameters, group, ADMIN_TIMEOUT, ADMIN_RETRY), fresh);
+    return new RaftNode(server, client, membership, group, self, sm);
   }
 
   /** A request is sent again (to the next member when need be) for up to a minute. */
@@ -241,7 +248,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
    * {@link ChunksMissingException} when the leader lacks chunks a report points at, else with a
    * {@link CommandRejectedException}.
    */
-  public CompletableFuture<String> submit(Command command, ByteString data) {
+  public CompletableFuture<Reply> submit(Command command, ByteString data) {
     ByteString message = ByteString.copyFrom(CommandCodec.encode(command));
     if (data != null) {
       message = message.concat(data);
@@ -255,15 +262,20 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
                   + " bytes a command may have",
               null));
     }
-    return client.async().send(Message.valueOf(message)).handle(RaftNode::replyOf);
+    return client
+        .async()
+        .send(Message.valueOf(message))
+        .handle(RaftNode::contentOf)
+        .thenApply(content -> ReplyCodec.decode(content.toByteArray()));
   }
 
   @Override
-  public CompletableFuture<String> submit(Command command) {
+  public CompletableFuture<Reply> submit(Command command) {
     return submit(command, null);
   }
 
-  private static String replyOf(RaftClientReply reply, Throwable error) {
+  /** The content of a successful reply; a failed one as the exception it stands for. */
+  private static ByteString contentOf(RaftClientReply reply, Throwable error) {
     if (error != null) {
       Throwable cause =
           error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -286,7 +298,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
       throw new CompletionException(
           new CommandRejectedException(e == null ? "rejected" : e.getMessage(), e));
     }
-    return reply.getMessage().getContent().toStringUtf8();
+    return reply.getMessage().getContent();
   }
 
   /**
@@ -297,103 +309,16 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     return client
         .async()
         .sendReadOnly(Message.EMPTY)
-        .thenApply(reply -> Long.parseLong(replyOf(reply, null)));
+        .thenApply(reply -> Long.parseLong(contentOf(reply, null).toStringUtf8()));
   }
 
-  /**
-   * A member that started on an empty log while the leader believes it holds entries has lost
-   * its disk. The leader would keep sending from where it thinks the member is, never reaching
-   * back (Ratis keeps a follower's next index above its last known match, and forgets that match
-   * only for a peer that leaves the configuration), so the member leaves the group and joins it
-   * again: as a new member it gets a snapshot or the log from its start. It rejoins the group as
-   * the leader has it now, not as this member's start-up peers were: a compare-and-set takes it
-   * out of exactly that configuration (failing, not overwriting, if another change came first),
-   * and an add puts back only itself. Returns true when it rejoined; false when the leader has it
-   * up to date, or it is no member any more.
-   */
-  public boolean rejoinIfDiskWasLost() throws IOException {
-    if (!formatted) {
-      return false;
-    }
-    String leader = leaderId();
-    if (leader == null || leader.equals(self.toString())) {
-      return false;
-    }
-    var info = admin.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(group.getGroupId());
-    List<RaftPeer> current = List.copyOf(info.getGroup().getPeers());
-    RaftPeer me = current.stream().filter(p -> p.getId().equals(self)).findFirst().orElse(null);
-    if (me == null || current.size() < 2) {
-      return false;
-    }
-    long believed = -1;
-    for (var commit : info.getCommitInfos()) {
-      if (commit.getServer().getId().toStringUtf8().equals(self.toString())) {
-        believed = commit.getCommitIndex();
-      }
-    }
-    var last = division().getRaftLog().getLastEntryTermIndex();
-    if (believed <= (last == null ? -1 : last.getIndex())) {
-      return false;
-    }
-    var leave =
-        SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInCurrentConf(current)
-            .setServersInNewConf(current.stream().filter(p -> !p.getId().equals(self)).toList())
-            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
-            .build();
-    var left = admin.admin().setConfiguration(leave);
-    if (!left.isSuccess()) {
-      throw new IOException("could not leave the group to rejoin: " + left.getException());
-    }
-    var rejoin =
-        SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInNewConf(List.of(me))
-            .setMode(SetConfigurationRequest.Mode.ADD)
-            .build();
-    var joined = admin.admin().setConfiguration(rejoin);
-    if (!joined.isSuccess()) {
-      throw new IOException("could not rejoin the group: " + joined.getException());
-    }
-    return true;
-  }
-
-  /**
-   * When this member leads, hands leadership to the follower that is furthest along, so the
-   * group does not wait an election timeout after this member stops. Returns the new leader's id,
-   * or null when this member did not lead (or no follower could take over).
-   */
-  public String transferLeadership(java.time.Duration timeout) throws IOException {
-    var info = division().getInfo();
-    if (!info.isLeader()) {
-      return null;
-    }
-    long[] match = info.getFollowerMatchIndices();
-    var followers = info.getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
-    String best = null;
-    long bestMatch = -1;
-    for (int i = 0; i < followers.size() && i < match.length; i++) {
-      if (match[i] > bestMatch) {
-        bestMatch = match[i];
-        best = followers.get(i).getId().getId().toStringUtf8();
-      }
-    }
-    if (best == null) {
-      return null;
-    }
-    var reply = admin.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
-    return reply.isSuccess() ? best : null;
+  /** Who belongs to the group and leads it, and changes to both. */
+  public Membership membership() {
+    return membership;
   }
 
   public String selfId() {
     return self.toString();
-  }
-
-  /** The members of the group as this member's latest configuration has them, sorted by id. */
-  public List<Peer> members() throws IOException {
-    return division().getRaftConf().getCurrentPeers().stream()
-        .map(RaftNode::peerOf)
-        .sorted(Comparator.comparing(Peer::id))
-        .toList();
   }
 
   @Override
@@ -416,116 +341,6 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
 
   private static Set<String> ids(java.util.Collection<RaftPeer> peers) {
     return peers.stream().map(p -> p.getId().toString()).collect(Collectors.toUnmodifiableSet());
-  }
-
-  /**
-   * Adds {@code peer} to the group through a membership change; nothing happens when it already is
-   * a member. The peer must be running, started with the group's members and itself, so that the
-   * leader can send it the log or a snapshot.
-   */
-  public void addMember(Peer peer) throws IOException {
-    var args =
-        SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInNewConf(List.of(raftPeer(peer)))
-            .setMode(SetConfigurationRequest.Mode.ADD)
-            .build();
-    RaftClientReply reply;
-    try {
-      reply = admin.admin().setConfiguration(args);
-    } catch (RaftRetryFailureException e) {
-      throw new IOException(
-          "could not add "
-              + peer.id()
-              + " at "
-              + peer.address()
-              + ": the leader could not bring it up to date (is it running and reachable, with a"
-              + " certificate of the cluster's CA?)",
-          e);
-    }
-    if (!reply.isSuccess()) {
-      throw new IOException("could not add " + peer.id() + ": " + reply.getException());
-    }
-  }
-
-  /**
-   * Removes member {@code id} through a membership change. When it leads, leadership goes to
-   * another member first, so the group is never left waiting for an election by its own change.
-   */
-  public void removeMember(String id) throws IOException {
-    List<Peer> current = members();
-    if (current.stream().noneMatch(p -> p.id().equals(id))) {
-      throw new IllegalArgumentException(id + " is not a member of " + current);
-    }
-    List<RaftPeer> remaining =
-        current.stream().filter(p -> !p.id().equals(id)).map(RaftNode::raftPeer).toList();
-    if (remaining.isEmpty()) {
-      throw new IllegalArgumentException(id + " is the only member: the group cannot lose it");
-    }
-    if (id.equals(leaderId())) {
-      RaftClientReply moved =
-          admin.admin().transferLeadership(remaining.get(0).getId(), LEADERSHIP_TRANSFER_MILLIS);
-      if (!moved.isSuccess()) {
-        throw new IOException("could not hand leadership over before removing " + id + ": " + moved.getException());
-      }
-    }
-    var args =
-        SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInCurrentConf(current.stream().map(RaftNode::raftPeer).toList())
-            .setServersInNewConf(remaining)
-            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
-            .build();
-    RaftClientReply reply = admin.admin().setConfiguration(args);
-    if (!reply.isSuccess()) {
-      throw new IOException("could not remove " + id + ": " + reply.getException());
-    }
-  }
-
-  /**
-   * The members of the cluster's group as the first of {@code candidates} that belongs to it
-   * reports them, or empty when none answers as a member (the group is not formed yet, or none of
-   * them is reachable). A node asks this before forming a group, to join one that exists instead.
-   */
-  public static Optional<List<Peer>> probe(
-      String clusterName, List<Peer> candidates, MemberTls tls) {
-    RaftProperties props = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    RaftGroupId groupId = groupId(clusterName);
-    for (Peer candidate : candidates) {
-      RaftPeer peer = raftPeer(candidate);
-      try (RaftClient c =
-          RaftClient.newBuilder()
-              .setProperties(props)
-              .setParameters(RaftTls.parameters(tls))
-              .setRaftGroup(RaftGroup.valueOf(groupId, peer))
-              .setRetryPolicy(RetryPolicies.noRetry())
-              .build()) {
-        var group = c.getGroupManagementApi(peer.getId()).info(groupId).getGroup();
-        if (!group.getPeers().isEmpty()) {
-          return Optional.of(
-              group.getPeers().stream()
-                  .map(RaftNode::peerOf)
-                  .sorted(Comparator.comparing(Peer::id))
-                  .toList());
-        }
-      } catch (IOException | RuntimeException e) {
-        // Not up yet, up without the group, or not one we may talk to (TLS refused): ask the
-        // next one.
-        LOG.debug("{} does not answer for the group: {}", candidate.id(), e.toString());
-      }
-    }
-    return Optional.empty();
-  }
-
-  private static RaftPeer raftPeer(Peer p) {
-    return RaftPeer.newBuilder().setId(p.id()).setAddress(p.address()).build();
-  }
-
-  private static Peer peerOf(RaftPeer p) {
-    String address = p.getAddress();
-    int colon = address.lastIndexOf(':');
-    return new Peer(
-        p.getId().toString(), address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
   }
 
   public RaftGroup group() {
@@ -661,7 +476,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
       client.close();
     } finally {
       try {
-        admin.close();
+        membership.close();
       } finally {
         server.close();
       }

@@ -64,7 +64,7 @@ public final class StateQueries implements AutoCloseable {
       long taskId,
       int n,
       String node,
-      String outcome,
+      AttemptOutcome outcome,
       Integer exitCode,
       String error,
       Digest logHash,
@@ -159,11 +159,12 @@ public final class StateQueries implements AutoCloseable {
           // One indexed LIMIT query per step with pending work: a decision reads what it can
           // use, not the whole backlog.
           var steps = new ArrayList<Long>();
-          try (var ps =
-                  c.prepareStatement("SELECT DISTINCT step_id FROM task WHERE state = 'PENDING'");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              steps.add(rs.getLong(1));
+          try (var ps = c.prepareStatement("SELECT DISTINCT step_id FROM task WHERE state = ?")) {
+            ps.setString(1, TaskState.PENDING.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                steps.add(rs.getLong(1));
+              }
             }
           }
           var out = new ArrayList<PendingTask>();
@@ -171,11 +172,13 @@ public final class StateQueries implements AutoCloseable {
               c.prepareStatement(
                   "SELECT t.id, t.attempt, t.step_id, t.run_id, s.parallel, s.priority, t.not_before"
                       + " FROM task t JOIN step s ON s.id = t.step_id JOIN run r ON r.id = t.run_id"
-                      + " WHERE t.state = 'PENDING' AND t.step_id = ? AND r.state = 'RUNNING'"
+                      + " WHERE t.state = ? AND t.step_id = ? AND r.state = ?"
                       + " ORDER BY t.not_before, t.id LIMIT ?")) {
+            ps.setString(1, TaskState.PENDING.name());
+            ps.setString(3, RunState.RUNNING.name());
             for (long step : steps) {
-              ps.setLong(1, step);
-              ps.setInt(2, perStep);
+              ps.setLong(2, step);
+              ps.setInt(4, perStep);
               try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                   out.add(
@@ -203,24 +206,28 @@ public final class StateQueries implements AutoCloseable {
           var byRun = new HashMap<Long, Integer>();
           var byNode = new HashMap<String, Integer>();
           try (var ps =
-                  c.prepareStatement(
-                      "SELECT step_id, run_id, node, COUNT(*) FROM task WHERE state = 'ASSIGNED'"
-                          + " GROUP BY step_id, run_id, node");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              int n = rs.getInt(4);
-              byStep.merge(rs.getLong(1), n, Integer::sum);
-              byRun.merge(rs.getLong(2), n, Integer::sum);
-              byNode.merge(rs.getString(3), n, Integer::sum);
+              c.prepareStatement(
+                  "SELECT step_id, run_id, node, COUNT(*) FROM task WHERE state = ?"
+                      + " GROUP BY step_id, run_id, node")) {
+            ps.setString(1, TaskState.ASSIGNED.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                int n = rs.getInt(4);
+                byStep.merge(rs.getLong(1), n, Integer::sum);
+                byRun.merge(rs.getLong(2), n, Integer::sum);
+                byNode.merge(rs.getString(3), n, Integer::sum);
+              }
             }
           }
           var limits = new HashMap<Long, Integer>();
           try (var ps =
-                  c.prepareStatement(
-                      "SELECT id, max_parallel FROM run WHERE state = 'RUNNING' AND max_parallel > 0");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              limits.put(rs.getLong(1), rs.getInt(2));
+              c.prepareStatement(
+                  "SELECT id, max_parallel FROM run WHERE state = ? AND max_parallel > 0")) {
+            ps.setString(1, RunState.RUNNING.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                limits.put(rs.getLong(1), rs.getInt(2));
+              }
             }
           }
           var nodes = new ArrayList<ClusterLoad.NodeCapacity>();
@@ -238,8 +245,9 @@ public final class StateQueries implements AutoCloseable {
           var out = new ArrayList<AttemptRef>();
           try (var ps =
               c.prepareStatement(
-                  "SELECT id, attempt FROM task WHERE node = ? AND state = 'ASSIGNED' ORDER BY id")) {
+                  "SELECT id, attempt FROM task WHERE node = ? AND state = ? ORDER BY id")) {
             ps.setString(1, node);
+            ps.setString(2, TaskState.ASSIGNED.name());
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 out.add(new AttemptRef(rs.getLong(1), rs.getInt(2), node));
@@ -303,7 +311,7 @@ public final class StateQueries implements AutoCloseable {
                         taskId,
                         rs.getInt(1),
                         rs.getString(2),
-                        rs.getString(3),
+                        AttemptOutcome.valueOf(rs.getString(3)),
                         (Integer) rs.getObject(4),
                         rs.getString(5),
                         log == null ? null : Digest.valueOf(log),
@@ -332,29 +340,32 @@ public final class StateQueries implements AutoCloseable {
                           + " a.finished_at, t.attempt, t.state"
                           + " FROM attempt a JOIN task t ON t.id = a.task_id"
                           + " JOIN step s ON s.id = t.step_id"
-                          + " WHERE t.run_id = ? AND a.outcome IN ('SUCCEEDED', 'FAILED', 'LOST')"
+                          + " WHERE t.run_id = ? AND a.outcome IN (?, ?, ?)"
                           + " ORDER BY a.finished_at, a.task_id, a.n");
               var outputs =
                   c.prepareStatement(
                       "SELECT name FROM task_output WHERE task_id = ? AND attempt = ?"
                           + " ORDER BY name")) {
             ps.setLong(1, runId);
+            ps.setString(2, AttemptOutcome.SUCCEEDED.name());
+            ps.setString(3, AttemptOutcome.FAILED.name());
+            ps.setString(4, AttemptOutcome.LOST.name());
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 long task = rs.getLong(1);
                 int n = rs.getInt(2);
                 String node = rs.getString(4);
-                String outcome = rs.getString(5);
+                AttemptOutcome outcome = AttemptOutcome.valueOf(rs.getString(5));
                 String error = rs.getString(6);
-                if (outcome.equals("LOST")) {
+                if (outcome == AttemptOutcome.LOST) {
                   out.add(new StateEvent.AttemptLost(task, n, runId, node, error));
                   continue;
                 }
-                boolean succeeded = outcome.equals("SUCCEEDED");
+                boolean succeeded = outcome == AttemptOutcome.SUCCEEDED;
                 TaskState state =
                     succeeded
                         ? TaskState.SUCCEEDED
-                        : n == rs.getInt(9) && rs.getString(10).equals("FAILED")
+                        : n == rs.getInt(9) && TaskState.valueOf(rs.getString(10)) == TaskState.FAILED
                             ? TaskState.FAILED
                             : TaskState.PENDING;
                 var names = new ArrayList<String>();
@@ -388,8 +399,9 @@ public final class StateQueries implements AutoCloseable {
                   "SELECT t.id, s.name, t.state, t.attempt, res.name, t.error FROM task t"
                       + " JOIN step s ON s.id = t.step_id"
                       + " LEFT JOIN resource res ON res.id = t.input_resource_id"
-                      + " WHERE t.run_id = ? AND t.state = 'FAILED' ORDER BY t.id")) {
+                      + " WHERE t.run_id = ? AND t.state = ? ORDER BY t.id")) {
             ps.setLong(1, runId);
+            ps.setString(2, TaskState.FAILED.name());
             try (ResultSet rs = ps.executeQuery()) {
               while (rs.next()) {
                 out.add(
@@ -509,12 +521,13 @@ public final class StateQueries implements AutoCloseable {
         () -> {
           var out = new HashMap<String, List<AttemptRef>>();
           try (var ps =
-                  c.prepareStatement(
-                      "SELECT id, attempt, node FROM task WHERE state = 'ASSIGNED' ORDER BY id");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.computeIfAbsent(rs.getString(3), k -> new ArrayList<>())
-                  .add(new AttemptRef(rs.getLong(1), rs.getInt(2), rs.getString(3)));
+              c.prepareStatement("SELECT id, attempt, node FROM task WHERE state = ? ORDER BY id")) {
+            ps.setString(1, TaskState.ASSIGNED.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.computeIfAbsent(rs.getString(3), k -> new ArrayList<>())
+                    .add(new AttemptRef(rs.getLong(1), rs.getInt(2), rs.getString(3)));
+              }
             }
           }
           return out;
@@ -554,12 +567,13 @@ public final class StateQueries implements AutoCloseable {
         () -> {
           var out = new HashMap<Long, Integer>();
           try (var ps =
-                  c.prepareStatement(
-                      "SELECT task_id, COUNT(*) FROM attempt WHERE outcome = 'SUCCEEDED'"
-                          + " GROUP BY task_id");
-              ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-              out.put(rs.getLong(1), rs.getInt(2));
+              c.prepareStatement(
+                  "SELECT task_id, COUNT(*) FROM attempt WHERE outcome = ? GROUP BY task_id")) {
+            ps.setString(1, AttemptOutcome.SUCCEEDED.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.put(rs.getLong(1), rs.getInt(2));
+              }
             }
           }
           return out;

@@ -19,6 +19,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.state.Reply.ChunksStored;
+import dev.grit.consensus.state.Reply.ReportsApplied;
+import dev.grit.consensus.state.Reply.RunSubmitted;
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.TaskState;
@@ -49,11 +53,11 @@ import org.junit.jupiter.api.Test;
 class GritStateMachineTest {
   private static final String P = "pipe";
 
-  private static String send(RaftNode node, Command command) throws Exception {
+  private static Reply send(RaftNode node, Command command) throws Exception {
     return node.submit(command).get(60, SECONDS);
   }
 
-  private static String send(RaftNode node, ChunkUpload upload) throws Exception {
+  private static Reply send(RaftNode node, ChunkUpload upload) throws Exception {
     return node.submit(upload.command(), upload.data()).get(60, SECONDS);
   }
 
@@ -93,10 +97,10 @@ class GritStateMachineTest {
         c -> {
           RaftNode node = c.leader();
 
-          assertEquals("run 1", send(node, submit("r1", P, 1000, step("gen", "x"))));
+          assertEquals(new RunSubmitted(1), send(node, submit("r1", P, 1000, step("gen", "x"))));
           assertEquals(
-              "run 1", send(node, submit("r1", P, 1000, step("gen", "x"))), "same request");
-          assertEquals("run 2", send(node, submit("r2", "other", 1000, step("gen", "x"))));
+              new RunSubmitted(1), send(node, submit("r1", P, 1000, step("gen", "x"))), "same request");
+          assertEquals(new RunSubmitted(2), send(node, submit("r2", "other", 1000, step("gen", "x"))));
 
           var run = c.stateMachine(0).queries().run(1).orElseThrow();
           assertEquals(RunState.RUNNING, run.state());
@@ -123,7 +127,7 @@ class GritStateMachineTest {
           ChunkUpload upload = upload(data);
           assertEquals(layout.chunks(), upload.digests());
 
-          assertEquals("chunks 3", send(node, upload));
+          assertEquals(new ChunksStored(3), send(node, upload));
 
           ChunkStore store = c.chunks(0);
           assertTrue(store.hasAll(layout));
@@ -203,7 +207,7 @@ class GritStateMachineTest {
 
           // Once the bytes are in the cluster, the same report is accepted.
           send(node, upload(out));
-          assertEquals("accepted 1 of 1", send(node, report));
+          assertEquals(new ReportsApplied(1, 0), send(node, report));
           var queries = c.stateMachine(0).queries();
           assertEquals(TaskState.SUCCEEDED, queries.task(1).orElseThrow().state());
           assertEquals(Digest.of(out), queries.resourcesNamed("result", P).get(0).hash());
@@ -250,7 +254,7 @@ class GritStateMachineTest {
           assertEquals(applied, c.stateMachine(0).appliedIndex(), "nothing was logged");
           assertEquals(dump, c.dump(0));
           // The group still works.
-          assertEquals("run 2", send(node, submit("r2", P, 2000, step("gen", "x"))));
+          assertEquals(new RunSubmitted(2), send(node, submit("r2", P, 2000, step("gen", "x"))));
         });
   }
 
@@ -309,7 +313,7 @@ class GritStateMachineTest {
           assertArrayEquals(object, readAll(c.chunks(0), ObjectLayout.of(object)));
 
           // It goes on from where it was.
-          assertEquals("accepted 1 of 1", send(node, results(success(2, 2, "n1", 3000))));
+          assertEquals(new ReportsApplied(1, 0), send(node, results(success(2, 2, "n1", 3000))));
           assertNotEquals(dump, c.dump(0));
           assertTrue(c.stateMachine(0).appliedIndex() > applied);
         });
@@ -363,7 +367,7 @@ class GritStateMachineTest {
 
           byte[] first = randomBytes(300_000, 4);
           ChunkUpload firstUpload = upload(first, 64 * 1024);
-          assertEquals("chunks 5", send(c.node(proposer), firstUpload));
+          assertEquals(new ChunksStored(5), send(c.node(proposer), firstUpload));
           send(
               c.node(proposer),
               submit("r1", P, 1000, step("gen", "x"), step("map", "y", "part_*")));
@@ -394,7 +398,7 @@ class GritStateMachineTest {
             outputs.add(output("part_" + k, objects.get(k)));
           }
           assertEquals(
-              "accepted 1 of 1",
+              new ReportsApplied(1, 0),
               send(
                   c.node(proposer),
                   results(

@@ -108,11 +108,11 @@ class RaftTlsTest {
                       dir.resolve("m3/raft"),
                       new GritStateMachine(dir.resolve("m3/state.db"), chunks, e -> {}, fatal),
                       MemberTls.load(other.nodesDir(), "m3"))) {
-            var e = assertThrows(IOException.class, () -> cluster.leader().addMember(stranger));
+            var e = assertThrows(IOException.class, () -> cluster.leader().membership().addMember(stranger));
             assertTrue(e.getMessage().contains("could not add m3"), e.getMessage());
             assertEquals(
                 cluster.peers().stream().map(RaftNode.Peer::id).toList(),
-                cluster.leader().members().stream().map(RaftNode.Peer::id).toList());
+                cluster.leader().membership().members().stream().map(RaftNode.Peer::id).toList());
             assertTrue(m3.lastAppliedIndex() < 1, "the stranger was sent entries");
             assertEquals(null, m3.leaderId(), "the stranger found a leader");
           }

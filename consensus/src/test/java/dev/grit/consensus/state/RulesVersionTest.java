@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.Reply.RulesFollowed;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.RulesVersion;
@@ -21,8 +22,8 @@ class RulesVersionTest {
     Path file = dir.resolve("state.db");
     try (SqlState state = SqlState.open(file, DurableFiles.SYSTEM, 3)) {
       assertEquals(RulesVersion.INITIAL, state.rulesVersion());
-      assertEquals("rules version 3", state.apply(1, 1, new RaiseRulesVersion(3, 10)).reply());
-      assertEquals("rules version 3", state.apply(1, 2, new RaiseRulesVersion(2, 20)).reply());
+      assertEquals(new RulesFollowed(3), state.apply(1, 1, new RaiseRulesVersion(3, 10)).reply());
+      assertEquals(new RulesFollowed(3), state.apply(1, 2, new RaiseRulesVersion(2, 20)).reply());
       assertEquals(3, state.rulesVersion());
       assertEquals(3, state.queries().rulesVersion());
 

@@ -17,6 +17,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.Reply.AttemptsExpired;
+import dev.grit.consensus.state.Reply.ChunksStored;
+import dev.grit.consensus.state.Reply.NoSuchRun;
+import dev.grit.consensus.state.Reply.ReportsApplied;
+import dev.grit.consensus.state.Reply.RunAlreadyEnded;
+import dev.grit.consensus.state.Reply.RunCancelled;
+import dev.grit.consensus.state.Reply.RunSubmitted;
+import dev.grit.consensus.state.Reply.TasksAssigned;
 import dev.grit.consensus.state.StateQueries.ResourceRow;
 import dev.grit.consensus.state.StateQueries.TaskSpec;
 import dev.grit.engine.command.AssignTasks;
@@ -67,7 +75,7 @@ class SqlStateTest {
     return last;
   }
 
-  private String reply(Command command) throws SQLException {
+  private Reply reply(Command command) throws SQLException {
     return apply(command).reply();
   }
 
@@ -106,9 +114,9 @@ class SqlStateTest {
       long taskId, String node, long at, dev.grit.engine.command.ReportResults.Output... outputs)
       throws SQLException {
     int attempt = task(taskId).attempt() + 1;
-    assertEquals("assigned 1 of 1", reply(assign(at, taskId, attempt, node)));
+    assertEquals(new TasksAssigned(1, 0), reply(assign(at, taskId, attempt, node)));
     assertEquals(
-        "accepted 1 of 1", reply(results(success(taskId, attempt, node, at + 10, outputs))));
+        new ReportsApplied(1, 0), reply(results(success(taskId, attempt, node, at + 10, outputs))));
   }
 
   private String dumpWithoutMeta() throws SQLException {
@@ -124,7 +132,7 @@ class SqlStateTest {
   void submissionCreatesTheRunAndOneSeedTaskPerStartStep() throws Exception {
     Step other = step("other", "another start step");
 
-    assertEquals("run 1", reply(submit("r1", P, 1000, GEN, MAP, other)));
+    assertEquals(new RunSubmitted(1), reply(submit("r1", P, 1000, GEN, MAP, other)));
 
     assertEquals(List.of(new StateEvent.RunSubmitted(1, P, 2)), last.events());
     var run = run(1);
@@ -148,11 +156,11 @@ class SqlStateTest {
 
   @Test
   void theSameRequestIdTwiceMakesOneRun() throws Exception {
-    assertEquals("run 1", reply(submit("r1", P, 1000, GEN, MAP)));
+    assertEquals(new RunSubmitted(1), reply(submit("r1", P, 1000, GEN, MAP)));
     String before = dumpWithoutMeta();
 
     // Even with another manifest: the request was already applied.
-    assertEquals("run 1", reply(submit("r1", P, 2000, step("gen", "edited"))));
+    assertEquals(new RunSubmitted(1), reply(submit("r1", P, 2000, step("gen", "edited"))));
 
     assertEquals(List.of(new StateEvent.RunSubmitted(1, P, 0)), last.events());
     assertEquals(1, q.runs(10).size());
@@ -165,7 +173,7 @@ class SqlStateTest {
     runToSuccess(1, "n1", 2000);
     assertEquals(RunState.SUCCEEDED, run(1).state());
 
-    assertEquals("run 2", reply(submit("r2", P, 3000, GEN)));
+    assertEquals(new RunSubmitted(2), reply(submit("r2", P, 3000, GEN)));
 
     assertEquals(RunState.SUCCEEDED, run(2).state());
     assertEquals(3000L, run(2).finishedAt());
@@ -178,7 +186,7 @@ class SqlStateTest {
     runToSuccess(1, "n1", 2000, output("chunk_1", "a"), output("chunk_2", "b"));
     apply(assign(2100, 2, 1, "n1")); // one map task running, one pending
 
-    assertEquals("run 2", reply(submit("r2", P, 3000, GEN, MAP)));
+    assertEquals(new RunSubmitted(2), reply(submit("r2", P, 3000, GEN, MAP)));
 
     assertEquals(RunState.SUPERSEDED, run(1).state());
     assertEquals(2, run(2).count(TaskState.PENDING) + run(2).count(TaskState.ASSIGNED));
@@ -223,7 +231,7 @@ class SqlStateTest {
     apply(submit("r1", P, 1000, GEN, step("b", "other start")));
 
     assertEquals(
-        "assigned 1 of 3",
+        new TasksAssigned(1, 2),
         reply(
             new AssignTasks(
                 1100,
@@ -241,15 +249,15 @@ class SqlStateTest {
     assertEquals("n1", t.node());
     var attempts = q.attempts(1);
     assertEquals(1, attempts.size());
-    assertEquals("RUNNING", attempts.get(0).outcome());
+    assertEquals(AttemptOutcome.RUNNING, attempts.get(0).outcome());
     assertEquals(1100, attempts.get(0).assignedAt());
     assertEquals(List.of(new StateEvent.AttemptRef(1, 1, "n1")), q.assignedTo("n1"));
     assertEquals(TaskState.PENDING, task(2).state());
 
     // A decision made on a stale view: already assigned.
     String before = dumpWithoutMeta();
-    assertEquals("assigned 0 of 1", reply(assign(1200, 1, 1, "n2")));
-    assertEquals("assigned 0 of 1", reply(assign(1200, 1, 2, "n2")));
+    assertEquals(new TasksAssigned(0, 1), reply(assign(1200, 1, 1, "n2")));
+    assertEquals(new TasksAssigned(0, 1), reply(assign(1200, 1, 2, "n2")));
     assertEquals(List.of(), last.events());
     assertEquals(before, dumpWithoutMeta());
   }
@@ -273,7 +281,7 @@ class SqlStateTest {
             output("chunk_3", "three"),
             output("other", "x"),
             output("unmatched", "y"));
-    assertEquals("accepted 1 of 1", reply(results(report)));
+    assertEquals(new ReportsApplied(1, 0), reply(results(report)));
 
     assertEquals(List.of("chunk_1", "chunk_2", "chunk_3", "other", "unmatched"), resourceNames());
     ResourceRow chunk1 = q.resourcesNamed("chunk_1", P).get(0);
@@ -284,7 +292,7 @@ class SqlStateTest {
     assertEquals(Optional.of(ObjectLayout.of(bytes("one"))), q.object(Digest.of(bytes("one"))));
     assertEquals(TaskState.SUCCEEDED, task(1).state());
     var attempt = q.attempts(1).get(0);
-    assertEquals("SUCCEEDED", attempt.outcome());
+    assertEquals(AttemptOutcome.SUCCEEDED, attempt.outcome());
     assertEquals(0, attempt.exitCode());
     assertEquals(1000L, attempt.startedAt());
     assertEquals(2000L, attempt.finishedAt());
@@ -401,7 +409,8 @@ class SqlStateTest {
     assertEquals(List.of(), q.pending(10));
     var attempts = q.attempts(1);
     assertEquals(
-        List.of("FAILED", "FAILED", "FAILED"), attempts.stream().map(a -> a.outcome()).toList());
+        List.of(AttemptOutcome.FAILED, AttemptOutcome.FAILED, AttemptOutcome.FAILED),
+        attempts.stream().map(a -> a.outcome()).toList());
     assertEquals(
         List.of("exit status 3", "exit status 4", "exit status 5"),
         attempts.stream().map(a -> a.error()).toList());
@@ -453,12 +462,12 @@ class SqlStateTest {
     String before = dumpWithoutCounters();
 
     assertEquals(
-        "accepted 0 of 1",
+        new ReportsApplied(0, 1),
         reply(results(success(1, 2, "n1", 2000, output("x", "1"))))); // wrong attempt
     assertEquals(
-        "accepted 0 of 1",
+        new ReportsApplied(0, 1),
         reply(results(success(1, 1, "n2", 2000, output("x", "1"))))); // wrong node
-    assertEquals("accepted 0 of 1", reply(results(failure(99, 1, "n1", 2000, "no such task", 0))));
+    assertEquals(new ReportsApplied(0, 1), reply(results(failure(99, 1, "n1", 2000, "no such task", 0))));
 
     assertEquals(3, q.counter("stale_reports"));
     assertEquals(List.of(), last.events());
@@ -468,14 +477,14 @@ class SqlStateTest {
     // attempt already reported.
     apply(expire(3000, 1, 1, "node silent"));
     String afterExpiry = dumpWithoutCounters();
-    assertEquals("accepted 0 of 1", reply(results(success(1, 1, "n1", 3100, output("x", "1")))));
+    assertEquals(new ReportsApplied(0, 1), reply(results(success(1, 1, "n1", 3100, output("x", "1")))));
     assertEquals(4, q.counter("stale_reports"));
     assertEquals(afterExpiry, dumpWithoutCounters());
     assertEquals(List.of(), resourceNames());
 
     apply(assign(3200, 1, 2, "n2"));
     apply(results(success(1, 2, "n2", 3300, output("x", "1"))));
-    assertEquals("accepted 0 of 1", reply(results(success(1, 2, "n2", 3400, output("x", "2")))));
+    assertEquals(new ReportsApplied(0, 1), reply(results(success(1, 2, "n2", 3400, output("x", "2")))));
     assertEquals(5, q.counter("stale_reports"));
     assertEquals(1, q.resourcesNamed("x", P).size());
   }
@@ -494,7 +503,7 @@ class SqlStateTest {
     apply(assign(1100, 2, 1, "n2"));
 
     assertEquals(
-        "accepted 1 of 2",
+        new ReportsApplied(1, 1),
         reply(
             results(
                 success(1, 1, "n1", 2000, output("x", "1")),
@@ -512,18 +521,18 @@ class SqlStateTest {
     apply(submit("r1", P, 1000, withRetries(GEN, 1, Duration.ofSeconds(1))));
     apply(assign(1100, 1, 1, "n1"));
 
-    assertEquals("expired 1", reply(expire(5000, 1, 1, "node n1 silent")));
+    assertEquals(new AttemptsExpired(1), reply(expire(5000, 1, 1, "node n1 silent")));
 
     assertEquals(
         List.of(new StateEvent.AttemptLost(1, 1, 1, "n1", "node n1 silent")), last.events());
     // Due at once, where it stood: not_before is still the submission's.
     assertPendingRetry(1, 2, 1000, null);
     var lost = q.attempts(1).get(0);
-    assertEquals("LOST", lost.outcome());
+    assertEquals(AttemptOutcome.LOST, lost.outcome());
     assertEquals("node n1 silent", lost.error());
     // An expiry of an attempt that is not current does nothing.
-    assertEquals("expired 0", reply(expire(5100, 1, 1, "again")));
-    assertEquals("expired 0", reply(expire(5100, 42, 1, "no such task")));
+    assertEquals(new AttemptsExpired(0), reply(expire(5100, 1, 1, "again")));
+    assertEquals(new AttemptsExpired(0), reply(expire(5100, 42, 1, "no such task")));
 
     // Two more losses, then one failure: with one retry, the task is still pending.
     apply(assign(5200, 1, 2, "n2"));
@@ -581,7 +590,7 @@ class SqlStateTest {
     runToSuccess(1, "n1", 2000, output("chunk_1", "a"), output("chunk_2", "b"));
     apply(assign(2100, 2, 1, "n2"));
 
-    assertEquals("cancelled run 1", reply(cancel(1, 3000)));
+    assertEquals(new RunCancelled(1), reply(cancel(1, 3000)));
 
     assertEquals(
         List.of(
@@ -593,15 +602,15 @@ class SqlStateTest {
     assertEquals(3000L, run.finishedAt());
     assertEquals(1, run.count(TaskState.SUCCEEDED));
     assertEquals(2, run.count(TaskState.CANCELLED));
-    assertEquals("CANCELLED", q.attempts(2).get(0).outcome());
+    assertEquals(AttemptOutcome.CANCELLED, q.attempts(2).get(0).outcome());
     assertEquals(List.of(), q.pending(10));
     assertEquals(List.of(), q.assignedTo("n2"));
 
     // Afterwards: a late report is stale, assignments are refused, a second cancel is a no-op.
-    assertEquals("accepted 0 of 1", reply(results(success(2, 1, "n2", 3100))));
-    assertEquals("assigned 0 of 1", reply(assign(3200, 3, 1, "n1")));
-    assertEquals("run 1 already cancelled", reply(cancel(1, 3300)));
-    assertEquals("no run 9", reply(cancel(9, 3300)));
+    assertEquals(new ReportsApplied(0, 1), reply(results(success(2, 1, "n2", 3100))));
+    assertEquals(new TasksAssigned(0, 1), reply(assign(3200, 3, 1, "n1")));
+    assertEquals(new RunAlreadyEnded(1, RunState.CANCELLED), reply(cancel(1, 3300)));
+    assertEquals(new NoSuchRun(9), reply(cancel(9, 3300)));
   }
 
   @Test
@@ -640,7 +649,7 @@ class SqlStateTest {
     assertEquals(
         List.of(TaskState.SUCCEEDED, TaskState.CANCELLED, TaskState.CANCELLED),
         v1.stream().map(TaskSpec::state).toList());
-    assertEquals("CANCELLED", q.attempts(3).get(0).outcome());
+    assertEquals(AttemptOutcome.CANCELLED, q.attempts(3).get(0).outcome());
     var v2 = tasksOf("map").stream().filter(t -> t.stepVersion() == 2).toList();
     assertEquals(
         List.of("chunk_1", "chunk_2", "chunk_3"), v2.stream().map(TaskSpec::inputName).toList());
@@ -649,7 +658,7 @@ class SqlStateTest {
     assertEquals(new StateEvent.RunSubmitted(2, P, 3), last.events().get(last.events().size() - 1));
     // The late report of the cancelled attempt is stale.
     assertEquals(
-        "accepted 0 of 1", reply(results(success(3, 1, "n2", 3100, output("out_2", "B")))));
+        new ReportsApplied(0, 1), reply(results(success(3, 1, "n2", 3100, output("out_2", "B")))));
   }
 
   @Test
@@ -663,7 +672,7 @@ class SqlStateTest {
     assertEquals(2, task(3).stepVersion());
     int tasksBefore = tasks().size();
 
-    assertEquals("run 3", reply(submit("r3", P, 4000, GEN, MAP)));
+    assertEquals(new RunSubmitted(3), reply(submit("r3", P, 4000, GEN, MAP)));
 
     assertEquals(new StateEvent.RunSubmitted(3, P, 0), last.events().get(0));
     assertEquals(RunState.SUCCEEDED, run(3).state(), "nothing to run");
@@ -727,7 +736,7 @@ class SqlStateTest {
     assertTrue(state.apply(2, 9, new PutChunks(List.of())).skipped());
     assertEquals(dump, state.dump());
     assertEquals(RunState.RUNNING, run(1).state());
-    assertEquals("chunks 0", state.apply(2, 10, new PutChunks(List.of())).reply());
+    assertEquals(new ChunksStored(0), state.apply(2, 10, new PutChunks(List.of())).reply());
   }
 
   @Test
@@ -746,7 +755,7 @@ class SqlStateTest {
     assertEquals(dump, state.dump());
     assertEquals(applied, state.appliedIndex());
     // The record still applies entries, the failed index included.
-    assertEquals("run 2", state.apply(1, applied + 1, submit("r2", P, 2000, GEN)).reply());
+    assertEquals(new RunSubmitted(2), state.apply(1, applied + 1, submit("r2", P, 2000, GEN)).reply());
     assertEquals(applied + 1, state.appliedIndex());
   }
 

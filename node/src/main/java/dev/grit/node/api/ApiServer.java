@@ -62,6 +62,7 @@ public final class ApiServer implements AutoCloseable {
   private final EventLoopGroup io;
   private final EventExecutorGroup handlers;
   private final NodeMetrics metrics;
+  private final RunEvents events;
   private final Channel channel;
 
   private ApiServer(
@@ -70,24 +71,33 @@ public final class ApiServer implements AutoCloseable {
       EventLoopGroup io,
       EventExecutorGroup handlers,
       NodeMetrics metrics,
+      RunEvents events,
       Channel channel) {
     this.node = node;
     this.boss = boss;
     this.io = io;
     this.handlers = handlers;
     this.metrics = metrics;
+    this.events = events;
     this.channel = channel;
   }
 
   /** Serves {@code node} on {@code bind} (port 0 picks a free port; see {@link #port()}). */
   public static ApiServer start(Node node, InetSocketAddress bind) throws IOException {
-    return start(node, listen(bind));
+    return start(node, listen(bind), EventStreamLimits.DEFAULT);
+  }
+
+  /** Serves {@code node} on {@code bind} with the given limits on event streams. */
+  public static ApiServer start(Node node, InetSocketAddress bind, EventStreamLimits limits)
+      throws IOException {
+    return start(node, listen(bind), limits);
   }
 
   /**
    * Binds {@code bind} now, before the node starts: a taken port fails at once (a {@link
-   * CannotListenException}), and with port 0 the node knows the port it got before it registers
-   * its address. Connections wait in the backlog until {@link #start(Node, ServerSocketChannel)}.
+   * CannotListenException}), and with port 0 the node knows the port it got before it registers its
+   * address. Connections wait in the backlog until {@link #start(Node, ServerSocketChannel,
+   * EventStreamLimits)}.
    */
   public static ServerSocketChannel listen(InetSocketAddress bind) throws IOException {
     ServerSocketChannel channel = ServerSocketChannel.open();
@@ -102,13 +112,18 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  /** Serves {@code node} on a socket {@link #listen} bound; closing the server closes it. */
-  public static ApiServer start(Node node, ServerSocketChannel listening) throws IOException {
+  /**
+   * Serves {@code node} on a socket {@link #listen} bound, with the given limits on event streams;
+   * closing the server closes the socket.
+   */
+  public static ApiServer start(Node node, ServerSocketChannel listening, EventStreamLimits limits)
+      throws IOException {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     EventLoopGroup io = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     EventExecutorGroup handlers =
         new DefaultEventExecutorGroup(4, new DefaultThreadFactory("grit-api", true));
-    var metrics = new NodeMetrics(node);
+    var events = new RunEvents(node, HEARTBEAT, limits);
+    var metrics = new NodeMetrics(node, events);
     SocketAddress bind = null;
     try {
       bind = listening.getLocalAddress();
@@ -118,7 +133,7 @@ public final class ApiServer implements AutoCloseable {
       var router =
           new Router(barrier, handlers, new Authenticator(security.tokens(), ssl != null));
       var cluster = new ClusterResource(node);
-      routes(router, node, cluster, metrics, barrier);
+      routes(router, node, cluster, metrics, barrier, events);
       var bootstrap =
           new ServerBootstrap()
               .group(boss, io)
@@ -140,7 +155,7 @@ public final class ApiServer implements AutoCloseable {
       Channel channel = bootstrap.register().sync().channel();
       cluster.setHttpAddress(httpAddress(node, (InetSocketAddress) channel.localAddress()));
       node.events().subscribe(metrics);
-      return new ApiServer(node, boss, io, handlers, metrics, channel);
+      return new ApiServer(node, boss, io, handlers, metrics, events, channel);
     } catch (Exception e) {
       listening.close();
       shutdown(boss, io, handlers);
@@ -166,9 +181,13 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private static void routes(
-      Router r, Node node, ClusterResource cluster, NodeMetrics metrics, ReadBarrier barrier) {
+      Router r,
+      Node node,
+      ClusterResource cluster,
+      NodeMetrics metrics,
+      ReadBarrier barrier,
+      RunEvents events) {
     var runs = new RunsResource(node, InstantSource.system(), PROPOSAL_TIMEOUT, barrier);
-    var events = new RunEvents(node, HEARTBEAT);
     var objects = new ObjectsResource(node);
     var tasks = new TasksResource(node);
     r.add(HttpMethod.POST, "/v1/runs", Access.SUBMIT, runs::submit)
@@ -207,6 +226,11 @@ public final class ApiServer implements AutoCloseable {
               .orElse(host);
     }
     return host + ":" + local.getPort();
+  }
+
+  /** The event streams endpoint, for tests that look at its counters. */
+  RunEvents events() {
+    return events;
   }
 
   /** The port the server listens on. */

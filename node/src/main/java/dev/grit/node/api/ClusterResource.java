@@ -96,13 +96,13 @@ final class ClusterResource {
     }
     var peer = new RaftNode.Peer(id, address.substring(0, colon), port);
     try {
-      var current = node.raft().members();
+      var current = node.raft().membership().members();
       for (var m : current) {
         if (m.id().equals(id) && !m.address().equals(peer.address())) {
           throw ApiException.conflict("member exists", id + " is a member at " + m.address());
         }
       }
-      node.raft().addMember(peer);
+      node.raft().membership().addMember(peer);
       ex.json(HttpResponseStatus.OK, members());
     } catch (IOException e) {
       throw ApiException.unavailable("membership change failed", e.getMessage());
@@ -113,7 +113,7 @@ final class ClusterResource {
   void removeMember(Exchange ex) {
     String id = ex.param("id");
     try {
-      node.raft().removeMember(id);
+      node.raft().membership().removeMember(id);
       ex.json(HttpResponseStatus.OK, members());
     } catch (IllegalArgumentException e) {
       throw ApiException.notFound("no such member", e.getMessage());
@@ -124,7 +124,7 @@ final class ClusterResource {
 
   private Map<String, Object> members() throws IOException {
     var list = new ArrayList<Map<String, String>>();
-    for (var m : node.raft().members()) {
+    for (var m : node.raft().membership().members()) {
       list.add(Map.of("id", m.id(), "raft_address", m.address()));
     }
     return Map.of("members", list);

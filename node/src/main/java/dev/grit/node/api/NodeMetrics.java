@@ -5,6 +5,7 @@ import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.node.Node;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -19,10 +20,10 @@ import java.util.function.LongSupplier;
 
 /**
  * The node's Prometheus metrics, in a registry of its own (no JVM-global state, so several nodes in
- * one process do not mix). Raft progress, stored bytes and runs by state are read when scraped;
- * task outcomes and durations are counted from the {@link StateEvent.AttemptEnded} events this node
- * applies, so every member counts every task, and a restarted member counts from zero (Prometheus
- * handles counter resets). Labels never carry ids.
+ * one process do not mix). Raft progress, stored bytes, runs by state and event streams are read
+ * when scraped; task outcomes and durations are counted from the {@link StateEvent.AttemptEnded}
+ * events this node applies, so every member counts every task, and a restarted member counts from
+ * zero (Prometheus handles counter resets). Labels never carry ids.
  *
  * <p>Subscribed to the node's event hub: {@link #accept} runs on the apply thread and only bumps
  * counters. Thread-safe.
@@ -36,7 +37,7 @@ final class NodeMetrics implements Consumer<List<StateEvent>> {
   private final Counter completed;
   private final Histogram duration;
 
-  NodeMetrics(Node node) {
+  NodeMetrics(Node node, RunEvents events) {
     var raft = node.raft();
     gauge(
         "grit_raft_has_leader",
@@ -55,6 +56,12 @@ final class NodeMetrics implements Consumer<List<StateEvent>> {
         "grit_objects_stored_bytes",
         "Chunk bytes this process stored since it started",
         () -> node.chunks().storedBytes());
+    gauge("grit_event_streams", "Event streams this member serves now", events::open);
+    CounterWithCallback.builder()
+        .name("grit_event_streams_dropped_total")
+        .help("Event streams this member ended because their client fell too far behind")
+        .callback(cb -> cb.call(events.dropped()))
+        .register(registry);
     GaugeWithCallback.builder()
         .name("grit_runs")
         .help("Runs in the record, by state")

@@ -1,6 +1,11 @@
 package dev.grit.node.api;
 
 import dev.grit.consensus.raft.CommandRejectedException;
+import dev.grit.consensus.state.Reply.NoSuchRun;
+import dev.grit.consensus.state.Reply.RunAlreadyEnded;
+import dev.grit.consensus.state.Reply.RunCancelled;
+import dev.grit.consensus.state.Reply.RunSubmitted;
+import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateQueries.RunView;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.engine.command.CancelRun;
@@ -97,13 +102,14 @@ final class RunsResource {
             parallel);
     List<String> warnings = Lint.warnings(manifest).stream().map(Problem::toString).toList();
     propose(node.raft().submit(command))
+        .thenApply(reply -> reply.as(RunSubmitted.class))
         .whenComplete(
             (reply, error) -> {
               if (error != null) {
                 ex.fail(error);
                 return;
               }
-              long run = Long.parseLong(reply.substring("run ".length()));
+              long run = reply.runId();
               // The reply comes from the leader's apply; answer once this node has applied it
               // too, so what the client asks this node next already knows the run.
               barrier
@@ -144,23 +150,25 @@ final class RunsResource {
     long id = ex.id("id");
     RunView run = node.queries().run(id).orElseThrow(() -> noRun(id));
     if (run.state().isFinal()) {
-      throw alreadyEnded(id, run.state().name());
+      throw alreadyEnded(id, run.state());
     }
     propose(node.raft().submit(new CancelRun(id, clock.millis())))
         .whenComplete(
             (reply, error) -> {
               if (error != null) {
                 ex.fail(error);
-              } else if (reply.startsWith("no run")) {
+              } else if (reply instanceof NoSuchRun) {
                 ex.fail(noRun(id));
-              } else if (reply.contains(" already ")) {
+              } else if (reply instanceof RunAlreadyEnded ended) {
                 // It ended between our read and the cancellation's turn in the log.
-                ex.fail(alreadyEnded(id, reply.substring(reply.lastIndexOf(' ') + 1)));
-              } else {
+                ex.fail(alreadyEnded(id, ended.state()));
+              } else if (reply instanceof RunCancelled) {
                 var body = new LinkedHashMap<String, Object>();
                 body.put("run", id);
-                body.put("state", "CANCELLED");
+                body.put("state", RunState.CANCELLED.name());
                 ex.json(HttpResponseStatus.OK, body);
+              } else {
+                ex.fail(new IllegalStateException("a cancellation was answered with " + reply));
               }
             });
   }
@@ -185,16 +193,16 @@ final class RunsResource {
     return ApiException.notFound("no such run", "run " + id);
   }
 
-  private static ApiException alreadyEnded(long id, String state) {
+  private static ApiException alreadyEnded(long id, RunState state) {
     return ApiException.conflict(
-        "run already ended", "run " + id + " is " + state.toLowerCase(Locale.ROOT));
+        "run already ended", "run " + id + " is " + state.name().toLowerCase(Locale.ROOT));
   }
 
   /**
    * The proposal's outcome within the timeout: a refusal by the state machine is the client's fault
    * (400); no quorum or no answer in time is the cluster's (503).
    */
-  private CompletableFuture<String> propose(CompletableFuture<String> proposal) {
+  private <R> CompletableFuture<R> propose(CompletableFuture<R> proposal) {
     return proposal
         .orTimeout(proposalTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .exceptionallyCompose(

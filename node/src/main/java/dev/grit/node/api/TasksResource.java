@@ -58,7 +58,7 @@ final class TasksResource {
           new Attempt(
               a.n(),
               a.node(),
-              a.outcome(),
+              a.outcome().name(),
               a.exitCode(),
               a.error(),
               a.logHash(),

@@ -4,6 +4,7 @@ import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.raft.GritStateMachine;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.tls.MemberTls;
 import dev.grit.consensus.tls.TlsInit;
 import dev.grit.engine.command.RegisterNode;
@@ -108,7 +109,7 @@ public final class CommitThroughput {
 
   private static void run(RaftNode proposer, int commands, int inFlight) throws Exception {
     var window = new Semaphore(inFlight);
-    List<CompletableFuture<String>> pending = new ArrayList<>();
+    List<CompletableFuture<Reply>> pending = new ArrayList<>();
     for (int i = 0; i < commands; i++) {
       window.acquire();
       var f = proposer.submit(new RegisterNode("bench-" + (i % 16), "", 1, i));

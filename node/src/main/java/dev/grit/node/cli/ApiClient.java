@@ -24,12 +24,13 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The grit HTTP API, for client commands: each request goes to the servers in order until one
- * answers. A server that cannot be reached, or answers 503 (no quorum there), is skipped; when none
- * answers better, the last 503 is returned, and when none answers at all, a {@link ClientException}
- * with {@link Main#UNREACHABLE} (a TLS failure is one, said in words: an unknown CA, a wrong host
- * name, a server without TLS). Retrying on another server is safe: reads are idempotent and a
- * submission carries its own request id. 401 and 403 are answers: they are not retried elsewhere,
- * and {@link #check} says which credential to bring. Not thread-safe (one per command).
+ * answers. A server that cannot be reached, or answers 503 (no quorum there, or at its limit of
+ * event streams), is skipped; when none answers better, the last 503 is returned, and when none
+ * answers at all, a {@link ClientException} with {@link Main#UNREACHABLE} (a TLS failure is one,
+ * said in words: an unknown CA, a wrong host name, a server without TLS). Retrying on another
+ * server is safe: reads are idempotent and a submission carries its own request id. 401 and 403
+ * are answers: they are not retried elsewhere, and {@link #check} says which credential to bring.
+ * Not thread-safe (one per command).
  */
 final class ApiClient {
   static final ObjectMapper JSON = new ObjectMapper();

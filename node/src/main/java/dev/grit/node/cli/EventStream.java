@@ -9,25 +9,36 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The lines of a server-sent event stream, read with a deadline: {@link #nextLine} gives up after a
  * silence instead of blocking forever on a connection whose server vanished without closing it.
  * Lines are split on LF bytes (never inside a UTF-8 sequence) with a trailing CR dropped. One
- * reader thread; the HTTP client's threads only enqueue.
+ * reader thread; the HTTP client's threads only enqueue. At most about {@link #MAX_QUEUED_LINES}
+ * lines wait for the reader: beyond that the body is not read further until the reader catches up,
+ * so a reader that falls behind slows the connection (the server may then drop the stream) instead
+ * of growing this process's memory.
  */
 final class EventStream implements AutoCloseable {
   private static final Object END = new Object();
+  static final int MAX_QUEUED_LINES = 1024;
 
   private final BlockingQueue<Object> lines = new LinkedBlockingQueue<>();
+  private final AtomicBoolean paused = new AtomicBoolean();
   private volatile Flow.Subscription subscription;
 
   private EventStream() {}
 
   /** Starts consuming {@code response}'s body. */
   static EventStream of(HttpResponse<Flow.Publisher<List<ByteBuffer>>> response) {
+    return of(response.body());
+  }
+
+  /** Starts consuming {@code body}. */
+  static EventStream of(Flow.Publisher<List<ByteBuffer>> body) {
     var stream = new EventStream();
-    response.body().subscribe(stream.new Splitter());
+    body.subscribe(stream.new Splitter());
     return stream;
   }
 
@@ -60,7 +71,18 @@ final class EventStream implements AutoCloseable {
       lines.add(t);
       throw new java.io.IOException("event stream broke: " + t.getMessage(), t);
     }
+    resumeIfDrained();
     return (String) next;
+  }
+
+  /**
+   * Asks for more of the body when reading was paused and the queue is half empty. The reader and
+   * the splitter both call it after their change; whichever sees the pause first resumes, once.
+   */
+  private void resumeIfDrained() {
+    if (paused.get() && lines.size() <= MAX_QUEUED_LINES / 2 && paused.compareAndSet(true, false)) {
+      subscription.request(1);
+    }
   }
 
   @Override
@@ -98,7 +120,12 @@ final class EventStream implements AutoCloseable {
           }
         }
       }
-      subscription.request(1);
+      if (lines.size() < MAX_QUEUED_LINES) {
+        subscription.request(1);
+      } else {
+        paused.set(true);
+        resumeIfDrained(); // the reader may have emptied the queue meanwhile
+      }
     }
 
     @Override

@@ -13,6 +13,7 @@ import dev.grit.node.NodeConfig;
 import dev.grit.node.NodeSecurity;
 import dev.grit.node.auth.Tokens;
 import dev.grit.node.api.ApiServer;
+import dev.grit.node.api.EventStreamLimits;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -177,10 +178,19 @@ final class NodeCommand implements Callable<Integer> {
       description = "Run without TLS or tokens on an address other than loopback (warned about once).")
   boolean insecure;
 
+  @Option(
+      names = "--max-event-streams",
+      paramLabel = "N",
+      description = "Run event streams (watchers) this node serves at once; more are answered 503 (default: 256).")
+  int maxEventStreams = EventStreamLimits.DEFAULT.maxStreams();
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
+    if (maxEventStreams < 1) {
+      throw new ParameterException(spec.commandLine(), "--max-event-streams must be at least 1");
+    }
     NodeSecurity security = security();
     // Discovery stays open while the node runs: it keeps advertising this node, so nodes that
     // start later find the group and join it.
@@ -305,7 +315,9 @@ final class NodeCommand implements Callable<Integer> {
     Node node = Node.start(config, InstantSource.system(), Main::fatal);
     ApiServer api;
     try {
-      api = ApiServer.start(node, listening);
+      api =
+          ApiServer.start(
+              node, listening, EventStreamLimits.DEFAULT.withMaxStreams(maxEventStreams));
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;

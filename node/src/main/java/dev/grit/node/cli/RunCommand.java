@@ -2,6 +2,7 @@ package dev.grit.node.cli;
 
 import dev.grit.node.LogPrinter;
 import dev.grit.consensus.raft.CannotListenException;
+import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.RunState;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Lint;
@@ -102,8 +103,8 @@ final class RunCommand implements Callable<Integer> {
               filters.start,
               filters.steps,
               parallel);
-      String reply = node.raft().submit(submit).get(60, TimeUnit.SECONDS);
-      long runId = Long.parseLong(reply.substring("run ".length()));
+      long runId =
+          node.raft().submit(submit).get(60, TimeUnit.SECONDS).as(RunSubmitted.class).runId();
       if (level != Progress.Level.QUIET) {
         out.printf(
             "grit: pipeline %s, run %d (%d steps, outputs via %s)%n",

@@ -1,6 +1,8 @@
 package dev.grit.node.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.grit.consensus.state.RunState;
+import dev.grit.consensus.state.TaskState;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.http.HttpResponse;
@@ -14,9 +16,11 @@ import java.util.Set;
 /**
  * Follows a run through the API's event stream until it ends, printing a progress line per ended or
  * lost attempt (as {@code grit run} does). When the stream breaks (its server went away, or stayed
- * silent past three heartbeats) the run is read again and the stream reopened on whichever server
- * answers. Every stream starts with the run's history, so a line is printed once per attempt,
- * however late the watcher connected and however often it reconnected.
+ * silent past three heartbeats), or every server is at its limit of event streams, the run is read
+ * again and the stream reopened on whichever server answers. A server drops a watcher that fell too
+ * far behind (event {@code Dropped}); the watcher then reconnects at once. Every stream starts with
+ * the run's history, so a line is printed once per attempt, however late the watcher connected and
+ * however often it reconnected.
  */
 final class RunWatcher {
   /** The server sends a heartbeat every 10 s: this much silence means the connection is dead. */
@@ -24,10 +28,18 @@ final class RunWatcher {
 
   private static final int MAX_RECONNECTS = 20;
 
+  /** How one event stream ended. */
+  private enum StreamEnd {
+    RUN_ENDED,
+    DROPPED,
+    BROKEN
+  }
+
   private final ApiClient client;
   private final PrintStream out;
   private final boolean progress;
   private final Set<String> printed = new HashSet<>();
+  private String lastProblem = "the connection broke";
 
   RunWatcher(ApiClient client, PrintStream out, boolean progress) {
     this.client = client;
@@ -38,30 +50,57 @@ final class RunWatcher {
   /** Returns the run's final view once it ended. */
   JsonNode follow(long runId) throws ClientException {
     String path = "/v1/runs/" + runId;
-    for (int reconnects = 0; ; reconnects++) {
+    boolean lastLook = false;
+    for (int failures = 0; ; ) {
+      int printedBefore = printed.size();
       var response = client.stream(path + "/events", HttpResponse.BodyHandlers.ofPublisher());
-      boolean ended;
+      StreamEnd end;
       try (var stream = EventStream.of(response)) {
-        if (response.statusCode() != 200) {
-          ApiClient.check(errorOf(response, stream));
+        if (response.statusCode() == 503) {
+          // No server would stream now (each at its limit of streams, or without a quorum).
+          lastProblem = ApiClient.describe(errorOf(response, stream));
+          end = StreamEnd.BROKEN;
+        } else {
+          if (response.statusCode() != 200) {
+            ApiClient.check(errorOf(response, stream));
+          }
+          end = read(stream);
         }
-        ended = read(stream);
       }
       JsonNode run = client.getJson(path);
-      if (ended || !run.path("state").asText().equals("RUNNING")) {
+      if (end == StreamEnd.RUN_ENDED || (lastLook && !isRunning(run))) {
         return run;
       }
-      if (reconnects == MAX_RECONNECTS) {
+      if (!isRunning(run)) {
+        // It ended while this stream was cut short: one more stream tells the attempts this one
+        // did not (the history of an ended run comes at once, then its end).
+        lastLook = true;
+        continue;
+      }
+      if (end == StreamEnd.DROPPED && printed.size() > printedBefore) {
+        continue; // it fell behind while catching up: the next stream's history fills the gap
+      }
+      if (++failures > MAX_RECONNECTS) {
         throw new ClientException(
             Main.UNREACHABLE,
-            "lost the event stream of run " + runId + " " + reconnects + " times");
+            "lost the event stream of run "
+                + runId
+                + " "
+                + MAX_RECONNECTS
+                + " times (last: "
+                + lastProblem
+                + ")");
       }
       pause();
     }
   }
 
-  /** Prints the stream's events; true when it delivered the run's end. */
-  private boolean read(EventStream stream) throws ClientException {
+  private static boolean isRunning(JsonNode run) {
+    return run.path("state").asText().equals(RunState.RUNNING.name());
+  }
+
+  /** Prints the stream's events until it ends. */
+  private StreamEnd read(EventStream stream) throws ClientException {
     String type = null;
     var data = new StringBuilder();
     try {
@@ -72,20 +111,23 @@ final class RunWatcher {
         } else if (line.startsWith("data:")) {
           data.append(line.substring(5).trim());
         } else if (line.isEmpty()) {
-          if (type != null && handle(type, data.toString())) {
-            return true;
+          StreamEnd end = type == null ? null : handle(type, data.toString());
+          if (end != null) {
+            return end;
           }
           type = null;
           data.setLength(0);
         }
       }
+      lastProblem = "the server closed the stream";
     } catch (EventStream.SilenceException | IOException e) {
       // The connection broke or went silent: the caller reads the run and reconnects.
+      lastProblem = e.getMessage();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ClientException(Main.FAILED, "interrupted");
     }
-    return false;
+    return StreamEnd.BROKEN;
   }
 
   /** An error answer's body, read from the stream (it is short, and the server closes it). */
@@ -103,17 +145,17 @@ final class RunWatcher {
         response.statusCode(), body.toString().getBytes(StandardCharsets.UTF_8), response.uri());
   }
 
-  /** Prints one event; true for the run's end. */
-  private boolean handle(String type, String data) {
+  /** Prints one event; how the stream ended when the event ends it, else null. */
+  private StreamEnd handle(String type, String data) {
     JsonNode e;
     try {
       e = ApiClient.JSON.readTree(data);
     } catch (IOException ex) {
-      return false;
+      return null;
     }
     if (type.startsWith("Attempt")
         && !printed.add(e.path("task_id").asLong() + "/" + e.path("attempt").asInt())) {
-      return false;
+      return null;
     }
     switch (type) {
       case "AttemptEnded" -> {
@@ -124,8 +166,8 @@ final class RunWatcher {
                   e.path("step").asText(),
                   e.path("task_id").asLong(),
                   e.path("input_name").isTextual() ? e.path("input_name").asText() : null,
-                  state.equals("SUCCEEDED"),
-                  state.equals("PENDING"),
+                  state.equals(TaskState.SUCCEEDED.name()),
+                  state.equals(TaskState.PENDING.name()),
                   e.path("attempt").asInt(),
                   e.path("error").asText(null),
                   e.path("duration_millis").asLong(),
@@ -142,14 +184,18 @@ final class RunWatcher {
         }
       }
       case "RunEnded" -> {
-        return true;
+        return StreamEnd.RUN_ENDED;
+      }
+      case "Dropped" -> {
+        lastProblem = "dropped: " + e.path("reason").asText();
+        return StreamEnd.DROPPED;
       }
       default -> {
         // other events are not part of the progress lines
       }
     }
     out.flush();
-    return false;
+    return null;
   }
 
   /**
@@ -183,7 +229,7 @@ final class RunWatcher {
               t.path("attempts").asInt(),
               t.path("error").asText(null)));
     }
-    return state.equals("SUCCEEDED") ? Main.OK : Main.FAILED;
+    return state.equals(RunState.SUCCEEDED.name()) ? Main.OK : Main.FAILED;
   }
 
   private static List<String> strings(JsonNode array) {

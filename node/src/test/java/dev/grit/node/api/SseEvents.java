@@ -2,7 +2,9 @@ package dev.grit.node.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -17,22 +19,43 @@ final class SseEvents {
 
   /** Reads the whole stream: the server must close it within 30 seconds. */
   static List<Event> read(HttpResponse<Stream<String>> response) throws Exception {
-    return CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return parse(response);
-              } catch (Exception e) {
-                throw new RuntimeException(e);
-              }
-            })
-        .get(30, TimeUnit.SECONDS);
+    return read(response, Duration.ofSeconds(30));
   }
 
-  private static List<Event> parse(HttpResponse<Stream<String>> response) throws Exception {
+  /** Reads the whole stream: the server must close it within {@code limit}. */
+  static List<Event> read(HttpResponse<Stream<String>> response, Duration limit) throws Exception {
+    return readAsync(response).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Starts reading the whole stream on a thread of its own, at once: the client keeps up. */
+  static CompletableFuture<List<Event>> readAsync(HttpResponse<Stream<String>> response) {
+    var events = new CompletableFuture<List<Event>>();
+    var reader =
+        new Thread(
+            () -> {
+              try {
+                events.complete(parse(response.body().iterator()));
+              } catch (Throwable t) {
+                events.completeExceptionally(t);
+              }
+            },
+            "event-stream-reader");
+    reader.setDaemon(true);
+    reader.start();
+    return events;
+  }
+
+  /** The events in the text of a stream. */
+  static List<Event> parse(String text) throws Exception {
+    return parse(List.of(text.split("\n", -1)).iterator());
+  }
+
+  private static List<Event> parse(Iterator<String> lines) throws Exception {
     var events = new ArrayList<Event>();
     String type = null;
     var data = new StringBuilder();
-    for (String line : (Iterable<String>) response.body()::iterator) {
+    while (lines.hasNext()) {
+      String line = lines.next();
       if (line.startsWith("event: ")) {
         type = line.substring(7);
       } else if (line.startsWith("data: ")) {

@@ -40,6 +40,15 @@ public final class TestServer implements AutoCloseable {
 
   /** A node on a given Raft port: a restarted node must keep its address. */
   public TestServer(Path dataDir, int raftPort) throws IOException {
+    this(dataDir, raftPort, EventStreamLimits.DEFAULT);
+  }
+
+  /** A node whose API has the given limits on event streams. */
+  public TestServer(Path dataDir, EventStreamLimits limits) throws IOException {
+    this(dataDir, Ports.take(), limits);
+  }
+
+  private TestServer(Path dataDir, int raftPort, EventStreamLimits limits) throws IOException {
     secrets =
         TestSecrets.create(
             dataDir.resolveSibling(dataDir.getFileName() + "-secrets"), java.util.List.of("local"));
@@ -51,13 +60,12 @@ public final class TestServer implements AutoCloseable {
             InstantSource.system(),
             fatal);
     try {
-      api = ApiServer.start(node, new InetSocketAddress("127.0.0.1", 0));
+      api = ApiServer.start(node, new InetSocketAddress("127.0.0.1", 0), limits);
     } catch (IOException | RuntimeException e) {
       node.close();
       throw e;
     }
   }
-
 
   public String url() {
     return "https://127.0.0.1:" + api.port();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.state.AttemptOutcome;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.consensus.testing.Wait;
@@ -114,7 +115,7 @@ class CancelEverywhereTest {
           var spec = cluster.node(i).queries().task(task).orElseThrow();
           assertEquals(TaskState.CANCELLED, spec.state(), who);
           var attempts = cluster.node(i).queries().attempts(task);
-          assertEquals("CANCELLED", attempts.get(attempts.size() - 1).outcome(), who);
+          assertEquals(AttemptOutcome.CANCELLED, attempts.get(attempts.size() - 1).outcome(), who);
         }
       }
       // The attempts queued behind the killed ones were dropped when their slots freed up, not

@@ -3,6 +3,8 @@ package dev.grit.node.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.AttemptOutcome;
+import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateQueries.ResourceRow;
 import dev.grit.consensus.testing.Ports;
@@ -51,8 +53,7 @@ class ClusterRunTest {
 
   static long submit(Node via, String text) throws Exception {
     var manifest = ManifestParser.parse("fan.toml", text, "fan");
-    String reply =
-        via.raft()
+    return via.raft()
             .submit(
                 new SubmitRun(
                     UUID.randomUUID().toString(),
@@ -64,8 +65,9 @@ class ClusterRunTest {
                     null,
                     List.of(),
                     0))
-            .get(30, TimeUnit.SECONDS);
-    return Long.parseLong(reply.substring("run ".length()));
+        .get(30, TimeUnit.SECONDS)
+        .as(RunSubmitted.class)
+        .runId();
   }
 
   static RunState awaitEnd(Node node, long run) {
@@ -155,11 +157,11 @@ class ClusterRunTest {
       for (long task = 1; task <= 49; task++) {
         int succeeded = 0;
         for (var attempt : cluster.node(leader).queries().attempts(task)) {
-          if (attempt.outcome().equals("SUCCEEDED")) {
+          if (attempt.outcome() == AttemptOutcome.SUCCEEDED) {
             succeeded++;
             succeededOn.add(attempt.node());
           } else if (attempt.node().equals(cluster.id(gone))) {
-            assertEquals("LOST", attempt.outcome());
+            assertEquals(AttemptOutcome.LOST, attempt.outcome());
             lost++;
           }
         }

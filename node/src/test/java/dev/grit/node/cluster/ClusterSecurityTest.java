@@ -92,7 +92,7 @@ class ClusterSecurityTest {
         assertTrue(added.err().contains("certificate of the cluster's CA"), added::toString);
         assertEquals(
             List.of("n1", "n2", "n3"),
-            cluster.node(cluster.leader()).raft().members().stream().map(Peer::id).toList());
+            cluster.node(cluster.leader()).raft().membership().members().stream().map(Peer::id).toList());
         assertTrue(stranger.lastAppliedIndex() < 1, "the stranger was sent entries");
       }
     }

@@ -71,8 +71,8 @@ class MembershipTest {
           });
       try (Node fourth = joined[0]) {
         Node lead = cluster.node(cluster.leader());
-        assertEquals(List.of("n1", "n2", "n3", "n4"), ids(lead.raft().members()));
-        assertEquals(List.of("n1", "n2", "n3", "n4"), ids(fourth.raft().members()));
+        assertEquals(List.of("n1", "n2", "n3", "n4"), ids(lead.raft().membership().members()));
+        assertEquals(List.of("n1", "n2", "n3", "n4"), ids(fourth.raft().membership().members()));
         // It has the record from before it joined, and its own registration.
         assertTrue(fourth.queries().run(first).isPresent());
         Wait.until(
@@ -128,7 +128,7 @@ class MembershipTest {
 
         // A remaining member, started with the first three as its peers, loses its disk: it
         // rejoins the group as it is now, n4 kept and the removed member not brought back.
-        var now = ids(fourth.raft().members());
+        var now = ids(fourth.raft().membership().members());
         String leaderNow = fourth.raft().leaderId();
         int wiped = -1;
         for (int i = 0; i < 3; i++) {
@@ -144,8 +144,8 @@ class MembershipTest {
             Duration.ofSeconds(90),
             () -> back.raft().lastAppliedIndex() >= commit,
             cluster::describe);
-        assertEquals(now, ids(fourth.raft().members()));
-        assertEquals(now, ids(back.raft().members()));
+        assertEquals(now, ids(fourth.raft().membership().members()));
+        assertEquals(now, ids(back.raft().membership().members()));
         long after = submit(back, ClusterRunTest.MANIFEST.replace("line $i", "rejoined $i"));
         assertEquals(RunState.SUCCEEDED, awaitEnd(back, after), cluster::describe);
         assertTrue(cluster.fatal.calls().isEmpty(), cluster.fatal.calls().toString());

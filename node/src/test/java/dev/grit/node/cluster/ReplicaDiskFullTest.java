@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.SmallDisk;
 import dev.grit.consensus.testing.TestCommands.ChunkUpload;
@@ -88,7 +89,7 @@ class ReplicaDiskFullTest {
     assertEquals(200, server.get("/readyz").statusCode());
   }
 
-  private String send(ChunkUpload u) throws Exception {
+  private Reply send(ChunkUpload u) throws Exception {
     return server.node.raft().submit(u.command(), u.data()).get(30, SECONDS);
   }
 

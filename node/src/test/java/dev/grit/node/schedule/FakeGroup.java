@@ -2,6 +2,7 @@ package dev.grit.node.schedule;
 
 import dev.grit.consensus.raft.GroupView;
 import dev.grit.consensus.raft.Proposer;
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.state.SqlState;
 import dev.grit.engine.command.Command;
 import java.util.ArrayList;
@@ -12,9 +13,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A group as the leader sees it, set by the test: whether it leads, the voters, and when each
- * follower was last heard from. What the leader proposes is applied at once to a real record, as
- * a group that commits everything would, and kept for the test to read.
+ * A group as the leader sees it, set by the test: whether it leads, the voters, when each
+ * follower was last heard from and how far it has acknowledged the log. What the leader proposes
+ * is applied at once to a real record, as a group that commits everything would, and kept for the
+ * test to read.
  */
 final class FakeGroup implements GroupView, Proposer {
   final SqlState record;
@@ -23,7 +25,10 @@ final class FakeGroup implements GroupView, Proposer {
   Set<String> voters;
   Set<String> previousVoters = Set.of();
   final Map<String, Long> silence = new HashMap<>();
-  private long index;
+  /** The last entry each follower acknowledged; a follower heard from but not here has them all. */
+  final Map<String, Long> acknowledged = new HashMap<>();
+  /** The last committed entry: every entry applied to the record so far, or as the test sets it. */
+  long commitIndex;
 
   FakeGroup(SqlState record, Set<String> voters) {
     this.record = record;
@@ -31,19 +36,18 @@ final class FakeGroup implements GroupView, Proposer {
   }
 
   /** Applies {@code command} to the record as the next entry, as if committed in term 1. */
-  void apply(Command command) {
+  Reply apply(Command command) {
     try {
-      record.apply(1, ++index, command);
+      return record.apply(1, ++commitIndex, command).reply();
     } catch (Exception e) {
       throw new AssertionError(e);
     }
   }
 
   @Override
-  public CompletableFuture<String> submit(Command command) {
+  public CompletableFuture<Reply> submit(Command command) {
     proposed.add(command);
-    apply(command);
-    return CompletableFuture.completedFuture("");
+    return CompletableFuture.completedFuture(apply(command));
   }
 
   @Override
@@ -53,7 +57,7 @@ final class FakeGroup implements GroupView, Proposer {
 
   @Override
   public long commitIndex() {
-    return index;
+    return commitIndex;
   }
 
   @Override
@@ -71,11 +75,12 @@ final class FakeGroup implements GroupView, Proposer {
     return leaderReady ? Map.copyOf(silence) : Map.of();
   }
 
-  /** Every follower heard from has acknowledged everything. */
   @Override
   public Map<String, Long> followerMatchIndices() {
     var out = new HashMap<String, Long>();
-    silence.keySet().forEach(id -> out.put(id, index));
+    if (leaderReady) {
+      silence.keySet().forEach(id -> out.put(id, acknowledged.getOrDefault(id, commitIndex)));
+    }
     return out;
   }
 }

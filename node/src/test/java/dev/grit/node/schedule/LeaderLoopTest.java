@@ -6,6 +6,7 @@ import static dev.grit.consensus.testing.TestCommands.submit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.AttemptOutcome;
 import dev.grit.consensus.state.SqlState;
 import dev.grit.consensus.state.StateQueries.AttemptInfo;
 import dev.grit.engine.command.AssignTasks;
@@ -70,7 +71,7 @@ class LeaderLoopTest {
     assertTrue(group.proposed.get(1) instanceof AssignTasks, group.proposed::toString);
     var history = attempts();
     assertEquals("n2", history.get(0).node());
-    assertEquals("LOST", history.get(0).outcome());
+    assertEquals(AttemptOutcome.LOST, history.get(0).outcome());
     assertEquals("n3", history.get(1).node());
   }
 

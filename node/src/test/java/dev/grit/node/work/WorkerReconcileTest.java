@@ -7,6 +7,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.state.AttemptOutcome;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.consensus.testing.MiniCluster;
@@ -71,7 +72,7 @@ class WorkerReconcileTest {
           }
           var attempts = c.stateMachine(0).queries().attempts(1);
           assertEquals(2, attempts.size(), attempts::toString);
-          assertEquals("LOST", attempts.get(0).outcome(), attempts::toString);
+          assertEquals(AttemptOutcome.LOST, attempts.get(0).outcome(), attempts::toString);
         });
   }
 
@@ -95,7 +96,7 @@ class WorkerReconcileTest {
           }
           assertEquals(TaskState.PENDING, state(c, 1), "the task waits to run elsewhere");
           var attempt = c.stateMachine(0).queries().attempts(1).get(0);
-          assertEquals("LOST", attempt.outcome(), attempt::toString);
+          assertEquals(AttemptOutcome.LOST, attempt.outcome(), attempt::toString);
           assertTrue(attempt.error().contains("could not start on w"), attempt::toString);
         });
   }
