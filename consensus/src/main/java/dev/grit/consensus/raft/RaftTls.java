@@ -6,8 +6,8 @@ import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.grpc.GrpcTlsConfig;
 
 /**
- * The one place where Ratis's gRPC transport gets its TLS: the server, client and admin services
- * of a member (all on its one Raft port) and the clients it uses to reach its peers.
+ * The one place where Ratis's gRPC transport gets its TLS: the server, client and admin services of
+ * a member (all on its one Raft port) and the clients it uses to reach its peers.
  *
  * <p>Ratis 3.3 takes TLS only through {@link Parameters} ({@code GrpcConfigKeys.TLS.setConf},
  * {@code Server/Client/Admin.setTlsConf}, read by {@code GrpcFactory}); the {@code

@@ -38,8 +38,8 @@ import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * A cluster's certificate authority and the member certificates it signs, as {@code grit tls
- * init} makes them (BouncyCastle builds the certificates; keys are ECDSA P-256).
+ * A cluster's certificate authority and the member certificates it signs, as {@code grit tls init}
+ * makes them (BouncyCastle builds the certificates; keys are ECDSA P-256).
  *
  * <p>A member certificate serves both ends of mutual TLS: a member presents it as a server (Raft
  * port, HTTPS API) and as a client (to its peers' Raft ports and, for chunk fetches, their APIs),
@@ -79,7 +79,10 @@ public final class ClusterCa {
     }
   }
 
-  /** A new CA for the cluster {@code clusterName}, valid from {@code notBefore} for {@code validity}. */
+  /**
+   * A new CA for the cluster {@code clusterName}, valid from {@code notBefore} for {@code
+   * validity}.
+   */
   public static ClusterCa create(String clusterName, Instant notBefore, Duration validity) {
     try {
       KeyPair pair = newKeyPair();
@@ -143,9 +146,9 @@ public final class ClusterCa {
   }
 
   /**
-   * A certificate for member {@code id}, valid from {@code notBefore} for {@code validity}, for
-   * the DNS names {@code dnsNames} (wildcards such as {@code *.grit-headless.ns.svc.cluster.local}
-   * are kept as they are) and the IP addresses {@code ips}, plus localhost and 127.0.0.1.
+   * A certificate for member {@code id}, valid from {@code notBefore} for {@code validity}, for the
+   * DNS names {@code dnsNames} (wildcards such as {@code *.grit-headless.ns.svc.cluster.local} are
+   * kept as they are) and the IP addresses {@code ips}, plus localhost and 127.0.0.1.
    */
   public Issued issue(
       String id, List<String> dnsNames, List<String> ips, Instant notBefore, Duration validity) {
@@ -190,7 +193,9 @@ public final class ClusterCa {
                   Extension.extendedKeyUsage,
                   false,
                   new ExtendedKeyUsage(
-                      new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
+                      new KeyPurposeId[] {
+                        KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth
+                      }))
               .addExtension(
                   Extension.subjectAlternativeName,
                   false,
@@ -205,7 +210,8 @@ public final class ClusterCa {
                   ext.createAuthorityKeyIdentifier(certificate));
       return new Issued(id, sign(builder, key), pair.getPrivate());
     } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
-      throw new IllegalStateException("cannot issue a certificate for " + id + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot issue a certificate for " + id + ": " + e.getMessage(), e);
     }
   }
 

@@ -34,23 +34,23 @@ import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * One member's TLS identity — its certificate and key — and the cluster CA it trusts, read from
- * PEM files, for both ends of mutual TLS (Ratis gRPC, the HTTPS API, chunk fetches).
+ * One member's TLS identity — its certificate and key — and the cluster CA it trusts, read from PEM
+ * files, for both ends of mutual TLS (Ratis gRPC, the HTTPS API, chunk fetches).
  *
  * <p>The {@link #keyManager()} and {@link #trustManager()} it hands out read the material that was
  * loaded last: {@link #reloadIfChanged()} reads the files again and, when they changed and hang
- * together (the key is the certificate's, the CA file parses), swaps the new material in. Every
- * TLS handshake after that uses it; connections already open stay as they are. So certificates
- * rotate without a restart, and a half-updated set of files (a key from before, a certificate
- * from after) is never used: it is refused until the files agree.
+ * together (the key is the certificate's, the CA file parses), swaps the new material in. Every TLS
+ * handshake after that uses it; connections already open stay as they are. So certificates rotate
+ * without a restart, and a half-updated set of files (a key from before, a certificate from after)
+ * is never used: it is refused until the files agree.
  */
 public final class MemberTls {
   /** Where a member's material lives. */
   public record Paths(Path caCert, Path cert, Path key) {
     /**
-     * The files of member {@code id} in {@code dir}: {@code ca.crt}, and {@code ID.crt} with
-     * {@code ID.key} — or {@code tls.crt} with {@code tls.key} when there are none for the id
-     * (one certificate per member, as a cert-manager Secret holds it).
+     * The files of member {@code id} in {@code dir}: {@code ca.crt}, and {@code ID.crt} with {@code
+     * ID.key} — or {@code tls.crt} with {@code tls.key} when there are none for the id (one
+     * certificate per member, as a cert-manager Secret holds it).
      */
     public static Paths in(Path dir, String id) {
       Path cert = dir.resolve(id + ".crt");
@@ -115,8 +115,8 @@ public final class MemberTls {
   }
 
   /**
-   * Fails with a message naming the file when the member certificate is not valid at {@code now}
-   * or not signed by a CA of the CA file: a member started that way could reach no peer.
+   * Fails with a message naming the file when the member certificate is not valid at {@code now} or
+   * not signed by a CA of the CA file: a member started that way could reach no peer.
    */
   public void verify(Instant now) throws IOException {
     Loaded l = current;
@@ -124,7 +124,9 @@ public final class MemberTls {
       l.certificate().checkValidity(Date.from(now));
     } catch (CertificateExpiredException e) {
       throw new IOException(
-          paths.cert() + " expired at " + l.certificate().getNotAfter().toInstant()
+          paths.cert()
+              + " expired at "
+              + l.certificate().getNotAfter().toInstant()
               + ": issue a new one (grit tls init with the same CA directory)");
     } catch (CertificateNotYetValidException e) {
       throw new IOException(
@@ -138,8 +140,7 @@ public final class MemberTls {
       var params = new PKIXParameters(anchors);
       params.setRevocationEnabled(false);
       params.setDate(Date.from(now));
-      var path =
-          CertificateFactory.getInstance("X.509").generateCertPath(List.of(l.certificate()));
+      var path = CertificateFactory.getInstance("X.509").generateCertPath(List.of(l.certificate()));
       CertPathValidator.getInstance("PKIX").validate(path, params);
     } catch (CertPathValidatorException e) {
       throw new IOException(
@@ -167,7 +168,8 @@ public final class MemberTls {
       }
 
       @Override
-      public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+      public String chooseEngineClientAlias(
+          String[] keyType, Principal[] issuers, SSLEngine engine) {
         return keys().chooseEngineClientAlias(keyType, issuers, engine);
       }
 
@@ -273,7 +275,8 @@ public final class MemberTls {
           case "EC", "ECDSA" -> "SHA256withECDSA";
           case "RSA" -> "SHA256withRSA";
           case "Ed25519", "EdDSA" -> "Ed25519";
-          default -> throw new GeneralSecurityException("unsupported key type " + key.getAlgorithm());
+          default ->
+              throw new GeneralSecurityException("unsupported key type " + key.getAlgorithm());
         };
     byte[] challenge = new byte[32];
     new SecureRandom().nextBytes(challenge);
@@ -344,7 +347,8 @@ public final class MemberTls {
           (X509ExtendedKeyManager) kmf.getKeyManagers()[0],
           (X509ExtendedTrustManager) tmf.getTrustManagers()[0]);
     } catch (GeneralSecurityException | IOException e) {
-      throw new IOException("cannot use " + paths.cert() + " with " + paths.caCert() + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot use " + paths.cert() + " with " + paths.caCert() + ": " + e.getMessage(), e);
     }
   }
 

@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * What {@code grit tls init DIR} does: makes the cluster's CA in {@code DIR} (or uses the one that
- * is there, so that running it again issues fresh member certificates from the same CA: that is
- * how certificates are rotated) and a certificate per member in {@code DIR/nodes}.
+ * is there, so that running it again issues fresh member certificates from the same CA: that is how
+ * certificates are rotated) and a certificate per member in {@code DIR/nodes}.
  *
  * <pre>
  * DIR/ca.crt, DIR/ca.key        the CA; its key signs certificates and never goes to a node
@@ -49,7 +49,10 @@ public record TlsInit(
     if (ids.isEmpty()) {
       throw new IllegalArgumentException("no members to issue certificates for");
     }
-    if (validity.isNegative() || validity.isZero() || caValidity.isNegative() || caValidity.isZero()) {
+    if (validity.isNegative()
+        || validity.isZero()
+        || caValidity.isNegative()
+        || caValidity.isZero()) {
       throw new IllegalArgumentException("validity must be positive");
     }
   }
@@ -57,10 +60,14 @@ public record TlsInit(
   /** What was made. */
   public record Result(boolean newCa, ClusterCa ca, Path nodesDir, List<ClusterCa.Issued> issued) {}
 
-  /** Makes (or reuses) the CA in {@code dir} and issues every member's certificate at {@code now}. */
+  /**
+   * Makes (or reuses) the CA in {@code dir} and issues every member's certificate at {@code now}.
+   */
   public Result run(Path dir, Instant now) throws IOException {
     boolean newCa = !ClusterCa.existsIn(dir);
-    if (!newCa && Files.exists(dir.resolve(ClusterCa.CA_KEY)) != Files.exists(dir.resolve(ClusterCa.CA_CERT))) {
+    if (!newCa
+        && Files.exists(dir.resolve(ClusterCa.CA_KEY))
+            != Files.exists(dir.resolve(ClusterCa.CA_CERT))) {
       throw new IOException(dir + " holds only half a CA (ca.crt and ca.key go together)");
     }
     ClusterCa ca;

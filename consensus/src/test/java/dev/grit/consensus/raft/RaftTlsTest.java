@@ -1,7 +1,6 @@
 package dev.grit.consensus.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -15,7 +14,6 @@ import dev.grit.engine.command.RegisterNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +31,6 @@ import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroup;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -42,8 +39,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Members speak mutual TLS on the Raft port (server, client and admin services): only a holder of
- * a valid certificate of the cluster's CA may propose, read the group or be a member.
+ * Members speak mutual TLS on the Raft port (server, client and admin services): only a holder of a
+ * valid certificate of the cluster's CA may propose, read the group or be a member.
  */
 class RaftTlsTest {
   @TempDir Path dir;
@@ -65,13 +62,18 @@ class RaftTlsTest {
           assertRefused(propose(group, null, "plain-text"));
 
           // A certificate of another CA, and an expired one of the cluster's own CA.
-          var other = MiniCluster.testTls(List.of("intruder")).run(dir.resolve("other"), Instant.now());
+          var other =
+              MiniCluster.testTls(List.of("intruder")).run(dir.resolve("other"), Instant.now());
           MemberTls foreign = MemberTls.load(other.nodesDir(), "intruder");
           assertRefused(propose(group, foreign, "foreign"));
           assertRefused(groupInfo(group, foreign));
           new dev.grit.consensus.tls.TlsInit(
-                  MiniCluster.CLUSTER_NAME, List.of("old"), List.of(), List.of("127.0.0.1"),
-                  Duration.ofDays(1), Duration.ofDays(2))
+                  MiniCluster.CLUSTER_NAME,
+                  List.of("old"),
+                  List.of(),
+                  List.of("127.0.0.1"),
+                  Duration.ofDays(1),
+                  Duration.ofDays(2))
               .run(cluster.tlsDir(), Instant.now().minus(Duration.ofDays(3)));
           MemberTls expired = MemberTls.load(cluster.tlsDir().resolve("nodes"), "old");
           assertRefused(propose(group, expired, "expired"));
@@ -82,8 +84,12 @@ class RaftTlsTest {
           assertEquals(null, propose(group, valid, "valid"));
           cluster.awaitConverged();
           for (int i = 0; i < cluster.size(); i++) {
-            var registered = cluster.stateMachine(i).queries().nodes().stream().map(n -> n.id()).toList();
-            assertEquals(List.of("valid"), registered, cluster.peers().get(i).id() + " registered " + registered);
+            var registered =
+                cluster.stateMachine(i).queries().nodes().stream().map(n -> n.id()).toList();
+            assertEquals(
+                List.of("valid"),
+                registered,
+                cluster.peers().get(i).id() + " registered " + registered);
           }
         });
   }
@@ -108,7 +114,9 @@ class RaftTlsTest {
                       dir.resolve("m3/raft"),
                       new GritStateMachine(dir.resolve("m3/state.db"), chunks, e -> {}, fatal),
                       MemberTls.load(other.nodesDir(), "m3"))) {
-            var e = assertThrows(IOException.class, () -> cluster.leader().membership().addMember(stranger));
+            var e =
+                assertThrows(
+                    IOException.class, () -> cluster.leader().membership().addMember(stranger));
             assertTrue(e.getMessage().contains("could not add m3"), e.getMessage());
             assertEquals(
                 cluster.peers().stream().map(RaftNode.Peer::id).toList(),
@@ -132,7 +140,9 @@ class RaftTlsTest {
 
   private static Exception groupInfo(RaftGroup group, MemberTls tls) {
     try (RaftClient client = client(group, tls)) {
-      client.getGroupManagementApi(group.getPeers().iterator().next().getId()).info(group.getGroupId());
+      client
+          .getGroupManagementApi(group.getPeers().iterator().next().getId())
+          .info(group.getGroupId());
       return null;
     } catch (IOException | RuntimeException e) {
       return e;
@@ -169,9 +179,9 @@ class RaftTlsTest {
   }
 
   /**
-   * Opens a TLS connection to the port and sends bytes through it: null when the server took
-   * them and answered, else why not. With TLS 1.3 the server's refusal of a client without a
-   * certificate arrives after the client thinks the handshake is done, so a read is what tells.
+   * Opens a TLS connection to the port and sends bytes through it: null when the server took them
+   * and answered, else why not. With TLS 1.3 the server's refusal of a client without a certificate
+   * arrives after the client thinks the handshake is done, so a read is what tells.
    */
   private static String handshake(int port, SSLContext context) {
     try (SSLSocket socket =
@@ -183,7 +193,8 @@ class RaftTlsTest {
       socket.startHandshake();
       OutputStream out = socket.getOutputStream();
       // The HTTP/2 preface gRPC expects.
-      out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.write(
+          "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
       out.flush();
       InputStream in = socket.getInputStream();

@@ -37,12 +37,24 @@ class TlsInitTest {
     var result = init("grit-0", "grit-1").run(dir, Instant.now());
     assertTrue(result.newCa());
     assertEquals(dir.resolve("nodes"), result.nodesDir());
-    for (String f : List.of("ca.crt", "ca.key", "nodes/ca.crt", "nodes/grit-0.crt", "nodes/grit-0.key", "nodes/grit-1.key")) {
+    for (String f :
+        List.of(
+            "ca.crt",
+            "ca.key",
+            "nodes/ca.crt",
+            "nodes/grit-0.crt",
+            "nodes/grit-0.key",
+            "nodes/grit-1.key")) {
       assertTrue(Files.isRegularFile(dir.resolve(f)), f);
     }
     assertFalse(Files.exists(dir.resolve("nodes/ca.key")), "the CA key never goes to the nodes");
-    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("ca.key"))));
-    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("nodes/grit-0.key"))));
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("ca.key"))));
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(dir.resolve("nodes/grit-0.key"))));
 
     X509Certificate ca = Pem.certificates(dir.resolve("ca.crt")).get(0);
     assertTrue(ca.getBasicConstraints() >= 0, "the CA may sign");
@@ -50,16 +62,23 @@ class TlsInitTest {
     member.verify(ca.getPublicKey());
     assertEquals(-1, member.getBasicConstraints(), "a member may not sign");
     assertTrue(member.getSubjectX500Principal().getName().contains("CN=grit-1"));
-    assertTrue(member.getExtendedKeyUsage().containsAll(List.of("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2")),
+    assertTrue(
+        member.getExtendedKeyUsage().containsAll(List.of("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2")),
         "server and client authentication");
     Set<String> names = new HashSet<>();
     for (List<?> san : member.getSubjectAlternativeNames()) {
       names.add(san.get(1).toString());
     }
     assertEquals(
-        Set.of("*.grit-headless.ns.svc.cluster.local", "grit-1.example", "localhost", "10.0.0.7", "127.0.0.1"),
+        Set.of(
+            "*.grit-headless.ns.svc.cluster.local",
+            "grit-1.example",
+            "localhost",
+            "10.0.0.7",
+            "127.0.0.1"),
         names);
-    Duration valid = Duration.between(member.getNotBefore().toInstant(), member.getNotAfter().toInstant());
+    Duration valid =
+        Duration.between(member.getNotBefore().toInstant(), member.getNotAfter().toInstant());
     assertEquals(Duration.ofDays(30), valid);
 
     MemberTls tls = MemberTls.load(result.nodesDir(), "grit-0");
@@ -99,22 +118,30 @@ class TlsInitTest {
     assertTrue(tls.reloadIfChanged());
     assertNotEquals(before, tls.certificate());
     String alias = manager.chooseServerAlias("EC", null, null);
-    assertEquals(tls.certificate(), manager.getCertificateChain(alias)[0], "handed-out managers follow");
+    assertEquals(
+        tls.certificate(), manager.getCertificateChain(alias)[0], "handed-out managers follow");
   }
 
   @Test
   void anExpiredCertificateOrOneOfAnotherCaFailsTheCheck() throws Exception {
     Path other = dir.resolve("other");
     init("n1").run(dir, Instant.now());
-    new TlsInit("test", List.of("old"), List.of(), List.of(), Duration.ofDays(1), Duration.ofDays(365))
+    new TlsInit(
+            "test", List.of("old"), List.of(), List.of(), Duration.ofDays(1), Duration.ofDays(365))
         .run(dir, Instant.now().minus(Duration.ofDays(3)));
-    var expired = assertThrows(java.io.IOException.class, () -> MemberTls.load(dir.resolve("nodes"), "old").verify(Instant.now()));
+    var expired =
+        assertThrows(
+            java.io.IOException.class,
+            () -> MemberTls.load(dir.resolve("nodes"), "old").verify(Instant.now()));
     assertTrue(expired.getMessage().contains("expired"), expired.getMessage());
 
     init("n1").run(other, Instant.now());
     Files.copy(other.resolve("nodes/n1.crt"), dir.resolve("nodes/stranger.crt"));
     Files.copy(other.resolve("nodes/n1.key"), dir.resolve("nodes/stranger.key"));
-    var foreign = assertThrows(java.io.IOException.class, () -> MemberTls.load(dir.resolve("nodes"), "stranger").verify(Instant.now()));
+    var foreign =
+        assertThrows(
+            java.io.IOException.class,
+            () -> MemberTls.load(dir.resolve("nodes"), "stranger").verify(Instant.now()));
     assertTrue(foreign.getMessage().contains("is not signed by the CA"), foreign.getMessage());
   }
 
@@ -123,7 +150,8 @@ class TlsInitTest {
     Files.writeString(dir.resolve("ca.crt"), "not pem");
     var e = assertThrows(java.io.IOException.class, () -> Pem.certificates(dir.resolve("ca.crt")));
     assertTrue(e.getMessage().startsWith(dir.resolve("ca.crt").toString()), e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> init("bad id").run(dir.resolve("x"), Instant.now()));
+    assertThrows(
+        IllegalArgumentException.class, () -> init("bad id").run(dir.resolve("x"), Instant.now()));
     var missing = assertThrows(java.io.IOException.class, () -> MemberTls.load(dir, "n1"));
     assertTrue(missing.getMessage().contains("no such file"), missing.getMessage());
   }

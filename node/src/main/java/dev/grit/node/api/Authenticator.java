@@ -13,8 +13,8 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * Decides whether a request may use a route: a bearer token of a sufficient {@link Role} for the
  * API's routes, a member certificate (verified by TLS against the cluster's CA) for the routes
  * between members. No credentials, or ones that match nothing, is 401; credentials that do not
- * allow the route, 403. Without tokens (a node confined to loopback, or started {@code
- * --insecure}) the routes are open; without TLS, so are the members' routes.
+ * allow the route, 403. Without tokens (a node confined to loopback, or started {@code --insecure})
+ * the routes are open; without TLS, so are the members' routes.
  */
 final class Authenticator {
   private static final String BEARER = "bearer ";
@@ -37,10 +37,13 @@ final class Authenticator {
       case OPEN -> {}
       case MEMBER -> {
         if (tls && !presentsCertificate(ctx)) {
-          if (tokens != null && token(headers) != null && tokens.find(token(headers)).isPresent()) {
-            throw forbidden("only members may use this", "it takes a member certificate of the cluster's CA");
+          String token = token(headers);
+          if (token != null && tokens != null && tokens.find(token).isPresent()) {
+            throw forbidden(
+                "only members may use this", "it takes a member certificate of the cluster's CA");
           }
-          throw unauthorized("no member certificate", "it takes a member certificate of the cluster's CA");
+          throw unauthorized(
+              "no member certificate", "it takes a member certificate of the cluster's CA");
         }
       }
       default -> {
@@ -50,7 +53,8 @@ final class Authenticator {
         String token = token(headers);
         if (token == null) {
           throw unauthorized(
-              "missing bearer token", "send Authorization: Bearer TOKEN (grit: --token or GRIT_TOKEN)");
+              "missing bearer token",
+              "send Authorization: Bearer TOKEN (grit: --token or GRIT_TOKEN)");
         }
         var entry = tokens.find(token);
         if (entry.isEmpty()) {
@@ -60,7 +64,10 @@ final class Authenticator {
         if (!role.includes(access.role)) {
           throw forbidden(
               "not allowed",
-              "a " + role.spelling() + " token may not do this; it takes " + access.role.spelling());
+              "a "
+                  + role.spelling()
+                  + " token may not do this; it takes "
+                  + access.role.spelling());
         }
       }
     }
@@ -68,7 +75,8 @@ final class Authenticator {
 
   private static String token(HttpHeaders headers) {
     String value = headers.get(HttpHeaderNames.AUTHORIZATION);
-    if (value == null || value.length() <= BEARER.length()
+    if (value == null
+        || value.length() <= BEARER.length()
         || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       return null;
     }

@@ -12,8 +12,8 @@ import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 
 /**
- * TLS on the API's port, and a plain answer for a client that speaks plain HTTP to it: one 400
- * with a JSON error saying to use {@code https://}, then the connection closes. Nothing of such a
+ * TLS on the API's port, and a plain answer for a client that speaks plain HTTP to it: one 400 with
+ * a JSON error saying to use {@code https://}, then the connection closes. Nothing of such a
  * request is read or served (a token it carried was sent in the clear, but is not used here).
  */
 final class HttpsOnly extends OptionalSslHandler {
@@ -21,11 +21,15 @@ final class HttpsOnly extends OptionalSslHandler {
 
   static {
     byte[] body =
-        Json.bytes(Json.error("this API speaks HTTPS", "use https:// (with the cluster's CA certificate)"));
+        Json.bytes(
+            Json.error(
+                "this API speaks HTTPS", "use https:// (with the cluster's CA certificate)"));
     String head =
         "HTTP/1.1 400 Bad Request\r\n"
             + "Content-Type: application/json\r\n"
-            + "Content-Length: " + body.length + "\r\n"
+            + "Content-Length: "
+            + body.length
+            + "\r\n"
             + "Connection: close\r\n\r\n";
     byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
     REFUSAL = new byte[headBytes.length + body.length];

@@ -3,9 +3,9 @@ package dev.grit.node.auth;
 import java.util.Locale;
 
 /**
- * What a bearer token allows on the API; each role includes the ones before it. {@code read}:
- * every GET (runs, tasks, logs, resources, objects, cluster, metrics); {@code submit}: runs,
- * cancelling them (and all of read); {@code admin}: membership changes (and all of submit).
+ * What a bearer token allows on the API; each role includes the ones before it. {@code read}: every
+ * GET (runs, tasks, logs, resources, objects, cluster, metrics); {@code submit}: runs, cancelling
+ * them (and all of read); {@code admin}: membership changes (and all of submit).
  */
 public enum Role {
   READ,

@@ -62,8 +62,8 @@ public final class Tokens {
   }
 
   /**
-   * Reads the file again; when it changed, its tokens replace the ones in use and true is
-   * returned. A malformed file throws and leaves the tokens in use as they were.
+   * Reads the file again; when it changed, its tokens replace the ones in use and true is returned.
+   * A malformed file throws and leaves the tokens in use as they were.
    */
   public boolean reloadIfChanged() throws IOException {
     if (file == null) {
@@ -120,8 +120,11 @@ public final class Tokens {
       }
       if (!fields[0].startsWith("sha256:") || !fields[0].substring(7).matches("[0-9a-f]{64}")) {
         throw new IOException(
-            where + "expected a token's hash, sha256: and 64 lower-case hex digits"
-                + (fields[0].startsWith(PREFIX) ? " (this looks like a token itself: store its hash)" : ""));
+            where
+                + "expected a token's hash, sha256: and 64 lower-case hex digits"
+                + (fields[0].startsWith(PREFIX)
+                    ? " (this looks like a token itself: store its hash)"
+                    : ""));
       }
       Role role;
       try {
@@ -143,7 +146,11 @@ public final class Tokens {
       return Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       throw new IOException(
-          "no tokens file " + file + " (make one with: grit token new --role admin --append " + file + ")");
+          "no tokens file "
+              + file
+              + " (make one with: grit token new --role admin --append "
+              + file
+              + ")");
     }
   }
 

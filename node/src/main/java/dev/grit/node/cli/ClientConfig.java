@@ -47,7 +47,11 @@ record ClientConfig(String server, String token, Path cacert) {
       if (!key.equals("server") && !key.equals("token") && !key.equals("cacert")) {
         throw new ClientException(
             Main.USAGE,
-            file + ":" + toml.inputPositionOf(key).line() + ": unknown key '" + key
+            file
+                + ":"
+                + toml.inputPositionOf(key).line()
+                + ": unknown key '"
+                + key
                 + "' (server, token, cacert)");
       }
     }
@@ -65,7 +69,8 @@ record ClientConfig(String server, String token, Path cacert) {
     }
     if (!toml.isString(key)) {
       throw new ClientException(
-          Main.USAGE, file + ":" + toml.inputPositionOf(key).line() + ": " + key + " must be a string");
+          Main.USAGE,
+          file + ":" + toml.inputPositionOf(key).line() + ": " + key + " must be a string");
     }
     return toml.getString(key);
   }

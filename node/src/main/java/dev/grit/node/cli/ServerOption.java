@@ -33,7 +33,8 @@ final class ServerOption {
       names = "--token",
       paramLabel = "TOKEN",
       defaultValue = "${env:" + TOKEN_ENV + "}",
-      description = "API token (default: $" + TOKEN_ENV + "; prefer it, or the config file, to the option).")
+      description =
+          "API token (default: $" + TOKEN_ENV + "; prefer it, or the config file, to the option).")
   String token;
 
   @Option(
@@ -120,7 +121,8 @@ final class ServerOption {
         URI uri = URI.create(s);
         if (uri.getHost() == null
             || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
-          throw new IllegalArgumentException("needs https://host:port (or http:// for a node without TLS)");
+          throw new IllegalArgumentException(
+              "needs https://host:port (or http:// for a node without TLS)");
         }
         out.add(uri);
       } catch (IllegalArgumentException e) {

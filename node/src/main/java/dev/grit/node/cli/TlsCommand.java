@@ -32,7 +32,8 @@ final class TlsCommand implements Callable<Integer> {
   @Command(
       name = "init",
       description = {
-        "Make a CA in DIR (or use the one there) and a certificate and key per member in DIR/nodes.",
+        "Make a CA in DIR (or use the one there) and a certificate and key per member in"
+            + " DIR/nodes.",
         "DIR/ca.key signs certificates: keep it off the nodes. DIR/nodes is what a node's --tls",
         "directory (a Kubernetes Secret) holds; DIR/ca.crt is what clients pass as --cacert.",
         "Run it again with the same DIR to issue fresh certificates from the same CA (rotation).",
@@ -46,7 +47,9 @@ final class TlsCommand implements Callable<Integer> {
     @Option(
         names = "--nodes",
         paramLabel = "N",
-        description = "Issue certificates for N members named PREFIX0 .. PREFIX(N-1), the pod names of a StatefulSet.")
+        description =
+            "Issue certificates for N members named PREFIX0 .. PREFIX(N-1), the pod names of a"
+                + " StatefulSet.")
     Integer nodes;
 
     @Option(
@@ -66,13 +69,17 @@ final class TlsCommand implements Callable<Integer> {
         names = "--dns",
         paramLabel = "NAME",
         description = {
-          "A DNS name peers and clients reach members by (repeatable). {id} stands for the member's",
+          "A DNS name peers and clients reach members by (repeatable). {id} stands for the"
+              + " member's",
           "id; a wildcard like '*.grit-headless.NS.svc.cluster.local' is kept as it is.",
           "localhost and 127.0.0.1 are always added."
         })
     List<String> dns = new ArrayList<>();
 
-    @Option(names = "--ip", paramLabel = "ADDRESS", description = "An IP address of the members (repeatable).")
+    @Option(
+        names = "--ip",
+        paramLabel = "ADDRESS",
+        description = "An IP address of the members (repeatable).")
     List<String> ips = new ArrayList<>();
 
     @Option(
@@ -87,7 +94,10 @@ final class TlsCommand implements Callable<Integer> {
         description = "How long a new CA is valid (default: 3650).")
     long caDays = 3650;
 
-    @Option(names = "--cluster", paramLabel = "NAME", description = "Cluster name in the CA's subject (default: grit).")
+    @Option(
+        names = "--cluster",
+        paramLabel = "NAME",
+        description = "Cluster name in the CA's subject (default: grit).")
     String cluster = "grit";
 
     @Override
@@ -117,7 +127,8 @@ final class TlsCommand implements Callable<Integer> {
       }
       var err = System.err;
       if (result.newCa()) {
-        err.printf("grit: made a CA: %s, and its key %s (keep the key off the nodes)%n",
+        err.printf(
+            "grit: made a CA: %s, and its key %s (keep the key off the nodes)%n",
             dir.resolve("ca.crt"), dir.resolve("ca.key"));
       } else {
         err.printf("grit: using the CA in %s%n", dir.resolve("ca.crt"));
@@ -125,12 +136,11 @@ final class TlsCommand implements Callable<Integer> {
       for (var issued : result.issued()) {
         err.printf(
             "grit: %s/%s.crt and .key, valid until %s%n",
-            result.nodesDir(),
-            issued.id(),
-            issued.certificate().getNotAfter().toInstant());
+            result.nodesDir(), issued.id(), issued.certificate().getNotAfter().toInstant());
       }
       err.printf(
-          "grit: nodes take --tls %s (add tokens: grit token new --role admin --append %s/tokens)%n",
+          "grit: nodes take --tls %s (add tokens: grit token new --role admin --append"
+              + " %s/tokens)%n",
           result.nodesDir(), result.nodesDir());
       err.printf("grit: clients take --cacert %s%n", dir.resolve("ca.crt"));
       return Main.OK;

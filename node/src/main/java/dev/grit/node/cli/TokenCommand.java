@@ -38,13 +38,23 @@ final class TokenCommand implements Callable<Integer> {
       },
       mixinStandardHelpOptions = true)
   static final class New implements Callable<Integer> {
-    @Option(names = "--role", required = true, paramLabel = "read|submit|admin", description = "What the token may do.")
+    @Option(
+        names = "--role",
+        required = true,
+        paramLabel = "read|submit|admin",
+        description = "What the token may do.")
     String role;
 
-    @Option(names = "--name", paramLabel = "NAME", description = "A label kept beside the hash (who holds it).")
+    @Option(
+        names = "--name",
+        paramLabel = "NAME",
+        description = "A label kept beside the hash (who holds it).")
     String name;
 
-    @Option(names = "--append", paramLabel = "FILE", description = "Add the hash line to this tokens file (made owner-only).")
+    @Option(
+        names = "--append",
+        paramLabel = "FILE",
+        description = "Add the hash line to this tokens file (made owner-only).")
     Path append;
 
     @Override
@@ -68,7 +78,8 @@ final class TokenCommand implements Callable<Integer> {
         System.out.println(token);
         System.out.println(line);
         System.err.println(
-            "grit: line 1 is the token (for --token or GRIT_TOKEN; shown only once), line 2 goes into the nodes' tokens file");
+            "grit: line 1 is the token (for --token or GRIT_TOKEN; shown only once), line 2 goes"
+                + " into the nodes' tokens file");
       }
       return Main.OK;
     }
@@ -76,11 +87,14 @@ final class TokenCommand implements Callable<Integer> {
     private static void appendLine(Path file, String line) throws IOException {
       if (!Files.exists(file)) {
         Files.createDirectories(file.toAbsolutePath().getParent());
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       }
       String existing = Files.readString(file, StandardCharsets.UTF_8);
       String prefix = existing.isEmpty() || existing.endsWith("\n") ? "" : "\n";
-      Files.writeString(file, prefix + line + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+      Files.writeString(
+          file, prefix + line + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     }
   }
 }

@@ -22,9 +22,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Who may use which route: every route but the probes takes a bearer token of its class's role
- * (401 without one or with an unknown one, 403 with too small a role, both JSON); chunks between
- * members take a member certificate; the port speaks HTTPS only.
+ * Who may use which route: every route but the probes takes a bearer token of its class's role (401
+ * without one or with an unknown one, 403 with too small a role, both JSON); chunks between members
+ * take a member certificate; the port speaks HTTPS only.
  */
 class ApiSecurityTest {
   @TempDir static Path dir;
@@ -67,7 +67,8 @@ class ApiSecurityTest {
     server.close();
   }
 
-  private static HttpResponse<String> send(HttpClient http, Route route, String token) throws Exception {
+  private static HttpResponse<String> send(HttpClient http, Route route, String token)
+      throws Exception {
     var b =
         HttpRequest.newBuilder(URI.create(server.url() + route.path()))
             .timeout(Duration.ofSeconds(30))
@@ -84,18 +85,27 @@ class ApiSecurityTest {
     for (Route route : ROUTES) {
       var none = send(http, route, null);
       assertEquals(401, none.statusCode(), route + ": " + none.body());
-      assertEquals("missing bearer token", TestServer.json(none).get("error").asText(), route.toString());
-      assertEquals("Bearer realm=\"grit\"", none.headers().firstValue("www-authenticate").orElse(""));
+      assertEquals(
+          "missing bearer token", TestServer.json(none).get("error").asText(), route.toString());
+      assertEquals(
+          "Bearer realm=\"grit\"", none.headers().firstValue("www-authenticate").orElse(""));
       var unknown = send(http, route, "grit_" + "x".repeat(43));
       assertEquals(401, unknown.statusCode(), route + ": " + unknown.body());
       assertEquals("unknown token", TestServer.json(unknown).get("error").asText());
       for (Role role : Role.values()) {
         var r = send(http, route, server.secrets.token(role));
         if (role.includes(route.role())) {
-          assertFalse(r.statusCode() == 401 || r.statusCode() == 403, route + " as " + role + ": " + r.statusCode() + " " + r.body());
+          assertFalse(
+              r.statusCode() == 401 || r.statusCode() == 403,
+              route + " as " + role + ": " + r.statusCode() + " " + r.body());
         } else {
           assertEquals(403, r.statusCode(), route + " as " + role + ": " + r.body());
-          assertTrue(TestServer.json(r).get("detail").asText().contains("it takes " + route.role().spelling()), r.body());
+          assertTrue(
+              TestServer.json(r)
+                  .get("detail")
+                  .asText()
+                  .contains("it takes " + route.role().spelling()),
+              r.body());
         }
       }
     }
@@ -131,14 +141,17 @@ class ApiSecurityTest {
       socket.setSoTimeout(10_000);
       OutputStream out = socket.getOutputStream();
       out.write(
-          ("GET /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.secrets.token(Role.ADMIN) + "\r\n\r\n")
+          ("GET /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                  + server.secrets.token(Role.ADMIN)
+                  + "\r\n\r\n")
               .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       InputStream in = socket.getInputStream();
       String answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(answer.startsWith("HTTP/1.1 400 "), answer);
       assertTrue(answer.contains("{\"error\":\"this API speaks HTTPS\""), answer);
-      assertFalse(answer.contains("\"runs\"") || answer.contains("["), "nothing is served: " + answer);
+      assertFalse(
+          answer.contains("\"runs\"") || answer.contains("["), "nothing is served: " + answer);
     }
   }
 }

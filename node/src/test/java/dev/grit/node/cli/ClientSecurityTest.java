@@ -56,7 +56,8 @@ class ClientSecurityTest {
     assertTrue(none.err().contains("missing bearer token"), none.err());
     assertTrue(none.err().contains("--token or set GRIT_TOKEN"), none.err());
 
-    Result unknown = run(1, env("GRIT_CACERT", ca, "GRIT_TOKEN", "grit_nope"), "list", "--server", server.url());
+    Result unknown =
+        run(1, env("GRIT_CACERT", ca, "GRIT_TOKEN", "grit_nope"), "list", "--server", server.url());
     assertTrue(unknown.err().contains("unknown token"), unknown.err());
   }
 
@@ -65,11 +66,24 @@ class ClientSecurityTest {
     Path manifest = dir.resolve("m.toml");
     Files.writeString(manifest, "[[step]]\nname = \"a\"\nscript = \"true\"\n");
     Result denied =
-        run(1, server.secrets.clientEnv(Role.READ), "submit", manifest.toString(), "--server", server.url());
+        run(
+            1,
+            server.secrets.clientEnv(Role.READ),
+            "submit",
+            manifest.toString(),
+            "--server",
+            server.url());
     assertTrue(denied.err().contains("not allowed by"), denied.err());
-    assertTrue(denied.err().contains("a read token may not do this; it takes submit"), denied.err());
+    assertTrue(
+        denied.err().contains("a read token may not do this; it takes submit"), denied.err());
     run(0, server.secrets.clientEnv(Role.READ), "list", "--server", server.url());
-    run(0, server.secrets.clientEnv(Role.SUBMIT), "submit", manifest.toString(), "--server", server.url());
+    run(
+        0,
+        server.secrets.clientEnv(Role.SUBMIT),
+        "submit",
+        manifest.toString(),
+        "--server",
+        server.url());
   }
 
   @Test
@@ -86,7 +100,12 @@ class ClientSecurityTest {
     assertTrue(http.err().contains("this API speaks HTTPS"), http.err());
 
     // host:port alone means https.
-    run(0, server.secrets.clientEnv(), "list", "--server", server.url().substring("https://".length()));
+    run(
+        0,
+        server.secrets.clientEnv(),
+        "list",
+        "--server",
+        server.url().substring("https://".length()));
   }
 
   @Test
@@ -94,9 +113,15 @@ class ClientSecurityTest {
     Path config = dir.resolve("client.toml");
     Files.writeString(
         config,
-        "server = \"" + server.url() + "\"\n"
-            + "token = \"" + server.secrets.token(Role.READ) + "\"\n"
-            + "cacert = \"" + server.secrets.caCert() + "\"\n");
+        "server = \""
+            + server.url()
+            + "\"\n"
+            + "token = \""
+            + server.secrets.token(Role.READ)
+            + "\"\n"
+            + "cacert = \""
+            + server.secrets.caCert()
+            + "\"\n");
     run(0, env("GRIT_CONFIG", config.toString()), "list");
     Files.writeString(config, "server = \"" + server.url() + "\"\ntokn = \"x\"\n");
     Result bad = run(2, env("GRIT_CONFIG", config.toString()), "list");

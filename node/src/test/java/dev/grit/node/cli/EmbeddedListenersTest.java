@@ -12,8 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,9 +55,13 @@ class EmbeddedListenersTest {
         """
             .formatted(started, gate));
     Process run =
-        new Grit(dir, Map.of("GRIT_OUTPUT", "plain")).start("run", manifest.toString(), "--db", "db", "--quiet");
+        new Grit(dir, Map.of("GRIT_OUTPUT", "plain"))
+            .start("run", manifest.toString(), "--db", "db", "--quiet");
     try {
-      Wait.until("the step to start", Duration.ofSeconds(60), () -> Files.exists(started) || !run.isAlive());
+      Wait.until(
+          "the step to start",
+          Duration.ofSeconds(60),
+          () -> Files.exists(started) || !run.isAlive());
       assertTrue(run.isAlive(), "grit run ended early");
       List<Bound> sockets = sockets(run.pid());
       assertFalse(

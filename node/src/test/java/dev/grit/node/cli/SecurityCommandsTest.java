@@ -34,7 +34,15 @@ class SecurityCommandsTest {
   void tlsInitMakesWhatNodesAndClientsTake() throws Exception {
     Path tls = dir.resolve("grit-tls");
     Result r =
-        run(0, "tls", "init", tls.toString(), "--nodes", "3", "--dns", "*.grit-headless.grit.svc.cluster.local");
+        run(
+            0,
+            "tls",
+            "init",
+            tls.toString(),
+            "--nodes",
+            "3",
+            "--dns",
+            "*.grit-headless.grit.svc.cluster.local");
     assertTrue(r.err().contains("made a CA"), r.err());
     assertTrue(r.err().contains("--tls " + tls.resolve("nodes")), r.err());
     for (String id : new String[] {"grit-0", "grit-1", "grit-2"}) {
@@ -45,7 +53,10 @@ class SecurityCommandsTest {
     MemberTls.load(tls.resolve("nodes"), "grit-3").verify(Instant.now());
 
     assertTrue(run(2, "tls", "init", tls.toString()).err().contains("--nodes N or --ids"));
-    assertTrue(run(2, "tls", "init", dir.resolve("x").toString(), "--nodes", "1", "--ip", "not-an-ip").err().contains("not an IP address"));
+    assertTrue(
+        run(2, "tls", "init", dir.resolve("x").toString(), "--nodes", "1", "--ip", "not-an-ip")
+            .err()
+            .contains("not an IP address"));
   }
 
   @Test
@@ -58,8 +69,10 @@ class SecurityCommandsTest {
     assertEquals("ci", stored.name());
 
     Path file = dir.resolve("nodes/tokens");
-    String admin = run(0, "token", "new", "--role", "admin", "--append", file.toString()).out().strip();
-    String reader = run(0, "token", "new", "--role", "read", "--append", file.toString()).out().strip();
+    String admin =
+        run(0, "token", "new", "--role", "admin", "--append", file.toString()).out().strip();
+    String reader =
+        run(0, "token", "new", "--role", "read", "--append", file.toString()).out().strip();
     Tokens tokens = Tokens.load(file);
     assertEquals(Role.ADMIN, tokens.find(admin).orElseThrow().role());
     assertEquals(Role.READ, tokens.find(reader).orElseThrow().role());
@@ -72,22 +85,64 @@ class SecurityCommandsTest {
   @Test
   void aNodeRefusesAnExpiredCertificateAndAnOpenAddressBeyondLoopback() throws Exception {
     Path tls = dir.resolve("tls");
-    new TlsInit("grit", List.of("n1"), List.of(), List.of(), Duration.ofDays(1), Duration.ofDays(365))
+    new TlsInit(
+            "grit", List.of("n1"), List.of(), List.of(), Duration.ofDays(1), Duration.ofDays(365))
         .run(tls, Instant.now().minus(Duration.ofDays(3)));
     String peers = "n1=127.0.0.1:" + Ports.take();
     String http = "127.0.0.1:" + Ports.take();
     String data = dir.resolve("data").toString();
     Path nodes = tls.resolve("nodes");
 
-    Result expired = run(1, "node", "--id", "n1", "--peers", peers, "--http", http, "--data", data, "--tls", nodes.toString());
+    Result expired =
+        run(
+            1,
+            "node",
+            "--id",
+            "n1",
+            "--peers",
+            peers,
+            "--http",
+            http,
+            "--data",
+            data,
+            "--tls",
+            nodes.toString());
     assertTrue(expired.err().contains(nodes.resolve("n1.crt") + " expired at"), expired.err());
     run(0, "tls", "init", tls.toString(), "--ids", "n1");
-    Result noTokens = run(1, "node", "--id", "n1", "--peers", peers, "--http", http, "--data", data, "--tls", nodes.toString());
-    assertTrue(noTokens.err().contains("no tokens file " + nodes.resolve("tokens")), noTokens.err());
-
-    Result open = run(2, "node", "--id", "n1", "--peers", peers, "--http", "0.0.0.0:" + Ports.take(), "--data", data);
+    Result noTokens =
+        run(
+            1,
+            "node",
+            "--id",
+            "n1",
+            "--peers",
+            peers,
+            "--http",
+            http,
+            "--data",
+            data,
+            "--tls",
+            nodes.toString());
     assertTrue(
-        open.err().contains("0.0.0.0 is not a loopback address: give the node TLS (--tls DIR, from grit tls init), or pass --insecure"),
+        noTokens.err().contains("no tokens file " + nodes.resolve("tokens")), noTokens.err());
+
+    Result open =
+        run(
+            2,
+            "node",
+            "--id",
+            "n1",
+            "--peers",
+            peers,
+            "--http",
+            "0.0.0.0:" + Ports.take(),
+            "--data",
+            data);
+    assertTrue(
+        open.err()
+            .contains(
+                "0.0.0.0 is not a loopback address: give the node TLS (--tls DIR, from grit tls"
+                    + " init), or pass --insecure"),
         open.err());
     assertTrue(!Files.exists(dir.resolve("data/raft")), "nothing started");
   }

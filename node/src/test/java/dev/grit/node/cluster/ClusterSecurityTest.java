@@ -65,15 +65,25 @@ class ClusterSecurityTest {
               DiscoveryException.class,
               () ->
                   Bootstrap.peers(
-                      "test", "n4", StaticDiscovery.parse(staticPeers), 3, dir.resolve("n4"),
-                      Duration.ofSeconds(5), other.member("n4")));
+                      "test",
+                      "n4",
+                      StaticDiscovery.parse(staticPeers),
+                      3,
+                      dir.resolve("n4"),
+                      Duration.ofSeconds(5),
+                      other.member("n4")));
       assertTrue(refused.getMessage().contains("no group formed"), refused.getMessage());
       // The same discovery with a certificate of the cluster's CA sees the group at once.
       cluster.secrets.issue("n4");
       var found =
           Bootstrap.peers(
-              "test", "n4", StaticDiscovery.parse(staticPeers), 3, dir.resolve("n4"),
-              Duration.ofSeconds(30), cluster.secrets.member("n4"));
+              "test",
+              "n4",
+              StaticDiscovery.parse(staticPeers),
+              3,
+              dir.resolve("n4"),
+              Duration.ofSeconds(30),
+              cluster.secrets.member("n4"));
       assertEquals(List.of("n1", "n2", "n3", "n4"), found.stream().map(Peer::id).toList());
 
       // add-member by an admin: n4 runs, with the group's members, but its certificate is of
@@ -82,17 +92,25 @@ class ClusterSecurityTest {
       try (ChunkStore chunks = ChunkStore.open(dir.resolve("n4/objects"));
           RaftNode stranger =
               RaftNode.start(
-                  "test", "n4", peers, null, dir.resolve("n4/raft"),
+                  "test",
+                  "n4",
+                  peers,
+                  null,
+                  dir.resolve("n4/raft"),
                   new GritStateMachine(dir.resolve("n4/state.db"), chunks, e -> {}, fatal),
                   other.member("n4"))) {
         var added =
-            cluster.grit(dir).run("cluster", "add-member", "n4", n4.address(), "--server", cluster.url(0));
+            cluster
+                .grit(dir)
+                .run("cluster", "add-member", "n4", n4.address(), "--server", cluster.url(0));
         assertNotEquals(0, added.exit(), added::toString);
         assertTrue(added.err().contains("could not add n4"), added::toString);
         assertTrue(added.err().contains("certificate of the cluster's CA"), added::toString);
         assertEquals(
             List.of("n1", "n2", "n3"),
-            cluster.node(cluster.leader()).raft().membership().members().stream().map(Peer::id).toList());
+            cluster.node(cluster.leader()).raft().membership().members().stream()
+                .map(Peer::id)
+                .toList());
         assertTrue(stranger.lastAppliedIndex() < 1, "the stranger was sent entries");
       }
     }
@@ -113,9 +131,7 @@ class ClusterSecurityTest {
                   + " ]; do sleep 0.05; done; fi; tr a-z A-Z");
       long run = submit(cluster.node(cluster.follower()), manifest);
       Wait.until(
-          "the run to be under way",
-          Duration.ofSeconds(60),
-          () -> succeeded(cluster, run) >= 1);
+          "the run to be under way", Duration.ofSeconds(60), () -> succeeded(cluster, run) >= 1);
 
       var old = new ArrayList<BigInteger>();
       for (int i = 0; i < cluster.size(); i++) {
@@ -128,7 +144,8 @@ class ClusterSecurityTest {
         cluster.secrets.issue(cluster.id(i));
       }
       String newAdmin = Tokens.newToken();
-      Files.writeString(cluster.secrets.tokensFile(), Tokens.line(newAdmin, Role.ADMIN, "rotated") + "\n");
+      Files.writeString(
+          cluster.secrets.tokensFile(), Tokens.line(newAdmin, Role.ADMIN, "rotated") + "\n");
 
       for (int i = 0; i < cluster.size(); i++) {
         int k = i;
@@ -204,7 +221,8 @@ class ClusterSecurityTest {
       assertEquals(1, submitted.exit(), submitted::toString);
       // A rejected manifest carrying the value too.
       Path bad = dir.resolve("bad.toml");
-      Files.writeString(bad, Files.readString(manifest).replace("name = \"ok\"", "name = \"ok\"\nparalel = 2"));
+      Files.writeString(
+          bad, Files.readString(manifest).replace("name = \"ok\"", "name = \"ok\"\nparalel = 2"));
       assertEquals(2, grit.run("submit", bad.toString(), "--server", cluster.url(0)).exit());
       // A leader change: members log their hand-overs and joins.
       cluster.stop(0);
@@ -214,14 +232,20 @@ class ClusterSecurityTest {
         assertTrue(log.contains("serving https://"), cluster.tail(i));
         assertTrue(!log.contains(secret), cluster.id(i) + "'s log holds the value of API_KEY");
         for (Role role : Role.values()) {
-          assertTrue(!log.contains(cluster.secrets.token(role)), cluster.id(i) + "'s log holds a token");
+          assertTrue(
+              !log.contains(cluster.secrets.token(role)), cluster.id(i) + "'s log holds a token");
         }
       }
     }
   }
 
   private static long succeeded(NodeCluster cluster, long run) {
-    return cluster.node(cluster.leader()).queries().run(run).orElseThrow().count(TaskState.SUCCEEDED);
+    return cluster
+        .node(cluster.leader())
+        .queries()
+        .run(run)
+        .orElseThrow()
+        .count(TaskState.SUCCEEDED);
   }
 
   private static long taskCount(NodeCluster cluster, long run) {
@@ -250,12 +274,14 @@ class ClusterSecurityTest {
   }
 
   private static X509Certificate raftCertificate(NodeCluster cluster, int i) {
-    return presented(cluster.config(i).self().port(), cluster.secrets.member(cluster.id(0)).sslContext(), "h2");
+    return presented(
+        cluster.config(i).self().port(), cluster.secrets.member(cluster.id(0)).sslContext(), "h2");
   }
 
   /** The certificate the server on {@code port} presents in a new handshake. */
   private static X509Certificate presented(int port, SSLContext context, String alpn) {
-    try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
+    try (SSLSocket socket =
+        (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", port)) {
       socket.setSoTimeout(5000);
       if (alpn != null) {
         var parameters = socket.getSSLParameters();

@@ -25,9 +25,8 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * A test cluster's credentials, made the way a user makes them: a CA and member certificates by
  * {@code grit tls init}'s code ({@link TlsInit}) for loopback and the {@code *.grit.test} names of
- * linked process clusters, and one token per role in the members' tokens file, as {@code grit
- * token new --append} writes it. Every cluster test gets its own, so no two clusters trust each
- * other.
+ * linked process clusters, and one token per role in the members' tokens file, as {@code grit token
+ * new --append} writes it. Every cluster test gets its own, so no two clusters trust each other.
  */
 public final class TestSecrets {
   /** The DNS name pattern of linked process clusters' members (see {@link NodeProcesses}). */
@@ -68,7 +67,8 @@ public final class TestSecrets {
 
   /** What {@code grit tls init} is told for a test cluster's members. */
   static TlsInit init(List<String> ids, List<String> dns) {
-    return new TlsInit("test", ids, dns, List.of("127.0.0.1"), Duration.ofDays(1), Duration.ofDays(2));
+    return new TlsInit(
+        "test", ids, dns, List.of("127.0.0.1"), Duration.ofDays(1), Duration.ofDays(2));
   }
 
   /** Issues (again) the certificate of member {@code id} from this cluster's CA. */
