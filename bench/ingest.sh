@@ -2,7 +2,7 @@
 # Ingest and replication of one large output (default 1 GiB), beside what this machine can do
 # with the same bytes, measured in the same run: Java SHA-256 of the file (grit's chunked hashing),
 # and a sequential write + fsync of the same size. Also the Raft commit throughput of the command
-# path (small commands, 64 in flight) on one member and on three.
+# path (small commands, 64 in flight) on one member and on three, the three also with mutual TLS.
 #
 #   bench/ingest.sh [MiB]        (default 1024)
 set -euo pipefail
@@ -71,3 +71,4 @@ printf '%-52s %10.0f\n' "grit, 3 node JVMs: object read back from each node" "$(
 
 java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.CommitThroughput 1 20000 64 "$work"
 java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.CommitThroughput 3 20000 64 "$work"
+java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.CommitThroughput 3 20000 64 "$work" tls
