@@ -10,8 +10,6 @@ import dev.grit.consensus.testing.Wait;
 import dev.grit.node.testing.NodeProcesses;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -55,11 +53,6 @@ class PausedFollowerSnapshotTest {
   static final int STEPS = 30;
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(2))
-          .build();
   private static final Pattern RESTORED =
       Pattern.compile("Restoring the record from snapshot \\(t:\\d+, i:(\\d+)\\)");
   private static final Pattern SEGMENT = Pattern.compile("log_(?:inprogress_)?(\\d+)(?:-\\d+)?");
@@ -367,8 +360,11 @@ class PausedFollowerSnapshotTest {
   }
 
   CompletableFuture<Long> submitAsync(int i, String pipeline, String manifest) {
-    return HTTP.sendAsync(
-            HttpRequest.newBuilder(URI.create(cluster.url(i) + "/v1/runs?pipeline=" + pipeline))
+    return cluster
+        .http()
+        .sendAsync(
+            cluster
+                .request(cluster.url(i) + "/v1/runs?pipeline=" + pipeline)
                 .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(manifest))
                 .build(),
@@ -426,8 +422,10 @@ class PausedFollowerSnapshotTest {
   JsonNode read(int i, String path) {
     try {
       var response =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create(cluster.url(i) + path)).timeout(Duration.ofSeconds(3)).build(),
+          cluster
+              .http()
+              .send(
+                  cluster.request(cluster.url(i) + path).timeout(Duration.ofSeconds(3)).build(),
               HttpResponse.BodyHandlers.ofByteArray());
       return response.statusCode() == 200 ? JSON.readTree(response.body()) : null;
     } catch (IOException e) {
