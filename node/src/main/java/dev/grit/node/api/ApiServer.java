@@ -197,6 +197,7 @@ public final class ApiServer implements AutoCloseable {
         .add(HttpMethod.POST, "/v1/runs/{id}/cancel", Access.SUBMIT, runs::cancel)
         .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", Access.READ, objects::pipelineResources)
         .add(HttpMethod.GET, "/v1/resources", Access.READ, objects::resourcesNamed)
+        .add(HttpMethod.GET, "/v1/resources/{ref}/lineage", Access.READ, objects::lineage)
         .add(HttpMethod.GET, "/v1/objects/{hash}", Access.READ, objects::object)
         .add(HttpMethod.GET, "/v1/chunks/{hash}", Access.MEMBER, objects::chunk)
         .add(HttpMethod.GET, "/v1/tasks/{id}", Access.READ, tasks::get)

@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       LogsCommand.class,
       ExportCommand.class,
       ExportHashCommand.class,
+      LineageCommand.class,
       ClusterCommand.class,
       LintCommand.class,
       TlsCommand.class,
