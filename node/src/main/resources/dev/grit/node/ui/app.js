@@ -29,6 +29,11 @@ function h(tag, props = {}, ...children) {
   return node;
 }
 
+/** Replaces node's children, as h() takes them (null, false and arrays allowed). */
+function put(node, ...children) {
+  node.replaceChildren(...h('div', {}, ...children).childNodes);
+}
+
 function stateBadge(state) {
   return h('span', { class: `state ${state}` }, state.toLowerCase());
 }
@@ -36,6 +41,11 @@ function stateBadge(state) {
 function counts(tasks) {
   return h('span', { class: 'counts' },
     TASK_STATES.filter((s) => tasks[s]).map((s) => h('span', { class: `c-${s}`, title: s }, `${tasks[s]} ${s}`)));
+}
+
+/** The time of day, the full date in its tooltip. */
+function clock(iso) {
+  return iso ? h('span', { title: time(iso) }, time(iso).slice(11)) : '';
 }
 
 function time(iso) {
@@ -118,7 +128,7 @@ function tokenForm(message) {
   document.getElementById('signout').hidden = true;
   document.getElementById('who').textContent = '';
   const input = h('input', { type: 'password', id: 'token', autocomplete: 'off', placeholder: 'grit_…' });
-  view.replaceChildren(h('form', {
+  put(view, h('form', {
     class: 'token-form',
     onsubmit: async (e) => {
       e.preventDefault();
@@ -145,7 +155,7 @@ async function start() {
     if (e instanceof ApiError && e.status === 401) {
       tokenForm(token() ? e.message : null);
     } else {
-      view.replaceChildren(h('p', { class: 'error' }, `This node does not answer: ${e.message}`));
+      put(view, h('p', { class: 'error' }, `This node does not answer: ${e.message}`));
     }
   }
 }
@@ -191,7 +201,7 @@ function runsPage(params) {
   const pipelineInput = h('input', { name: 'pipeline', value: filter.pipeline, placeholder: 'any pipeline', size: 18 });
   const body = h('tbody');
   const pager = h('div', { class: 'pager' });
-  view.replaceChildren(
+  put(view, 
     h('h1', {}, 'Runs'),
     h('form', { class: 'toolbar', onsubmit: (e) => { e.preventDefault(); go({ pipeline: pipelineInput.value.trim() }); } },
       h('label', {}, 'Pipeline ', pipelineInput),
@@ -207,7 +217,7 @@ function runsPage(params) {
     try {
       const runs = await getJson(`/v1/runs${query({ pipeline: filter.pipeline, state: filter.state, offset: filter.offset, limit: PAGE + 1 })}`);
       const shown = runs.slice(0, PAGE);
-      body.replaceChildren(...shown.map((r) => h('tr', { 'data-run': r.id },
+      put(body, ...shown.map((r) => h('tr', { 'data-run': r.id },
         h('td', {}, h('a', { href: `#/runs/${r.id}` }, `#${r.id}`)),
         h('td', {}, h('a', { href: `#/runs${query({ pipeline: r.pipeline })}` }, r.pipeline)),
         h('td', {}, stateBadge(r.state)),
@@ -215,8 +225,8 @@ function runsPage(params) {
         h('td', {}, time(r.finished_at)),
         h('td', {}, duration(r.submitted_at, r.finished_at)),
         h('td', {}, counts(r.tasks)))));
-      if (!shown.length) body.replaceChildren(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No runs.')));
-      pager.replaceChildren(
+      if (!shown.length) put(body, h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No runs.')));
+      put(pager, 
         h('button', { type: 'button', disabled: filter.offset === 0, onclick: () => go({ ...filter, offset: Math.max(0, filter.offset - PAGE) }) }, '← Newer'),
         h('span', { class: 'muted' }, shown.length ? `${filter.offset + 1}–${filter.offset + shown.length}` : ''),
         h('button', { type: 'button', disabled: runs.length <= PAGE, onclick: () => go({ ...filter, offset: filter.offset + PAGE }) }, 'Older →'));
@@ -243,7 +253,7 @@ function runPage(id, params) {
   const graph = h('div', { class: 'graph', id: 'graph' });
   const tasksBox = h('div', { id: 'tasks' });
   const taskBox = h('div', { id: 'task', class: 'panel' }, h('p', { class: 'muted' }, 'Pick a task to see its attempts, log and outputs.'));
-  view.replaceChildren(head, h('h2', {}, 'Steps'), graph,
+  put(view, head, h('h2', {}, 'Steps'), graph,
     h('div', { class: 'split' }, h('div', {}, h('h2', {}, 'Tasks'), tasksBox), h('div', {}, h('h2', {}, 'Task'), taskBox)));
 
   const remember = () => replaceHash(`/runs/${id}${query({ state: ui.state, step: ui.step, offset: ui.offset, task: ui.task })}`);
@@ -283,7 +293,7 @@ function runPage(id, params) {
         },
       }, 'Retry failed tasks'));
     }
-    head.replaceChildren(
+    put(head, 
       h('h1', {}, `Run #${run.id} `, h('a', { href: `#/runs${query({ pipeline: run.pipeline })}` }, run.pipeline), ' ', stateBadge(run.state),
         live ? h('span', { class: 'live', title: 'following the run\'s events' }, ' live') : null),
       h('dl', { class: 'facts' },
@@ -329,7 +339,7 @@ function runPage(id, params) {
     h('td', {}, t.started_at ? duration(t.started_at, t.finished_at) : ''),
     h('td', { class: 'num' }, t.exit_code ?? '')));
     const last = Math.min(page.total, ui.offset + page.tasks.length);
-    tasksBox.replaceChildren(
+    put(tasksBox, 
       h('div', { class: 'toolbar' },
         select([['', 'any state'], ...TASK_STATES.map((s) => [s, s])], ui.state, (v) => change({ state: v, offset: 0 }), 'State'),
         select([['', 'any step'], ...stepNames.map((s) => [s, s])], ui.step, (v) => change({ step: v, offset: 0 }), 'Step')),
@@ -366,7 +376,7 @@ function runPage(id, params) {
   function renderTask(t, log) {
     const running = t.state === 'PENDING' || t.state === 'ASSIGNED';
     const inputs = t.inputs || [];
-    taskBox.replaceChildren(
+    put(taskBox, 
       h('h3', {}, `Task ${t.id} · ${t.step} `, stateBadge(t.state)),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Step'), h('dd', {}, `${t.step} (version ${t.version})${t.gather ? ', gather' : ''}`),
@@ -381,7 +391,7 @@ function runPage(id, params) {
         h('thead', {}, h('tr', {}, ['#', 'Node', 'Outcome', 'Exit', 'Assigned', 'Started', 'Finished', 'Error'].map((c) => h('th', {}, c)))),
         h('tbody', {}, t.attempts.map((a) => h('tr', {},
           h('td', {}, a.n), h('td', {}, a.node), h('td', {}, stateBadge(a.outcome)), h('td', { class: 'num' }, a.exit_code ?? ''),
-          h('td', {}, time(a.assigned_at)), h('td', {}, time(a.started_at)), h('td', {}, time(a.finished_at)),
+          h('td', {}, clock(a.assigned_at)), h('td', {}, clock(a.started_at)), h('td', {}, clock(a.finished_at)),
           h('td', { class: 'error' }, a.error || ''))))) : h('p', { class: 'muted' }, 'Not attempted yet.'),
       h('h4', {}, 'Outputs'),
       (t.outputs || []).length ? h('table', { id: 'outputs' }, h('tbody', {}, t.outputs.map((o) => h('tr', {},
@@ -463,7 +473,7 @@ function lineagePage(params) {
   const pipeline = h('input', { name: 'pipeline', value: form.pipeline, placeholder: 'any', size: 14 });
   let direction = form.direction;
   const out = h('div', { class: 'tree', id: 'lineage' });
-  view.replaceChildren(
+  put(view, 
     h('h1', {}, 'Lineage'),
     h('form', {
       class: 'toolbar',
@@ -522,13 +532,13 @@ function lineageTree(g) {
 
 function clusterPage() {
   const box = h('div', { id: 'cluster' }, h('p', { class: 'muted' }, 'Loading…'));
-  view.replaceChildren(h('h1', {}, 'Cluster'), box);
+  put(view, h('h1', {}, 'Cluster'), box);
   async function load() {
     try {
       const c = await getJson('/v1/cluster');
       const inUse = c.members.reduce((n, m) => n + m.slots_in_use, 0);
       const slots = c.members.reduce((n, m) => n + m.slots, 0);
-      box.replaceChildren(
+      put(box, 
         h('dl', { class: 'facts' },
           h('dt', {}, 'This node'), h('dd', {}, c.self),
           h('dt', {}, 'Leader'), h('dd', {}, c.leader || h('span', { class: 'error' }, 'none known')),

@@ -76,8 +76,9 @@ export function stepGraph(steps, edges, selected, onSelect) {
     const y2 = b.y + BOX_H / 2;
     const mid = (x1 + x2) / 2;
     svg.append(el('path', { class: 'edge', d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2 - 6},${y2}`, 'marker-end': 'url(#arrow)' }));
-    const label = el('text', { class: 'pattern', x: mid, y: (y1 + y2) / 2 - 5, 'text-anchor': 'middle' }, e.pattern || e.input);
+    const label = el('g', { class: 'edge-label' });
     label.append(el('title', {}, `${e.from} → ${e.to}: inputs like ${e.input}`));
+    label.append(el('text', { class: 'pattern', x: mid, y: (y1 + y2) / 2 - 5, 'text-anchor': 'middle' }, e.pattern || e.input));
     svg.append(label);
   }
   const defs = el('defs');
