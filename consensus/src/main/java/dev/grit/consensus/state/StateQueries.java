@@ -264,27 +264,30 @@ public final class StateQueries implements AutoCloseable {
       long runId, TaskState state, String step, int offset, int limit) {
     return sql(
         () -> {
-          String where = " WHERE t.run_id = ?" + (state == null ? "" : " AND t.state = ?")
-              + (step == null ? "" : " AND s.name = ?");
+          String from =
+              " FROM task t"
+                  + (step == null ? "" : " JOIN step s ON s.id = t.step_id")
+                  + " WHERE t.run_id = ?"
+                  + (state == null ? "" : " AND t.state = ?")
+                  + (step == null ? "" : " AND s.name = ?");
           int total;
-          try (var ps =
-              c.prepareStatement(
-                  "SELECT COUNT(*) FROM task t JOIN step s ON s.id = t.step_id" + where)) {
+          try (var ps = c.prepareStatement("SELECT COUNT(*)" + from)) {
             bindTaskFilter(ps, runId, state, step);
             try (ResultSet rs = ps.executeQuery()) {
               total = rs.next() ? rs.getInt(1) : 0;
             }
           }
           var tasks = new ArrayList<RunTask>();
+          // The page's ids first, from the index alone; only its rows are joined.
           try (var ps =
               c.prepareStatement(
                   "SELECT t.id, s.name, t.state, t.attempt, t.node, res.name, t.error,"
                       + " a.started_at, a.finished_at, a.exit_code"
-                      + " FROM task t JOIN step s ON s.id = t.step_id"
+                      + " FROM (SELECT t.id" + from + " ORDER BY t.id LIMIT ? OFFSET ?) page"
+                      + " JOIN task t ON t.id = page.id JOIN step s ON s.id = t.step_id"
                       + " LEFT JOIN resource res ON res.id = t.input_resource_id"
                       + " LEFT JOIN attempt a ON a.task_id = t.id AND a.n = t.attempt"
-                      + where
-                      + " ORDER BY t.id LIMIT ? OFFSET ?")) {
+                      + " ORDER BY t.id")) {
             int i = bindTaskFilter(ps, runId, state, step);
             ps.setInt(i++, limit);
             ps.setInt(i, offset);

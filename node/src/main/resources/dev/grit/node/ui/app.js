@@ -40,7 +40,7 @@ function stateBadge(state) {
 
 function counts(tasks) {
   return h('span', { class: 'counts' },
-    TASK_STATES.filter((s) => tasks[s]).map((s) => h('span', { class: `c-${s}`, title: s }, `${tasks[s]} ${s}`)));
+    TASK_STATES.filter((s) => tasks[s]).map((s) => h('span', { class: `c-${s}`, title: s }, `${tasks[s]} ${s === 'assigned' ? 'running' : s}`)));
 }
 
 /** The time of day, the full date in its tooltip. */
@@ -316,8 +316,10 @@ function runPage(id, params) {
     }));
   }
 
-  async function loadTasks() {
-    const page = await getJson(`/v1/runs/${id}/tasks${query({ state: ui.state, step: ui.step, offset: ui.offset, limit: PAGE })}`);
+  const fetchTasks = () => getJson(`/v1/runs/${id}/tasks${query({ state: ui.state, step: ui.step, offset: ui.offset, limit: PAGE })}`);
+  const loadTasks = async () => renderTasks(await fetchTasks());
+
+  function renderTasks(page) {
     const change = (c) => {
       Object.assign(ui, c);
       remember();
@@ -413,8 +415,8 @@ function runPage(id, params) {
       pending = null;
       lastRefresh = Date.now();
       try {
-        await Promise.all([loadRun(), loadSteps()]);
-        await loadTasks();
+        const [, , page] = await Promise.all([loadRun(), loadSteps(), fetchTasks()]);
+        renderTasks(page);
         if (ui.task) await showTask();
       } catch (e) {
         showError(tasksBox, e);
@@ -446,8 +448,9 @@ function runPage(id, params) {
 
   (async () => {
     try {
-      await Promise.all([loadRun(), loadSteps()]);
-      await loadTasks();
+      // The three reads at once: the run, its steps counted by the node, one page of tasks.
+      const [, , page] = await Promise.all([loadRun(), loadSteps(), fetchTasks()]);
+      renderTasks(page);
       showTask();
       if (run.state === 'RUNNING') {
         followEvents();
@@ -538,6 +541,7 @@ function clusterPage() {
       const c = await getJson('/v1/cluster');
       const inUse = c.members.reduce((n, m) => n + m.slots_in_use, 0);
       const slots = c.members.reduce((n, m) => n + m.slots, 0);
+      const leaderApi = (c.members.find((m) => m.id === c.leader) || {}).http_address;
       put(box, 
         h('dl', { class: 'facts' },
           h('dt', {}, 'This node'), h('dd', {}, c.self),
@@ -549,14 +553,17 @@ function clusterPage() {
           h('tbody', {}, c.members.map((m) => h('tr', { 'data-member': m.id },
             h('td', {}, m.id, m.id === c.self ? h('span', { class: 'muted' }, ' (this node)') : null),
             h('td', {}, m.leader ? 'leader' : 'follower'),
-            h('td', {}, m.live ? h('span', { class: 'c-succeeded' }, 'live') : h('span', { class: 'c-failed' }, 'silent')),
+            h('td', {}, m.live ? h('span', { class: 'c-succeeded' }, 'live')
+              : m.last_contact_millis < 0 && c.leader !== c.self ? h('span', { class: 'muted', title: 'the leader knows' }, 'unknown here')
+                : h('span', { class: 'c-failed' }, 'silent')),
             h('td', {}, m.last_contact_millis >= 0 ? `${(m.last_contact_millis / 1000).toFixed(1)}s ago` : ''),
             h('td', {}, m.raft_address),
             h('td', {}, m.http_address ? h('a', { href: `${location.protocol}//${m.http_address}/` }, m.http_address) : ''),
             h('td', { class: 'num' }, m.commit_index >= 0 ? m.commit_index : ''),
             h('td', { class: 'num' }, m.applied_index >= 0 ? m.applied_index : ''),
             h('td', { class: 'num' }, m.slots ? `${m.slots_in_use} / ${m.slots}` : m.slots_in_use))))),
-        h('p', { class: 'muted' }, 'Commit and applied indexes are known for this node; last contact is as the leader last heard.'));
+        h('p', { class: 'muted' }, 'Commit and applied indexes are this node\'s own; liveness and last contact are as the leader last heard',
+          leaderApi && c.leader !== c.self ? [' (exact on ', h('a', { href: `${location.protocol}//${leaderApi}/#/cluster` }, `the leader's page`), ')'] : '', '.'));
     } catch (e) {
       showError(box, e);
     }

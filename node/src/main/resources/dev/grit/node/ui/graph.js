@@ -3,7 +3,7 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 const BOX_W = 190;
-const BOX_H = 64;
+const BOX_H = 74;
 const GAP_X = 90;
 const GAP_Y = 26;
 const PAD = 16;
@@ -104,10 +104,12 @@ export function stepGraph(steps, edges, selected, onSelect) {
     if (!t.total) {
       g.append(el('rect', { x: 10, y: 27, width: barW, height: 7, class: 'bar bar-none' }));
     }
-    const summary = `${t.succeeded}/${t.total} done` + (t.assigned ? `, ${t.assigned} running` : '') +
-      (t.pending ? `, ${t.pending} pending` : '') + (t.failed ? `, ${t.failed} failed` : '') +
-      (t.cancelled ? `, ${t.cancelled} cancelled` : '');
-    g.append(el('text', { class: 'counts', x: 10, y: 52 }, summary));
+    const done = `${t.succeeded}/${t.total} done`;
+    const rest = ['assigned', 'pending', 'failed', 'cancelled'].filter((k) => t[k])
+      .map((k) => `${t[k]} ${k === 'assigned' ? 'running' : k}`).join(', ');
+    g.append(el('text', { class: 'counts', x: 10, y: 50 }, done));
+    if (rest) g.append(el('text', { class: 'counts', x: 10, y: 65 }, rest));
+    const summary = rest ? `${done}, ${rest}` : done;
     g.append(el('title', {}, `${s.name}: ${summary}` + (s.inputs.length ? `\ninputs: ${s.inputs.join(', ')}` : '\nstart step')));
     g.addEventListener('click', () => onSelect(s.name));
     svg.append(g);
