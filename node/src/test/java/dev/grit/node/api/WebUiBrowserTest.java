@@ -21,9 +21,8 @@ import org.openqa.selenium.WebElement;
  * The web UI end to end: headless Chromium against a real node on loopback, over TLS with a
  * submit token typed into the page. It opens the runs list, a finished run (its step graph's
  * counts, a task's attempts, log and outputs), a run followed live until it ends, a failed run,
- * lineage and the cluster. The run page's screenshot is kept as target/ui-run.png; with {@code
- * -Dgrit.ui.screenshots=DIR} the runs, run and cluster pages are also saved there (the
- * documentation's pictures).
+ * lineage and the cluster. The run page's screenshot is kept as target/ui-run.png (the documentation's pictures come
+ * from {@link WebUiScreenshotsTest}).
  */
 class WebUiBrowserTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -81,7 +80,6 @@ class WebUiBrowserTest {
     String first = await("#runs tbody tr:first-child[data-run='" + fan + "']", "7 succeeded");
     assertTrue(first.contains("fan") && first.contains("succeeded"), first);
     await("#runs tr[data-run='" + wordcount + "']", "wordcount");
-    optionalScreenshot("ui-runs.png");
 
     open("/runs?state=failed");
     await("#runs tr[data-run='" + failing + "']", "failed");
@@ -114,7 +112,6 @@ class WebUiBrowserTest {
     await("#outputs", "counts/chunk_2");
     assertEquals(1, browser.driver.findElements(By.cssSelector("#outputs button")).size());
     browser.screenshot(Path.of("target", "ui-run.png"));
-    optionalScreenshot("ui-run.png");
 
     // Filtered by state and by a click on a step of the graph.
     browser.driver.findElement(By.cssSelector("#graph g.step[data-step='count']")).click();
@@ -187,19 +184,11 @@ class WebUiBrowserTest {
     String members = await("#members", "leader");
     assertTrue(members.contains("local"), members);
     assertTrue(members.contains("live"), members);
-    optionalScreenshot("ui-cluster.png");
   }
 
   private static String stepText(String step) {
     return browser
         .await(WAIT, d -> d.findElement(By.cssSelector("#graph g.step[data-step='" + step + "']")))
         .getDomProperty("textContent");
-  }
-
-  private static void optionalScreenshot(String name) throws Exception {
-    String dirName = System.getProperty("grit.ui.screenshots");
-    if (dirName != null && !dirName.isBlank()) {
-      browser.screenshot(Path.of(dirName).resolve(name));
-    }
   }
 }
