@@ -35,12 +35,12 @@ import javax.net.ssl.SSLException;
 /**
  * The HTTP/1.1 JSON API of one {@link Node}: runs, events, resources, objects, tasks, cluster,
  * probes and metrics, and the web UI's files ({@link UiResource}); the route table, with who may
- * use each route, is in {@code routes} below.
- * Close it before its node: handlers read the node's record.
+ * use each route, is in {@code routes} below. Close it before its node: handlers read the node's
+ * record.
  *
  * <p>Security: with the node's TLS material the API speaks HTTPS only (a plain HTTP request gets a
- * 400 saying so); with its tokens every route but the probes and the UI's files needs a bearer token of the route's
- * role, and chunk fetches need a member certificate ({@link Authenticator}).
+ * 400 saying so); with its tokens every route but the probes and the UI's files needs a bearer
+ * token of the route's role, and chunk fetches need a member certificate ({@link Authenticator}).
  *
  * <p>Threading: netty's I/O threads only parse, route and write; every handler runs on a small pool
  * of handler threads (each connection keeps one), where blocking reads of the local record and

@@ -179,7 +179,10 @@ final class RunsResource {
   /** One step of a run's graph with its tasks' counts by state ({@code total} too). */
   record StepJson(String name, boolean gather, List<String> inputs, Map<String, Integer> tasks) {}
 
-  /** {@code from}'s outputs went into {@code to}: {@code input} names one, matching {@code pattern}. */
+  /**
+   * {@code from}'s outputs went into {@code to}: {@code input} names one, which {@code to}'s input
+   * {@code pattern} matched.
+   */
   record EdgeJson(String from, String to, String pattern, String input) {}
 
   record StepsJson(long run, String state, List<StepJson> steps, List<EdgeJson> edges) {}
@@ -197,7 +200,9 @@ final class RunsResource {
     node.queries().runManifest(id).ifPresent(m -> declared.putAll(manifestSteps(m)));
     var steps = new ArrayList<StepJson>();
     for (Step step : declared.values()) {
-      steps.add(new StepJson(step.name(), step.gather(), step.inputs(), countsJson(counts.get(step.name()))));
+      steps.add(
+          new StepJson(
+              step.name(), step.gather(), step.inputs(), countsJson(counts.get(step.name()))));
     }
     counts.forEach(
         (name, byState) -> {

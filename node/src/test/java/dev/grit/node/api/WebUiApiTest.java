@@ -66,7 +66,8 @@ class WebUiApiTest {
     run = server.submit("fan", FAN);
     failedRun = server.submit("failing", FAILING);
     assertEquals("SUCCEEDED", server.awaitEnd(run, Duration.ofSeconds(60)).get("state").asText());
-    assertEquals("FAILED", server.awaitEnd(failedRun, Duration.ofSeconds(60)).get("state").asText());
+    assertEquals(
+        "FAILED", server.awaitEnd(failedRun, Duration.ofSeconds(60)).get("state").asText());
   }
 
   @AfterAll
@@ -238,8 +239,8 @@ class WebUiApiTest {
       String body = r.body().replace("http://www.w3.org/2000/svg", "");
       assertFalse(body.contains("http://") || body.contains("https://"), file);
     }
-    assertTrue(
-        server.get("/ui/app.js").headers().firstValue("content-type").orElse("").startsWith("text/javascript"));
+    String script = server.get("/ui/app.js").headers().firstValue("content-type").orElse("");
+    assertTrue(script.startsWith("text/javascript"), script);
   }
 
   private static JsonNode ok(String path) throws Exception {

@@ -21,8 +21,8 @@ import org.openqa.selenium.WebElement;
  * The web UI end to end: headless Chromium against a real node on loopback, over TLS with a
  * submit token typed into the page. It opens the runs list, a finished run (its step graph's
  * counts, a task's attempts, log and outputs), a run followed live until it ends, a failed run,
- * lineage and the cluster. The run page's screenshot is kept as target/ui-run.png (the documentation's pictures come
- * from {@link WebUiScreenshotsTest}).
+ * lineage and the cluster. The run page's screenshot is kept as target/ui-run.png (the
+ * documentation's pictures come from {@link WebUiScreenshotsTest}).
  */
 class WebUiBrowserTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -143,7 +143,8 @@ class WebUiBrowserTest {
     await("#run-head h1", "running");
     await("#run-head h1", "live");
     await("#graph g.step[data-step='wait']", "1 running");
-    assertEquals(1, browser.driver.findElements(By.id("cancel")).size(), "a submit token may cancel");
+    assertEquals(
+        1, browser.driver.findElements(By.id("cancel")).size(), "a submit token may cancel");
     browser.clickText(By.cssSelector("#task-table tbody tr"), "wait", WAIT);
     await("#task", "runs on local");
 

@@ -34,11 +34,14 @@ class WebUiScreenshotsTest {
   @Test
   void pagesOfAThreeNodeCluster() throws Exception {
     String out = System.getProperty("grit.ui.screenshots", "");
-    assumeTrue(!out.isBlank(), "takes the documentation's screenshots only with -Dgrit.ui.screenshots=DIR");
+    assumeTrue(
+        !out.isBlank(),
+        "takes the documentation's screenshots only with -Dgrit.ui.screenshots=DIR");
     try (Browser browser = Browser.start(1400, 900);
         NodeCluster cluster = NodeCluster.start(dir.resolve("cluster"), 3, 2)) {
       String url = cluster.url(0);
-      long wordcount = submit(cluster, url, "wordcount", Files.readString(Examples.path("wordcount.toml")));
+      long wordcount =
+          submit(cluster, url, "wordcount", Files.readString(Examples.path("wordcount.toml")));
       long failing = submit(cluster, url, "checks", WebUiApiTest.FAILING);
       long fan = submit(cluster, url, "fan", WebUiApiTest.FAN);
       for (long run : new long[] {wordcount, failing, fan}) {
