@@ -117,6 +117,218 @@ public final class StateQueries implements AutoCloseable {
         });
   }
 
+  /**
+   * Runs newest first, {@code offset} of them skipped: in one pipeline and one state, or any when
+   * null.
+   */
+  public synchronized List<RunView> runs(String pipeline, RunState state, int offset, int limit) {
+    return sql(
+        () -> {
+          var out = new ArrayList<RunView>();
+          var where = new ArrayList<String>();
+          var args = new ArrayList<String>();
+          if (pipeline != null) {
+            where.add("p.name = ?");
+            args.add(pipeline);
+          }
+          if (state != null) {
+            where.add("r.state = ?");
+            args.add(state.name());
+          }
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT r.id, p.name, r.state, r.source, r.submitted_at, r.finished_at, r.reason"
+                      + " FROM run r JOIN pipeline p ON p.id = r.pipeline_id"
+                      + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
+                      + " ORDER BY r.id DESC LIMIT ? OFFSET ?")) {
+            int i = 1;
+            for (String a : args) {
+              ps.setString(i++, a);
+            }
+            ps.setInt(i++, limit);
+            ps.setInt(i, offset);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(runView(rs));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** The manifest a run was submitted with, and where it came from. */
+  public record RunManifest(String pipeline, String source, String text) {}
+
+  public synchronized Optional<RunManifest> runManifest(long runId) {
+    return sql(
+        () -> {
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT p.name, r.source, r.manifest FROM run r"
+                      + " JOIN pipeline p ON p.id = r.pipeline_id WHERE r.id = ?")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next()
+                  ? Optional.of(new RunManifest(rs.getString(1), rs.getString(2), rs.getString(3)))
+                  : Optional.empty();
+            }
+          }
+        });
+  }
+
+  /**
+   * How many of a run's tasks each step has in each state (by step name); one pass over the run's
+   * rows of the {@code task_by_run} index, however many tasks the run has.
+   */
+  public synchronized Map<String, Map<TaskState, Integer>> stepCounts(long runId) {
+    return sql(
+        () -> {
+          var out = new java.util.TreeMap<String, Map<TaskState, Integer>>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT s.name, t.state, COUNT(*) FROM task t JOIN step s ON s.id = t.step_id"
+                      + " WHERE t.run_id = ? GROUP BY s.name, t.state")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.computeIfAbsent(rs.getString(1), k -> new EnumMap<>(TaskState.class))
+                    .put(TaskState.valueOf(rs.getString(2)), rs.getInt(3));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * One edge of a run's step graph: {@code consumer}'s tasks in the run took resources that {@code
+   * producer} published; {@code input} is one such resource's name (the first by name).
+   */
+  public record StepEdge(String consumer, String producer, String input) {}
+
+  /** The edges between a run's steps, from what its tasks consumed: single inputs and sets. */
+  public synchronized List<StepEdge> stepEdges(long runId) {
+    return sql(
+        () -> {
+          var out = new ArrayList<StepEdge>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT cs.name, ps.name, MIN(res.name) FROM ("
+                      + " SELECT t.step_id AS consumer_id, t.input_resource_id AS resource_id"
+                      + " FROM task t WHERE t.run_id = ?1 AND t.input_resource_id <> 0"
+                      + " UNION ALL"
+                      + " SELECT t.step_id, m.resource_id FROM task t"
+                      + " JOIN input_set_member m ON m.set_id = t.input_set_id"
+                      + " WHERE t.run_id = ?1 AND t.input_set_id <> 0) used"
+                      + " JOIN step cs ON cs.id = used.consumer_id"
+                      + " JOIN resource res ON res.id = used.resource_id"
+                      + " JOIN resource_producer rp ON rp.resource_id = used.resource_id"
+                      + " JOIN step ps ON ps.id = rp.step_id"
+                      + " GROUP BY cs.name, ps.name ORDER BY 1, 2")) {
+            ps.setLong(1, runId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(new StepEdge(rs.getString(1), rs.getString(2), rs.getString(3)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /**
+   * One row of a run's task table: the task and its latest attempt's times and exit code (null
+   * before its first attempt).
+   */
+  public record RunTask(
+      long taskId,
+      String step,
+      TaskState state,
+      int attempt,
+      String node,
+      String inputName,
+      String error,
+      Long startedAt,
+      Long finishedAt,
+      Integer exitCode) {}
+
+  /** One page of a run's task table and how many rows the whole table has. */
+  public record TaskPage(int total, List<RunTask> tasks) {}
+
+  /**
+   * A page of a run's tasks by id, in one state and of one step, or any when null. Reads the
+   * {@code task_by_run} index: a page costs its own rows plus the count, not the run's size.
+   */
+  public synchronized TaskPage runTasks(
+      long runId, TaskState state, String step, int offset, int limit) {
+    return sql(
+        () -> {
+          String from =
+              " FROM task t"
+                  + (step == null ? "" : " JOIN step s ON s.id = t.step_id")
+                  + " WHERE t.run_id = ?"
+                  + (state == null ? "" : " AND t.state = ?")
+                  + (step == null ? "" : " AND s.name = ?");
+          int total;
+          try (var ps = c.prepareStatement("SELECT COUNT(*)" + from)) {
+            bindTaskFilter(ps, runId, state, step);
+            try (ResultSet rs = ps.executeQuery()) {
+              total = rs.next() ? rs.getInt(1) : 0;
+            }
+          }
+          var tasks = new ArrayList<RunTask>();
+          // The page's ids first, from the index alone; only its rows are joined.
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT t.id, s.name, t.state, t.attempt, t.node, res.name, t.error,"
+                      + " a.started_at, a.finished_at, a.exit_code"
+                      + " FROM (SELECT t.id" + from + " ORDER BY t.id LIMIT ? OFFSET ?) page"
+                      + " JOIN task t ON t.id = page.id JOIN step s ON s.id = t.step_id"
+                      + " LEFT JOIN resource res ON res.id = t.input_resource_id"
+                      + " LEFT JOIN attempt a ON a.task_id = t.id AND a.n = t.attempt"
+                      + " ORDER BY t.id")) {
+            int i = bindTaskFilter(ps, runId, state, step);
+            ps.setInt(i++, limit);
+            ps.setInt(i, offset);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                int exitCode = rs.getInt(10);
+                Integer exit = rs.wasNull() ? null : exitCode;
+                tasks.add(
+                    new RunTask(
+                        rs.getLong(1),
+                        rs.getString(2),
+                        TaskState.valueOf(rs.getString(3)),
+                        rs.getInt(4),
+                        rs.getString(5),
+                        rs.getString(6),
+                        rs.getString(7),
+                        nullableLong(rs, 8),
+                        nullableLong(rs, 9),
+                        exit));
+              }
+            }
+          }
+          return new TaskPage(total, tasks);
+        });
+  }
+
+  /** Binds a task filter's parameters; returns the index of the next one. */
+  private static int bindTaskFilter(
+      java.sql.PreparedStatement ps, long runId, TaskState state, String step)
+      throws SQLException {
+    int i = 1;
+    ps.setLong(i++, runId);
+    if (state != null) {
+      ps.setString(i++, state.name());
+    }
+    if (step != null) {
+      ps.setString(i++, step);
+    }
+    return i;
+  }
+
   /** How many runs are in each state; states no run is in are left out. */
   public synchronized Map<RunState, Integer> runCounts() {
     return sql(

@@ -34,12 +34,13 @@ import javax.net.ssl.SSLException;
 
 /**
  * The HTTP/1.1 JSON API of one {@link Node}: runs, events, resources, objects, tasks, cluster,
- * probes and metrics; the route table, with who may use each route, is in {@code routes} below.
- * Close it before its node: handlers read the node's record.
+ * probes and metrics, and the web UI's files ({@link UiResource}); the route table, with who may
+ * use each route, is in {@code routes} below. Close it before its node: handlers read the node's
+ * record.
  *
  * <p>Security: with the node's TLS material the API speaks HTTPS only (a plain HTTP request gets a
- * 400 saying so); with its tokens every route but the probes needs a bearer token of the route's
- * role, and chunk fetches need a member certificate ({@link Authenticator}).
+ * 400 saying so); with its tokens every route but the probes and the UI's files needs a bearer
+ * token of the route's role, and chunk fetches need a member certificate ({@link Authenticator}).
  *
  * <p>Threading: netty's I/O threads only parse, route and write; every handler runs on a small pool
  * of handler threads (each connection keeps one), where blocking reads of the local record and
@@ -130,10 +131,10 @@ public final class ApiServer implements AutoCloseable {
       var barrier = new ReadBarrier(node.raft(), handlers, READ_BARRIER_TIMEOUT);
       NodeSecurity security = node.config().security();
       SslContext ssl = security.tls() == null ? null : sslContext(security.tls());
-      var router =
-          new Router(barrier, handlers, new Authenticator(security.tokens(), ssl != null));
+      var authenticator = new Authenticator(security.tokens(), ssl != null);
+      var router = new Router(barrier, handlers, authenticator);
       var cluster = new ClusterResource(node);
-      routes(router, node, cluster, metrics, barrier, events);
+      routes(router, node, authenticator, cluster, metrics, barrier, events);
       var bootstrap =
           new ServerBootstrap()
               .group(boss, io)
@@ -183,6 +184,7 @@ public final class ApiServer implements AutoCloseable {
   private static void routes(
       Router r,
       Node node,
+      Authenticator authenticator,
       ClusterResource cluster,
       NodeMetrics metrics,
       ReadBarrier barrier,
@@ -190,10 +192,13 @@ public final class ApiServer implements AutoCloseable {
     var runs = new RunsResource(node, InstantSource.system(), PROPOSAL_TIMEOUT, barrier);
     var objects = new ObjectsResource(node);
     var tasks = new TasksResource(node);
+    var ui = new UiResource();
     r.add(HttpMethod.POST, "/v1/runs", Access.SUBMIT, runs::submit)
         .add(HttpMethod.GET, "/v1/runs", Access.READ, runs::list)
         .add(HttpMethod.GET, "/v1/runs/{id}", Access.READ, runs::get)
         .add(HttpMethod.GET, "/v1/runs/{id}/events", Access.READ, events::stream)
+        .add(HttpMethod.GET, "/v1/runs/{id}/steps", Access.READ, runs::steps)
+        .add(HttpMethod.GET, "/v1/runs/{id}/tasks", Access.READ, runs::tasks)
         .add(HttpMethod.POST, "/v1/runs/{id}/cancel", Access.SUBMIT, runs::cancel)
         .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", Access.READ, objects::pipelineResources)
         .add(HttpMethod.GET, "/v1/resources", Access.READ, objects::resourcesNamed)
@@ -205,6 +210,9 @@ public final class ApiServer implements AutoCloseable {
         .add(HttpMethod.GET, "/v1/cluster", Access.READ, cluster::cluster)
         .add(HttpMethod.POST, "/v1/cluster/members", Access.ADMIN, cluster::addMember)
         .add(HttpMethod.DELETE, "/v1/cluster/members/{id}", Access.ADMIN, cluster::removeMember)
+        .add(HttpMethod.GET, "/v1/whoami", Access.READ, authenticator::whoami)
+        .add(HttpMethod.GET, "/", Access.OPEN, ui::index)
+        .add(HttpMethod.GET, "/ui/{file}", Access.OPEN, ui::file)
         .add(HttpMethod.GET, "/livez", Access.OPEN, cluster::livez)
         .add(HttpMethod.GET, "/readyz", Access.OPEN, cluster::readyz)
         .add(

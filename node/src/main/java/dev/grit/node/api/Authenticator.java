@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SslHandler;
+import java.util.LinkedHashMap;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
@@ -73,8 +74,30 @@ final class Authenticator {
     }
   }
 
+  /**
+   * {@code GET /v1/whoami}: the role of the request's token (the web UI shows the buttons it
+   * allows), and its name; an API without tokens lets anyone do anything: {@code admin}. The route
+   * takes a read token, so an unknown token never gets here.
+   */
+  void whoami(Exchange ex) {
+    var body = new LinkedHashMap<String, Object>();
+    if (tokens == null) {
+      body.put("role", Role.ADMIN.spelling());
+      body.put("name", null);
+    } else {
+      String token = token(ex.header(HttpHeaderNames.AUTHORIZATION.toString()));
+      var entry = tokens.find(token).orElseThrow(() -> unauthorized("unknown token", null));
+      body.put("role", entry.role().spelling());
+      body.put("name", entry.name().isEmpty() ? null : entry.name());
+    }
+    ex.json(HttpResponseStatus.OK, body);
+  }
+
   private static String token(HttpHeaders headers) {
-    String value = headers.get(HttpHeaderNames.AUTHORIZATION);
+    return token(headers.get(HttpHeaderNames.AUTHORIZATION));
+  }
+
+  private static String token(String value) {
     if (value == null
         || value.length() <= BEARER.length()
         || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {

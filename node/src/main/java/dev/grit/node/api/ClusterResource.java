@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,35 +36,56 @@ final class ClusterResource {
     this.httpAddress = httpAddress;
   }
 
+  /**
+   * One member as {@code /v1/cluster} shows it: its {@link ClusterStatus.Member} fields, then the
+   * attempt slots it registered (0 until it has) and how many of them run attempts now.
+   */
+  record MemberJson(
+      String id,
+      String raftAddress,
+      String httpAddress,
+      boolean leader,
+      boolean live,
+      long lastContactMillis,
+      long commitIndex,
+      long appliedIndex,
+      int slots,
+      int slotsInUse) {}
+
+  record ClusterJson(String self, String leader, long term, List<MemberJson> members) {}
+
   void cluster(Exchange ex) {
     ClusterStatus status = node.cluster();
     // Members register their API address through the log; this member's own is the one it is
     // served on, which an embedded node does not register.
     var registered = new HashMap<String, String>();
+    var slots = new HashMap<String, Integer>();
     for (var row : node.queries().nodes()) {
       if (!row.httpAddress().isEmpty()) {
         registered.put(row.id(), row.httpAddress());
       }
+      slots.put(row.id(), row.slots());
     }
     registered.put(status.self(), httpAddress);
-    var members = new ArrayList<ClusterStatus.Member>();
+    var inUse = node.queries().assignedByNode();
+    var members = new ArrayList<MemberJson>();
     for (var m : status.members()) {
       members.add(
-          m.httpAddress() != null
-              ? m
-              : new ClusterStatus.Member(
-                  m.id(),
-                  m.raftAddress(),
-                  registered.get(m.id()),
-                  m.leader(),
-                  m.live(),
-                  m.lastContactMillis(),
-                  m.commitIndex(),
-                  m.appliedIndex()));
+          new MemberJson(
+              m.id(),
+              m.raftAddress(),
+              m.httpAddress() != null ? m.httpAddress() : registered.get(m.id()),
+              m.leader(),
+              m.live(),
+              m.lastContactMillis(),
+              m.commitIndex(),
+              m.appliedIndex(),
+              slots.getOrDefault(m.id(), 0),
+              inUse.getOrDefault(m.id(), List.of()).size()));
     }
     ex.json(
         HttpResponseStatus.OK,
-        new ClusterStatus(status.self(), status.leader(), status.term(), members));
+        new ClusterJson(status.self(), status.leader(), status.term(), members));
   }
 
   /**

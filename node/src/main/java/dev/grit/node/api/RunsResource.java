@@ -8,7 +8,10 @@ import dev.grit.consensus.state.Reply.RunCancelled;
 import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.Reply.SubmissionRefused;
 import dev.grit.consensus.state.RunState;
+import dev.grit.consensus.state.StateQueries.RunManifest;
+import dev.grit.consensus.state.StateQueries.RunTask;
 import dev.grit.consensus.state.StateQueries.RunView;
+import dev.grit.consensus.state.StateQueries.TaskPage;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.SubmitRun;
@@ -16,7 +19,9 @@ import dev.grit.engine.manifest.Lint;
 import dev.grit.engine.manifest.Manifest;
 import dev.grit.engine.manifest.ManifestException;
 import dev.grit.engine.manifest.ManifestParser;
+import dev.grit.engine.manifest.NamePattern;
 import dev.grit.engine.manifest.Problem;
+import dev.grit.engine.manifest.Step;
 import dev.grit.node.Node;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
@@ -155,18 +160,172 @@ final class RunsResource {
     return reply.as(RunSubmitted.class);
   }
 
+  /** Runs newest first; {@code ?pipeline=} and {@code ?state=} filter, {@code ?offset=} pages. */
   void list(Exchange ex) {
     int limit = ex.intQuery("limit", 50, 1, 10_000);
+    int offset = ex.intQuery("offset", 0, 0, Integer.MAX_VALUE);
+    String pipeline = ex.query("pipeline");
+    if (pipeline != null && pipeline.isEmpty()) {
+      pipeline = null;
+    }
+    RunState state = enumQuery(ex, "state", RunState.class);
     var out = new ArrayList<RunJson>();
-    for (RunView run : node.queries().runs(limit)) {
+    for (RunView run : node.queries().runs(pipeline, state, offset, limit)) {
       out.add(json(run, null));
     }
     ex.json(HttpResponseStatus.OK, out);
   }
 
+  /** One step of a run's graph with its tasks' counts by state ({@code total} too). */
+  record StepJson(String name, boolean gather, List<String> inputs, Map<String, Integer> tasks) {}
+
+  /**
+   * {@code from}'s outputs went into {@code to}: {@code input} names one, which {@code to}'s input
+   * {@code pattern} matched.
+   */
+  record EdgeJson(String from, String to, String pattern, String input) {}
+
+  record StepsJson(long run, String state, List<StepJson> steps, List<EdgeJson> edges) {}
+
+  /**
+   * {@code GET /v1/runs/{id}/steps}: the run's steps in manifest order, each with its tasks'
+   * counts by state, and the edges between them as the run's tasks consumed resources. Counted by
+   * the record, so it costs the same for ten tasks or ten thousand.
+   */
+  void steps(Exchange ex) {
+    long id = ex.id("id");
+    RunView run = node.queries().run(id).orElseThrow(() -> noRun(id));
+    Map<String, Map<TaskState, Integer>> counts = node.queries().stepCounts(id);
+    var declared = new LinkedHashMap<String, Step>();
+    node.queries().runManifest(id).ifPresent(m -> declared.putAll(manifestSteps(m)));
+    var steps = new ArrayList<StepJson>();
+    for (Step step : declared.values()) {
+      steps.add(
+          new StepJson(
+              step.name(), step.gather(), step.inputs(), countsJson(counts.get(step.name()))));
+    }
+    counts.forEach(
+        (name, byState) -> {
+          if (!declared.containsKey(name)) {
+            steps.add(new StepJson(name, false, List.of(), countsJson(byState)));
+          }
+        });
+    var edges = new ArrayList<EdgeJson>();
+    for (var e : node.queries().stepEdges(id)) {
+      Step consumer = declared.get(e.consumer());
+      String pattern =
+          consumer == null
+              ? null
+              : consumer.inputs().stream()
+                  .filter(p -> NamePattern.matches(p, e.input()))
+                  .findFirst()
+                  .orElse(null);
+      edges.add(new EdgeJson(e.producer(), e.consumer(), pattern, e.input()));
+    }
+    ex.json(HttpResponseStatus.OK, new StepsJson(id, run.state().name(), steps, edges));
+  }
+
+  /** The steps of the manifest a run was submitted with, by name; none if it no longer parses. */
+  private static Map<String, Step> manifestSteps(RunManifest m) {
+    var out = new LinkedHashMap<String, Step>();
+    try {
+      for (Step s : ManifestParser.parse(m.source(), m.text(), m.pipeline()).steps()) {
+        out.put(s.name(), s);
+      }
+    } catch (ManifestException e) {
+      // Accepted when submitted; a parser that changed since only costs the graph its patterns.
+    }
+    return out;
+  }
+
+  private static Map<String, Integer> countsJson(Map<TaskState, Integer> byState) {
+    var out = new LinkedHashMap<String, Integer>();
+    int total = 0;
+    for (TaskState s : TaskState.values()) {
+      int n = byState == null ? 0 : byState.getOrDefault(s, 0);
+      out.put(s.name().toLowerCase(Locale.ROOT), n);
+      total += n;
+    }
+    out.put("total", total);
+    return out;
+  }
+
+  record TaskRowJson(
+      long id,
+      String step,
+      String state,
+      int attempt,
+      String node,
+      String inputName,
+      String error,
+      String startedAt,
+      String finishedAt,
+      Integer exitCode) {}
+
+  record TaskPageJson(long run, int total, int offset, int limit, List<TaskRowJson> tasks) {}
+
+  /**
+   * {@code GET /v1/runs/{id}/tasks?state=&step=&offset=&limit=}: one page of the run's tasks by
+   * id, with the total the filter matches; never the whole run at once (at most 1000 a page).
+   */
+  void tasks(Exchange ex) {
+    long id = ex.id("id");
+    TaskState state = enumQuery(ex, "state", TaskState.class);
+    String step = ex.query("step");
+    if (step != null && step.isEmpty()) {
+      step = null;
+    }
+    int offset = ex.intQuery("offset", 0, 0, Integer.MAX_VALUE);
+    int limit = ex.intQuery("limit", 50, 1, 1000);
+    node.queries().run(id).orElseThrow(() -> noRun(id));
+    TaskPage page = node.queries().runTasks(id, state, step, offset, limit);
+    var rows = new ArrayList<TaskRowJson>();
+    for (RunTask t : page.tasks()) {
+      rows.add(
+          new TaskRowJson(
+              t.taskId(),
+              t.step(),
+              t.state().name(),
+              t.attempt(),
+              t.node(),
+              t.inputName(),
+              t.error(),
+              Json.time(t.startedAt()),
+              Json.time(t.finishedAt()),
+              t.exitCode()));
+    }
+    ex.json(HttpResponseStatus.OK, new TaskPageJson(id, page.total(), offset, limit, rows));
+  }
+
+  /** A query parameter naming a constant of {@code type} in any case; absent or empty is null. */
+  private static <E extends Enum<E>> E enumQuery(Exchange ex, String name, Class<E> type) {
+    String raw = ex.query(name);
+    if (raw == null || raw.isEmpty()) {
+      return null;
+    }
+    try {
+      return Enum.valueOf(type, raw.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      var allowed = new ArrayList<String>();
+      for (E c : type.getEnumConstants()) {
+        allowed.add(c.name().toLowerCase(Locale.ROOT));
+      }
+      throw ApiException.badRequest(
+          "malformed " + name, name + " must be one of " + allowed + ": " + raw);
+    }
+  }
+
+  /**
+   * One run with its failed tasks; {@code ?summary=true} leaves the failed tasks out (the web UI
+   * pages them instead: a large run may have thousands).
+   */
   void get(Exchange ex) {
     long id = ex.id("id");
     RunView run = node.queries().run(id).orElseThrow(() -> noRun(id));
+    if (ex.flag("summary")) {
+      ex.json(HttpResponseStatus.OK, json(run, null));
+      return;
+    }
     var failed = new ArrayList<FailedTask>();
     for (var t : node.queries().failedTasks(id)) {
       failed.add(new FailedTask(t.taskId(), t.step(), t.inputName(), t.attempt(), t.error()));

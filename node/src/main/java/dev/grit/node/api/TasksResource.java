@@ -28,6 +28,9 @@ final class TasksResource {
   /** One of the task's inputs: every member of a gather task's set, in the order it sees them. */
   record InputJson(long resource, String name, Digest hash, long size) {}
 
+  /** A resource the task published: download its bytes from {@code /v1/objects/{hash}}. */
+  record OutputJson(long resource, String name, Digest hash, long size) {}
+
   record Attempt(
       int n,
       String node,
@@ -52,7 +55,8 @@ final class TasksResource {
       Input input,
       List<InputJson> inputs,
       String error,
-      List<Attempt> attempts) {}
+      List<Attempt> attempts,
+      List<OutputJson> outputs) {}
 
   void get(Exchange ex) {
     long id = ex.id("id");
@@ -88,7 +92,18 @@ final class TasksResource {
                 .map(i -> new InputJson(i.resourceId(), i.name(), i.hash(), i.size()))
                 .toList(),
             t.error(),
-            attempts));
+            attempts,
+            outputs(id)));
+  }
+
+  private List<OutputJson> outputs(long taskId) {
+    var out = new ArrayList<OutputJson>();
+    for (long resource : node.queries().outputs(taskId)) {
+      node.queries()
+          .resource(resource)
+          .ifPresent(r -> out.add(new OutputJson(r.id(), r.name(), r.hash(), r.size())));
+    }
+    return out;
   }
 
   /** Plain text, as {@code grit logs} prints it; bounded, since each stored tail is. */

@@ -113,7 +113,9 @@ class ApiErrorsTest {
     error(404, server.getAsMember("/v1/chunks/" + UNKNOWN_HASH));
     JsonNode body = error(404, server.get("/v1/nothing/here"));
     assertEquals("not found", body.get("error").asText());
-    error(404, server.get("/"));
+    // "/" is the web UI's page; anything else outside the API is not found.
+    error(404, server.get("/nothing"));
+    error(404, server.get("/ui/nothing.js"));
   }
 
   @Test

@@ -45,6 +45,9 @@ class ApiSecurityTest {
           new Route("GET", "/v1/runs", Role.READ),
           new Route("GET", "/v1/runs/999", Role.READ),
           new Route("GET", "/v1/runs/999/events", Role.READ),
+          new Route("GET", "/v1/runs/999/steps", Role.READ),
+          new Route("GET", "/v1/runs/999/tasks", Role.READ),
+          new Route("GET", "/v1/whoami", Role.READ),
           new Route("GET", "/v1/pipelines/p/resources", Role.READ),
           new Route("GET", "/v1/resources?name=x", Role.READ),
           new Route("GET", "/v1/objects/" + HASH, Role.READ),
@@ -112,8 +115,8 @@ class ApiSecurityTest {
   }
 
   @Test
-  void theProbesAreOpen() throws Exception {
-    for (String probe : List.of("/livez", "/readyz")) {
+  void theProbesAndTheWebUiFilesAreOpen() throws Exception {
+    for (String probe : List.of("/livez", "/readyz", "/", "/ui/app.js")) {
       var r = send(server.secrets.http(), new Route("GET", probe, null), null);
       assertEquals(200, r.statusCode(), probe + ": " + r.body());
     }
