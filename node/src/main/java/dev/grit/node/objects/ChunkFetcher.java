@@ -27,8 +27,12 @@ public final class ChunkFetcher {
   private final String self;
   private final Supplier<StateQueries> queries;
   private final ChunkStore chunks;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /**
+   * Made on the first fetch: building an HTTP client sets up TLS (the default SSL context loads the
+   * trust store), a tenth of a second at every start of a node that may never fetch (the
+   * embedded one has no peers).
+   */
+  private HttpClient http;
 
   public ChunkFetcher(String self, Supplier<StateQueries> queries, ChunkStore chunks) {
     this.self = self;
@@ -57,7 +61,7 @@ public final class ChunkFetcher {
             HttpRequest.newBuilder(URI.create("http://" + peer.httpAddress() + "/v1/chunks/" + digest))
                 .timeout(Duration.ofSeconds(60))
                 .build();
-        HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = http().send(request, HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() != 200) {
           last = new IOException(peer.id() + " answered " + response.statusCode() + " for chunk " + digest);
           continue;
@@ -78,6 +82,13 @@ public final class ChunkFetcher {
     }
     LOG.debug("chunk {} could not be fetched: {}", digest, last.getMessage());
     throw last;
+  }
+
+  private synchronized HttpClient http() {
+    if (http == null) {
+      http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+    return http;
   }
 
   /**
