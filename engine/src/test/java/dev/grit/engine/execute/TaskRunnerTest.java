@@ -82,11 +82,9 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
           """
               .formatted(outputDir),
           text(files.get("env")));
-      assertEquals(
-          tmp.resolve("work").resolve("scratch").resolve("42-3").toRealPath() + "\n",
-          text(files.get("pwd")));
+      String pwd = text(files.get("pwd")).strip();
+      assertEquals(tmp.resolve("work").resolve("scratch").toRealPath(), Path.of(pwd).getParent());
     }
-    assertFalse(Files.exists(tmp.resolve("work/scratch/42-3")));
   }
 
   @Test
@@ -209,11 +207,17 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     long background = pidIn(pidFile);
     attempt.close();
     assertTrue(gone(background), "the background sleep survived");
-    try (var left = Files.list(tmp.resolve("work/scratch"))) {
-      assertEquals(List.of(), left.toList());
-    }
-    try (var left = Files.list(tmp.resolve("work/logs"))) {
-      assertEquals(List.of(), left.toList());
+    assertNothingLeftIn(tmp.resolve("work/scratch"));
+  }
+
+  /** Left in the working directories: at most empty ones, for later attempts. */
+  private static void assertNothingLeftIn(Path scratchRoot) throws Exception {
+    try (var left = Files.list(scratchRoot)) {
+      for (Path dir : left.toList()) {
+        try (var inside = Files.list(dir)) {
+          assertEquals(List.of(), inside.toList(), dir + " is not empty");
+        }
+      }
     }
   }
 
@@ -245,9 +249,6 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     assertArrayEquals(
         Arrays.copyOfRange(all, all.length - TaskRunner.LOG_TAIL_BYTES, all.length),
         result.logTail());
-    try (var left = Files.list(tmp.resolve("work/logs"))) {
-      assertEquals(List.of(), left.toList(), "the full log is deleted");
-    }
   }
 
   @Test
@@ -266,8 +267,27 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     assertTrue(result.succeeded());
     assertFalse(Files.exists(result.outputs().get(0).staging()));
     try (var left = Files.list(tmp.resolve("work/scratch"))) {
-      assertEquals(List.of(), left.toList());
+      assertEquals(List.of(), left.toList(), "a directory left with a file in it is removed");
     }
+  }
+
+  @Test
+  void aWorkingDirectoryLeftAsItWasIsUsedAgainAndNoOtherIs() throws Exception {
+    String first = log("pwd");
+    assertEquals(first, log("pwd"), "a directory left empty is used again");
+    assertEquals(first, log("pwd; touch junk"));
+    String other = log("pwd; ls -A");
+    assertFalse(first.equals(other), "a directory left with a file in it is not used again");
+    assertEquals(other, log("pwd; ls -A"), "and every script starts in an empty directory");
+    assertEquals(other, log("pwd; chmod 711 ."));
+    assertFalse(other.equals(log("pwd")), "a directory whose rights changed is not used again");
+  }
+
+  /** The log of a script run to its end. */
+  private String log(String script) throws Exception {
+    AttemptResult result = runner.run(spec(script));
+    assertTrue(result.succeeded(), result.error());
+    return TestAttempts.log(result);
   }
 
   @Test

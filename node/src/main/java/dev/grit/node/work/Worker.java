@@ -20,7 +20,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -60,7 +59,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final RaftNode raft;
   private final TaskRunner runner;
   private final ChunkFetcher fetcher;
-  private final Path inputs;
+  private final InputFiles inputs;
   private final InstantSource clock;
   private final Reporter reporter;
   /** Attempts waiting for a slot: a retried one first (see {@link Queued}), else in arrival order. */
@@ -92,9 +91,13 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     this.raft = raft;
     this.runner = runner;
     this.fetcher = fetcher;
-    this.inputs = workDir.resolve("inputs");
+    try {
+      this.inputs = new InputFiles(workDir.resolve("inputs"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot prepare " + workDir.resolve("inputs"), e);
+    }
     this.clock = clock;
-    this.reporter = new Reporter(node, raft, stateMachine.chunks());
+    this.reporter = new Reporter(node, raft, stateMachine.chunks(), this::releaseInput);
     for (int i = 0; i < slotCount; i++) {
       Thread t = new Thread(this::slotLoop, "grit-slot-" + i);
       t.setDaemon(true);
@@ -103,7 +106,6 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   }
 
   public void start() throws IOException {
-    Files.createDirectories(inputs);
     reporter.start();
     slots.forEach(Thread::start);
     reconciler.scheduleWithFixedDelay(
@@ -189,7 +191,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       AttemptRef ref;
       try {
         Queued next = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (next == null) {
+        if (next == null || next == Queued.STOP) {
           continue;
         }
         ref = next.ref();
@@ -242,7 +244,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     } catch (IOException e) {
       // Its input could not be fetched, or no process started: this node's failure, not the
       // script's, so the attempt goes back like a lost one instead of using up a retry.
-      deleteInput(inputFile);
+      releaseInput(inputFile);
       mine.remove(ref);
       giveBackQuietly(ref, "could not start on " + node + ": " + e.getMessage());
       return;
@@ -328,10 +330,17 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
    * waited.
    */
   private record Queued(AttemptRef ref, long arrival) implements Comparable<Queued> {
+    /** Queued once per slot when the worker stops, so that idle slots see it at once. */
+    static final Queued STOP = new Queued(null, Long.MAX_VALUE);
+
+    boolean isRetry() {
+      return ref != null && ref.attempt() > 1;
+    }
+
     @Override
     public int compareTo(Queued other) {
-      boolean retry = ref.attempt() > 1;
-      if (retry != other.ref.attempt() > 1) {
+      boolean retry = isRetry();
+      if (retry != other.isRetry()) {
         return retry ? -1 : 1;
       }
       return Long.compare(arrival, other.arrival);
@@ -350,17 +359,9 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
             .orElseThrow(() -> new IOException("input object " + task.inputHash() + " is unknown"));
     // After a snapshot install the record may know an input whose bytes are not here yet.
     fetcher.ensureLocal(layout);
-    Path file = inputs.resolve(ref.taskId() + "-" + ref.attempt());
-    Files.deleteIfExists(file);
     try (InputStream in = stateMachine.chunks().open(layout)) {
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      // A partial copy (the disk is full) would stay behind: the next attempt has another name.
-      Files.deleteIfExists(file);
-      throw e;
+      return inputs.write(in);
     }
-    file.toFile().setReadOnly();
-    return file;
   }
 
   /**
@@ -385,6 +386,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       killed.add(e.getKey());
       e.getValue().cancel();
     }
+    slots.forEach(t -> queue.add(Queued.STOP));
     for (Thread t : slots) {
       t.join(10_000);
     }
@@ -401,10 +403,11 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     }
   }
 
-  private static void deleteInput(Path inputFile) {
+  /** The attempt is done with its input file (null for a start step). */
+  private void releaseInput(Path inputFile) {
     try {
       if (inputFile != null) {
-        Files.deleteIfExists(inputFile);
+        inputs.release(inputFile);
       }
     } catch (IOException e) {
       LOG.warn("removing input {} failed: {}", inputFile, e.toString());
@@ -426,6 +429,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     accepting = false;
     reconciler.shutdownNow();
     running.values().forEach(RunningAttempt::cancel);
+    slots.forEach(t -> queue.add(Queued.STOP));
     for (Thread t : slots) {
       try {
         t.join(10_000);
