@@ -1,6 +1,5 @@
 package dev.grit.engine.execute;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -11,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
@@ -18,8 +18,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Runs attempts: {@code sh -c script} as the leader of a new process group (through {@code
- * setsid}), so that a timeout, a cancel or the end of the script can kill everything it started.
+ * Runs attempts: {@code sh -c script} as the leader of a new session and process group (see
+ * {@link SessionLauncher}), so that a timeout, a cancel or the end of the script can kill
+ * everything it started.
  *
  * <p>Each attempt gets:
  *
@@ -42,11 +43,10 @@ public final class TaskRunner {
   /** The most bytes of a script's output kept in {@link AttemptResult#logTail()}. */
   public static final int LOG_TAIL_BYTES = 64 * 1024;
 
-  private static final File DEV_NULL = new File("/dev/null");
-
   private final OutputDir outputs;
   private final Path scratchRoot;
   private final InstantSource clock;
+  private final SessionLauncher launcher;
 
   /**
    * Working directories their attempts left empty, for later ones: creating and removing a
@@ -65,9 +65,15 @@ public final class TaskRunner {
    *     scratch} sub-directory (and in the {@code logs} one of earlier releases) is removed
    */
   public TaskRunner(OutputDir outputs, Path workDir, InstantSource clock) {
+    this(outputs, workDir, clock, SessionLauncher.system());
+  }
+
+  /** As above, starting scripts with {@code launcher} (tests run both). */
+  TaskRunner(OutputDir outputs, Path workDir, InstantSource clock, SessionLauncher launcher) {
     this.outputs = outputs;
     this.scratchRoot = workDir.resolve("scratch");
     this.clock = clock;
+    this.launcher = launcher;
     try {
       FileTrees.delete(scratchRoot);
       FileTrees.delete(workDir.resolve("logs"));
@@ -88,15 +94,11 @@ public final class TaskRunner {
     Path scratch = null;
     try {
       scratch = takeScratch();
-      ProcessBuilder builder =
-          new ProcessBuilder("setsid", "sh", "-c", spec.script())
-              .directory(scratch.toFile())
-              .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
-              .redirectErrorStream(true);
-      setEnvironment(builder.environment(), spec, output.path());
+      Map<String, String> env = new HashMap<>(System.getenv());
+      setEnvironment(env, spec, output.path());
       Instant started = clock.instant();
       long startNanos = System.nanoTime();
-      Process process = builder.start();
+      Process process = launcher.start(spec.script(), scratch, env);
       LogTail log = LogTail.pump(process.getInputStream(), LOG_TAIL_BYTES);
       return new ProcessAttempt(
           spec, process, output, scratch, this::releaseScratch, log, started, startNanos, clock);

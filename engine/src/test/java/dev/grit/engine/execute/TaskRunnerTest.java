@@ -26,7 +26,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The process side of attempts, on plain output directories (FUSE is covered elsewhere). */
+/**
+ * The process side of attempts, on plain output directories (FUSE is covered elsewhere), with
+ * scripts started the way this process starts them; {@link SetsidTaskRunnerTest} runs every test
+ * again with the portable way.
+ */
 class TaskRunnerTest {
   @TempDir Path tmp;
   private OutputDir outputs;
@@ -35,7 +39,12 @@ class TaskRunnerTest {
   @BeforeEach
   void open() throws Exception {
     outputs = OutputDir.open(tmp.resolve("outputs"), OutputMode.PLAIN);
-    runner = new TaskRunner(outputs, tmp.resolve("work"), InstantSource.system());
+    runner = new TaskRunner(outputs, tmp.resolve("work"), InstantSource.system(), launcher());
+  }
+
+  /** How scripts start: this process's way (posix_spawn where libc allows); see the subclass. */
+  SessionLauncher launcher() {
+    return SessionLauncher.system();
   }
 
   @AfterEach
@@ -122,6 +131,13 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     assertTrue(result.succeeded(), result.error());
     assertEquals(0, result.outputs().get(1).size());
     assertEquals(List.of("fd0", "stdin"), result.outputs().stream().map(OutputFile::name).toList());
+  }
+
+  @Test
+  void theScriptInheritsNoDescriptorButStdinStdoutAndStderr() throws Exception {
+    AttemptResult result = runner.run(spec("ls /proc/$$/fd"));
+    assertTrue(result.succeeded(), result.error());
+    assertEquals("0\n1\n2\n", TestAttempts.log(result));
   }
 
   @Test
@@ -255,7 +271,7 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
   void timesComeFromTheClock() throws Exception {
     AtomicLong ticks = new AtomicLong();
     InstantSource clock = () -> Instant.ofEpochSecond(1_000 + ticks.getAndIncrement());
-    var ticking = new TaskRunner(outputs, tmp.resolve("work2"), clock);
+    var ticking = new TaskRunner(outputs, tmp.resolve("work2"), clock, launcher());
     AttemptResult result = ticking.run(spec("true"));
     assertEquals(Instant.ofEpochSecond(1_000), result.started());
     assertEquals(Instant.ofEpochSecond(1_001), result.finished());
