@@ -18,6 +18,10 @@ final class Logging {
     setDefault("org.slf4j.simpleLogger.log.dev.grit", verbose || server ? "info" : "warn");
     // Ratis logs every election and segment roll at INFO; only problems matter here.
     setDefault("org.slf4j.simpleLogger.log.org.apache.ratis", verbose ? "warn" : "error");
+    // Ratis's client logs every failed try of a proposal at ERROR, though it tries again: a
+    // leader change prints a screen of NotLeader lines for proposals that then succeed. A
+    // proposal that fails for good reaches grit as an exception, reported where it matters.
+    setDefault("org.slf4j.simpleLogger.log.org.apache.ratis.client.impl.OrderedAsync", verbose ? "error" : "off");
     // Times only where lines are many: the date format costs every start some 20 ms of CPU.
     setDefault("org.slf4j.simpleLogger.showDateTime", Boolean.toString(verbose || server));
     setDefault("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
