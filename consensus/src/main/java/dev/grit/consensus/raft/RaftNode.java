@@ -28,7 +28,9 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
@@ -244,9 +246,45 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     if (data != null) {
       message = message.concat(data);
     }
-    return send(Message.valueOf(message))
+    return sendThroughHandOvers(Message.valueOf(message), HAND_OVER_TRIES)
         .handle(RaftNode::contentOf)
         .thenApply(content -> ReplyCodec.decode(content.toByteArray()));
+  }
+
+  /** How often a proposal refused by a leader handing over is sent again, 100 ms apart. */
+  static final int HAND_OVER_TRIES = 300;
+
+  /**
+   * A leader handing leadership over refuses proposals until the hand-over ends, and Ratis's
+   * client takes that refusal as final (it retries only "not leader" and "not ready"): without
+   * this a leader change failed every proposal in flight. Such a proposal is sent again, 100 ms
+   * later, through {@link #send}, which finds the new leader; as long as a hand-over may last
+   * (Ratis gives up one after its timeout, 30 s at most here). Commands are idempotent at apply.
+   */
+  private CompletableFuture<RaftClientReply> sendThroughHandOvers(Message message, int triesLeft) {
+    return send(message)
+        .handle(
+            (reply, error) -> {
+              Throwable refused = error != null ? unwrap(error) : reply.getException();
+              if (triesLeft > 1 && isHandOver(refused)) {
+                return CompletableFuture.supplyAsync(
+                        () -> null, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS))
+                    .thenCompose(ignored -> sendThroughHandOvers(message, triesLeft - 1));
+              }
+              return error != null
+                  ? CompletableFuture.<RaftClientReply>failedFuture(error)
+                  : CompletableFuture.completedFuture(reply);
+            })
+        .thenCompose(f -> f);
+  }
+
+  private static boolean isHandOver(Throwable refused) {
+    return refused instanceof LeaderSteppingDownException
+        || refused instanceof TransferLeadershipException;
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
   /**
