@@ -4,9 +4,11 @@
 # same N `sh -c` invocations through `xargs -P <cores>`. Prints the three side by side.
 #
 #   bench/cluster.sh [N]        (default N = 10000)
+#   GRIT=/path/to/other/grit bench/cluster.sh     measures another build's launcher
 set -euo pipefail
 n=${1:-10000}
 here=$(cd "$(dirname "$0")/.." && pwd)
+grit=${GRIT:-$here/grit}
 cores=$(nproc)
 work=$(mktemp -d "${TMPDIR:-/tmp}/grit-bench.XXXXXX")
 pids=()
@@ -17,7 +19,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$here/grit" --version >/dev/null
+"$grit" --version >/dev/null
 
 cat >"$work/trivial.toml" <<TOML
 name = "bench-trivial"
@@ -49,13 +51,13 @@ t0=$(now)
 xargs_s=$(secs "$t0" "$(now)")
 
 t0=$(now)
-"$here/grit" run "$work/trivial.toml" --db "$work/embedded" --quiet
+"$grit" run "$work/trivial.toml" --db "$work/embedded" --quiet
 embedded_s=$(secs "$t0" "$(now)")
 
 base=$((20000 + RANDOM % 20000))
 peers="n1=127.0.0.1:$base,n2=127.0.0.1:$((base + 1)),n3=127.0.0.1:$((base + 2))"
 for k in 1 2 3; do
-  "$here/grit" node --id "n$k" --peers "$peers" --http "127.0.0.1:$((base + 10 + k))" \
+  "$grit" node --id "n$k" --peers "$peers" --http "127.0.0.1:$((base + 10 + k))" \
     --data "$work/n$k" --slots "$cores" >"$work/n$k.log" 2>&1 &
   pids+=($!)
 done
@@ -64,7 +66,7 @@ for k in 1 2 3; do
   until curl -sf "http://127.0.0.1:$((base + 10 + k))/readyz" >/dev/null; do sleep 0.2; done
 done
 t0=$(now)
-"$here/grit" submit "$work/trivial.toml" --server "$servers" --wait >/dev/null
+"$grit" submit "$work/trivial.toml" --server "$servers" --wait >/dev/null
 cluster_s=$(secs "$t0" "$(now)")
 
 tasks=$((n + 1))

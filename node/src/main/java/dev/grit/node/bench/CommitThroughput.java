@@ -68,7 +68,12 @@ public final class CommitThroughput {
     this.nodes = nodes;
   }
 
+  /** Held so the configured level is not garbage-collected with its logger. */
+  private static final java.util.logging.Logger GRPC =
+      java.util.logging.Logger.getLogger("org.apache.ratis.thirdparty.io.grpc");
+
   public static void main(String[] args) throws Exception {
+    GRPC.setLevel(java.util.logging.Level.SEVERE); // as grit run and node set it
     int members = Integer.parseInt(args[0]);
     int commands = Integer.parseInt(args[1]);
     int inFlight = Integer.parseInt(args[2]);
@@ -120,6 +125,9 @@ public final class CommitThroughput {
       System.out.println("  " + e.getMessage());
       status = 1;
     } finally {
+      // The leader first: a follower closing while the leader still sends it entries logs an
+      // error for each.
+      nodes.sort((a, b) -> Boolean.compare(b.isLeaderReady(), a.isLeaderReady()));
       for (RaftNode n : nodes) {
         n.close();
       }
