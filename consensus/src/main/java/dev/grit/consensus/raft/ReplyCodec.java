@@ -11,6 +11,7 @@ import dev.grit.consensus.state.Reply.RulesFollowed;
 import dev.grit.consensus.state.Reply.RunAlreadyEnded;
 import dev.grit.consensus.state.Reply.RunCancelled;
 import dev.grit.consensus.state.Reply.RunSubmitted;
+import dev.grit.consensus.state.Reply.SubmissionRefused;
 import dev.grit.consensus.state.Reply.TasksAssigned;
 import dev.grit.consensus.state.RunState;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +40,7 @@ public final class ReplyCodec {
   private static final Pattern ENDED = Pattern.compile("run (-?\\d+) already ([a-z]+)");
   private static final Pattern REGISTERED = Pattern.compile("registered (.*)", Pattern.DOTALL);
   private static final Pattern RULES = Pattern.compile("rules version (-?\\d+)");
+  private static final Pattern REFUSED = Pattern.compile("refused: (.*)", Pattern.DOTALL);
 
   private ReplyCodec() {}
 
@@ -49,6 +51,9 @@ public final class ReplyCodec {
   private static String text(Reply reply) {
     if (reply instanceof RunSubmitted r) {
       return "run " + r.runId();
+    } else if (reply instanceof SubmissionRefused r) {
+      // Sent only for a manifest with gather steps, which only a release that reads it proposes.
+      return "refused: " + r.reason();
     } else if (reply instanceof TasksAssigned a) {
       return "assigned " + a.assigned() + " of " + (a.assigned() + a.skipped());
     } else if (reply instanceof ChunksStored c) {
@@ -114,6 +119,8 @@ public final class ReplyCodec {
       return new NodeRegistered(m.group(1));
     } else if ((m = RULES.matcher(text)).matches()) {
       return new RulesFollowed(Integer.parseInt(m.group(1)));
+    } else if ((m = REFUSED.matcher(text)).matches()) {
+      return new SubmissionRefused(m.group(1));
     }
     return null;
   }

@@ -14,8 +14,15 @@ public final class RulesVersion {
   /** The rules of a record that never raised its version. */
   public static final int INITIAL = 1;
 
+  /**
+   * The rules that plan gather steps: a gather task per (step version, input set), created when a
+   * run is quiet; a run with gather steps ends only once each is settled. A manifest with gather
+   * steps is refused by a record that follows older rules.
+   */
+  public static final int GATHER = 2;
+
   /** The highest rules version this code can apply. */
-  public static final int SUPPORTED = 1;
+  public static final int SUPPORTED = 2;
 
   private RulesVersion() {}
 

@@ -16,7 +16,7 @@ public final class Main implements Callable<Integer> {
   static final List<String> SUBCOMMANDS =
       List.of(
           "run", "node", "submit", "watch", "get", "list", "cancel", "logs", "export",
-          "export-hash", "cluster", "lint");
+          "export-hash", "lineage", "cluster", "lint");
 
   /** Exit codes, as argo, nomad and etcdctl use them. */
   static final int OK = 0;
@@ -77,6 +77,7 @@ public final class Main implements Callable<Integer> {
       case "logs" -> new LogsCommand();
       case "export" -> new ExportCommand();
       case "export-hash" -> new ExportHashCommand();
+      case "lineage" -> new LineageCommand();
       case "cluster" -> new ClusterCommand();
       case "lint" -> new LintCommand();
       default -> throw new IllegalArgumentException("no subcommand " + name);

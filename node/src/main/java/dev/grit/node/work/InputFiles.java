@@ -1,5 +1,6 @@
 package dev.grit.node.work;
 
+import dev.grit.engine.execute.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -24,23 +25,20 @@ final class InputFiles {
   private final Queue<Path> idle = new ConcurrentLinkedQueue<>();
   private final AtomicLong names = new AtomicLong();
 
-  /** @param dir the directory they live in; emptied now of what an earlier process left */
+  /**
+   * @param dir the directory they live in, with the directories of links of gather tasks' inputs;
+   *     emptied now of what an earlier process left (links would keep the input cache's old
+   *     copies on the disk)
+   */
   InputFiles(Path dir) throws IOException {
     this.dir = dir;
-    deleteChildren(dir);
+    FileTrees.delete(dir);
     Files.createDirectories(dir);
   }
 
-  private static void deleteChildren(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return;
-    }
-    try (var entries = Files.list(dir)) {
-      for (Path p : entries.toList()) {
-        p.toFile().setWritable(true);
-        Files.deleteIfExists(p);
-      }
-    }
+  /** Their directory. */
+  Path dir() {
+    return dir;
   }
 
   /** A read-only file holding {@code bytes}' content. */
