@@ -6,9 +6,11 @@
 # `xargs -P <cores>`. Prints them side by side, and the node JVMs' CPU per task.
 #
 #   bench/cluster.sh [N]        (default N = 10000)
+#   GRIT=/path/to/other/grit bench/cluster.sh     measures another build's launcher
 set -euo pipefail
 n=${1:-10000}
 here=$(cd "$(dirname "$0")/.." && pwd)
+grit=${GRIT:-$here/grit}
 cores=$(nproc)
 work=$(mktemp -d "${TMPDIR:-/tmp}/grit-bench.XXXXXX")
 pids=()
@@ -19,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$here/grit" --version >/dev/null
+"$grit" --version >/dev/null
 
 cat >"$work/trivial.toml" <<TOML
 name = "bench-trivial"
@@ -51,7 +53,7 @@ t0=$(now)
 xargs_s=$(secs "$t0" "$(now)")
 
 t0=$(now)
-"$here/grit" run "$work/trivial.toml" --db "$work/embedded" --quiet
+"$grit" run "$work/trivial.toml" --db "$work/embedded" --quiet
 embedded_s=$(secs "$t0" "$(now)")
 
 # CPU time (user + system, clock ticks) the given processes have used so far.
@@ -71,8 +73,8 @@ run_cluster() {
   scheme=http
   if [ "$mode" = tls ]; then
     rm -rf "$work/tls"
-    "$here/grit" tls init "$work/tls" --ids n1,n2,n3 2>/dev/null
-    token=$("$here/grit" token new --role submit --append "$work/tls/nodes/tokens" 2>/dev/null)
+    "$grit" tls init "$work/tls" --ids n1,n2,n3 2>/dev/null
+    token=$("$grit" token new --role submit --append "$work/tls/nodes/tokens" 2>/dev/null)
     scheme=https
     node_tls=(--tls "$work/tls/nodes")
     curl_tls=(--cacert "$work/tls/ca.crt")
@@ -80,7 +82,7 @@ run_cluster() {
   fi
   pids=()
   for k in 1 2 3; do
-    "$here/grit" node --id "n$k" --peers "$peers" --http "127.0.0.1:$((base + 10 + k))" \
+    "$grit" node --id "n$k" --peers "$peers" --http "127.0.0.1:$((base + 10 + k))" \
       --data "$work/$mode-n$k" --slots "$cores" "${node_tls[@]}" >"$work/$mode-n$k.log" 2>&1 &
     pids+=($!)
   done
@@ -90,7 +92,7 @@ run_cluster() {
   done
   t0=$(now)
   c0=$(cpu_ticks "${pids[@]}")
-  env "${client_env[@]}" "$here/grit" submit "$work/trivial.toml" --server "$servers" --wait >/dev/null
+  env "${client_env[@]}" "$grit" submit "$work/trivial.toml" --server "$servers" --wait >/dev/null
   cluster_s=$(secs "$t0" "$(now)")
   cluster_cpu_s=$(echo "($(cpu_ticks "${pids[@]}") - $c0) / $(getconf CLK_TCK)" | bc -l)
   kill -TERM "${pids[@]}" 2>/dev/null || true

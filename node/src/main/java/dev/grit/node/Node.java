@@ -127,8 +127,11 @@ public final class Node implements AutoCloseable {
         LOG.warn("{} started on an empty disk and rejoined the group to be sent its state", config.id());
       }
       awaitCaughtUp(raft, Duration.ofSeconds(300));
-      raft.submit(new RegisterNode(config.id(), config.httpAddress(), config.slots(), clock.millis()))
-          .get(60, TimeUnit.SECONDS);
+      var registration =
+          new RegisterNode(config.id(), config.httpAddress(), config.slots(), clock.millis());
+      if (!isRegisteredAs(stateMachine.queries(), registration)) {
+        raft.submit(registration).get(60, TimeUnit.SECONDS);
+      }
       worker.recover();
       worker.start();
       var repair = new ChunkRepair(fetcher);
@@ -158,6 +161,21 @@ public final class Node implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the record has this node registered as {@code registration} would: then proposing it
+   * again changes nothing (the time of registration is not read), and a restart of the embedded
+   * node saves a log entry.
+   */
+  private static boolean isRegisteredAs(StateQueries queries, RegisterNode registration) {
+    return queries.nodes().stream()
+        .anyMatch(
+            n ->
+                n.id().equals(registration.node())
+                    && n.httpAddress().equals(registration.httpAddress())
+                    && n.slots() == registration.slots()
+                    && n.rulesVersion() == registration.rulesVersion());
+  }
+
   private static void awaitLeader(RaftNode raft, Duration limit) throws IOException {
     long deadline = System.nanoTime() + limit.toNanos();
     while (raft.leaderId() == null) {
@@ -165,7 +183,7 @@ public final class Node implements AutoCloseable {
         throw new IOException("no Raft leader within " + limit.toSeconds() + "s");
       }
       try {
-        Thread.sleep(10);
+        Thread.sleep(2);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while starting");
@@ -181,6 +199,20 @@ public final class Node implements AutoCloseable {
     long deadline = System.nanoTime() + limit.toNanos();
     long target = -1;
     while (target < 0) {
+      if (raft.isLeaderReady()) {
+        // A ready leader's commit index covers every entry the group committed (it holds them
+        // all and has committed one of its own term): no read round trip is needed to learn it.
+        target = raft.commitIndex();
+        break;
+      }
+      if (raft.selfId().equals(raft.leaderId())) {
+        // Elected, its first entry not yet committed: ready in a moment.
+        if (System.nanoTime() > deadline) {
+          throw new IOException("the leader was not ready within " + limit.toSeconds() + "s");
+        }
+        pause();
+        continue;
+      }
       try {
         target = raft.readIndex().get(limit.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
@@ -205,7 +237,7 @@ public final class Node implements AutoCloseable {
 
   private static void pause() throws IOException {
     try {
-      Thread.sleep(10);
+      Thread.sleep(2);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while starting");
@@ -343,13 +375,29 @@ public final class Node implements AutoCloseable {
     closeAll(closers);
   }
 
+  /**
+   * As {@link #close()}, for a process that ends next ({@code grit run}): the Raft server is
+   * closed as far as the record needs ({@link RaftNode#closeBeforeExit}) instead of waiting about
+   * a second more for Ratis's own threads.
+   */
+  public void closeBeforeExit() {
+    while (!closers.isEmpty()) {
+      AutoCloseable next = closers.pop();
+      closeQuietly(next == raft ? () -> raft.closeBeforeExit(Duration.ofSeconds(60)) : next);
+    }
+  }
+
   private static void closeAll(Deque<AutoCloseable> closers) {
     while (!closers.isEmpty()) {
-      try {
-        closers.pop().close();
-      } catch (Exception e) {
-        org.slf4j.LoggerFactory.getLogger(Node.class).warn("closing failed: {}", e.toString());
-      }
+      closeQuietly(closers.pop());
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable closer) {
+    try {
+      closer.close();
+    } catch (Exception e) {
+      LOG.warn("closing failed: {}", e.toString());
     }
   }
 }

@@ -25,7 +25,7 @@ import org.rocksdb.WriteOptions;
  */
 public final class ChunkStore implements AutoCloseable {
   static {
-    RocksDB.loadLibrary();
+    dev.grit.consensus.natives.NativeLibraries.loadRocksDb();
   }
 
   private final RocksDB db;

@@ -83,6 +83,7 @@ public final class GritStateMachine extends BaseStateMachine {
             return t;
           });
   private volatile SqlState state;
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
   /** Why this replica stopped storing or applying entries, or null while it works. */
   private volatile String failure;
 
@@ -517,10 +518,19 @@ public final class GritStateMachine extends BaseStateMachine {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    SqlState s = state;
-    if (s != null) {
-      s.close();
+    try {
+      SqlState s = state;
+      if (s != null) {
+        s.close();
+      }
+      super.close();
+    } finally {
+      closed.complete(null);
     }
-    super.close();
+  }
+
+  /** Completes once {@link #close()} has closed the record: nothing more is applied to it. */
+  CompletableFuture<Void> closed() {
+    return closed;
   }
 }

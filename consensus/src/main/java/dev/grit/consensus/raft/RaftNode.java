@@ -25,12 +25,15 @@ import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.LeaderSteppingDownException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException;
+import org.apache.ratis.protocol.exceptions.TransferLeadershipException;
 import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
@@ -50,6 +53,7 @@ import org.apache.ratis.util.TimeDuration;
  * waits longer.
  */
 public final class RaftNode implements GroupView, Proposer, AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftNode.class);
   /** The largest command, header and chunk bytes together, that the group accepts. */
   public static final int MAX_COMMAND_BYTES = 16 * 1024 * 1024;
 
@@ -70,6 +74,9 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
   private final RaftGroup group;
   private final RaftPeerId self;
   private final GritStateMachine stateMachine;
+  /** The client id and call ids of proposals handed to the local server directly (see send). */
+  private final ClientId localClientId = ClientId.randomId();
+  private final java.util.concurrent.atomic.AtomicLong localCallIds = new java.util.concurrent.atomic.AtomicLong();
 
   /** A member's stable id and Raft address. */
   public record Peer(String id, String host, int port) {
@@ -138,7 +145,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
             peers.stream().map(Peer::raftPeer).toList());
     String host = bindHost == null ? me.host() : bindHost;
     CannotListenException.check(host, me.port());
-    RaftProperties props = properties(raftDir, host, me.port());
+    RaftProperties props = properties(raftDir, host, me.port(), peers.size() == 1);
     Parameters parameters = RaftTls.parameters(tls);
     boolean fresh = !Files.isDirectory(raftDir) || isEmpty(raftDir);
     Files.createDirectories(raftDir);
@@ -209,8 +216,16 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     return Long.getLong("grit.snapshot.every", 20_000);
   }
 
-  private static RaftProperties properties(Path raftDir, String host, int port) {
+  private static RaftProperties properties(
+      Path raftDir, String host, int port, boolean singleVoter) {
     RaftProperties props = new RaftProperties();
+    if (singleVoter) {
+      // A group of one elects itself: waiting out an election timeout first (150-300 ms) would
+      // only delay every start of the embedded node. Larger groups keep the randomized wait that
+      // keeps their members from standing at once.
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(props, TimeDuration.valueOf(1, TimeUnit.MILLISECONDS));
+      RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(props, TimeDuration.valueOf(5, TimeUnit.MILLISECONDS));
+    }
     RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
     RaftServerConfigKeys.setStorageDir(props, List.of(raftDir.toFile()));
     GrpcConfigKeys.Server.setHost(props, host);
@@ -238,6 +253,10 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(props, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(props, snapshotEvery());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(props, 2);
+    // Not on every stop: a short `grit run` would copy the whole record each time it ends. The
+    // log since the last snapshot is replayed at the next start instead (entries the record has
+    // applied already are recognised by their index and skipped).
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(props, false);
     return props;
   }
 
@@ -262,11 +281,92 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
                   + " bytes a command may have",
               null));
     }
-    return client
-        .async()
-        .send(Message.valueOf(message))
+    return sendThroughHandOvers(Message.valueOf(message), HAND_OVER_TRIES)
         .handle(RaftNode::contentOf)
         .thenApply(content -> ReplyCodec.decode(content.toByteArray()));
+  }
+
+  /** How often a proposal refused by a leader handing over is sent again, 100 ms apart. */
+  static final int HAND_OVER_TRIES = 300;
+
+  /**
+   * A leader handing leadership over refuses proposals until the hand-over ends, and Ratis's
+   * client takes that refusal as final (it retries only "not leader" and "not ready"): without
+   * this a leader change failed every proposal in flight. Such a proposal is sent again, 100 ms
+   * later, through {@link #send}, which finds the new leader; as long as a hand-over may last
+   * (Ratis gives up one after its timeout, 30 s at most here). Commands are idempotent at apply.
+   */
+  private CompletableFuture<RaftClientReply> sendThroughHandOvers(Message message, int triesLeft) {
+    return send(message)
+        .handle(
+            (reply, error) -> {
+              Throwable refused = error != null ? unwrap(error) : reply.getException();
+              if (triesLeft > 1 && isHandOver(refused)) {
+                return CompletableFuture.supplyAsync(
+                        () -> null, CompletableFuture.delayedExecutor(100, TimeUnit.MILLISECONDS))
+                    .thenCompose(ignored -> sendThroughHandOvers(message, triesLeft - 1));
+              }
+              return error != null
+                  ? CompletableFuture.<RaftClientReply>failedFuture(error)
+                  : CompletableFuture.completedFuture(reply);
+            })
+        .thenCompose(f -> f);
+  }
+
+  private static boolean isHandOver(Throwable refused) {
+    return refused instanceof LeaderSteppingDownException
+        || refused instanceof TransferLeadershipException;
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+  }
+
+  /**
+   * Sends a proposal: a leader hands its own straight to its server, without the client, gRPC
+   * and the loopback connection in between (the embedded node proposes everything that way, the
+   * leader of a cluster its assignments); the others, and the leader when its server refuses for
+   * any reason but the state machine's judgement (it stopped leading meanwhile, is not ready yet,
+   * has too many requests pending), go through the client, which finds the leader and retries.
+   * The proposal may then be logged twice, should the first attempt have been logged after all:
+   * every command is idempotent at apply (fenced by request id, attempt or state).
+   */
+  private CompletableFuture<RaftClientReply> send(Message message) {
+    if (!isLeader()) {
+      return client.async().send(message);
+    }
+    RaftClientRequest request =
+        RaftClientRequest.newBuilder()
+            .setClientId(localClientId)
+            .setServerId(self)
+            .setGroupId(group.getGroupId())
+            .setCallId(localCallIds.incrementAndGet())
+            .setMessage(message)
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+    CompletableFuture<RaftClientReply> direct;
+    try {
+      direct = server.submitClientRequestAsync(request);
+    } catch (IOException e) {
+      return client.async().send(message);
+    }
+    return direct.handle(
+            (reply, error) -> {
+              Throwable refused = error != null ? error : reply.getException();
+              if (refused == null || refused instanceof StateMachineException) {
+                return CompletableFuture.completedFuture(reply);
+              }
+              return client.async().send(message);
+            })
+        .thenCompose(f -> f);
+  }
+
+  private boolean isLeader() {
+    try {
+      return division().getInfo().isLeader();
+    } catch (IOException e) {
+      return false;
+    }
   }
 
   @Override
@@ -295,6 +395,10 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     }
     if (!reply.isSuccess()) {
       Exception e = reply.getException();
+      if (e instanceof StateMachineException) {
+        // A refusal in a reply the server gave directly (see send), not through the client.
+        return contentOf(null, e);
+      }
       throw new CompletionException(
           new CommandRejectedException(e == null ? "rejected" : e.getMessage(), e));
     }
@@ -467,6 +571,41 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
       return division().getInfo().getCurrentTerm();
     } catch (IOException e) {
       return -1;
+    }
+  }
+
+  /**
+   * Closes the member for a process that ends next: returns once the state machine has applied
+   * its last entry and closed the record, every entry being durable in the log before it was
+   * applied. The rest of Ratis's close goes on in the background: its log worker notices the stop
+   * only when its queue poll times out, once a second, and that second would be most of what a
+   * short {@code grit run} with nothing to do takes. Ending the process during that second
+   * leaves the log as a crash would, which its recovery handles; nothing of the log is written
+   * then (no entry is pending: every proposal has been answered). Not for a member that is
+   * started again in the same process: its port and storage stay held until Ratis is done.
+   */
+  public void closeBeforeExit(java.time.Duration limit) throws IOException {
+    try {
+      client.close();
+    } finally {
+      membership.close();
+    }
+    Thread closer = new Thread(() -> {
+      try {
+        server.close();
+      } catch (IOException e) {
+        LOG.warn("closing the Raft server failed: {}", e.toString());
+      }
+    }, "grit-raft-close");
+    closer.setDaemon(true);
+    closer.start();
+    try {
+      stateMachine.closed().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while closing the Raft server", e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IOException("the state machine did not close within " + limit.toSeconds() + "s", e);
     }
   }
 

@@ -20,6 +20,10 @@ import java.util.List;
  * Reads go through {@link #queries()} on a separate connection and never block apply.
  */
 public final class SqlState implements AutoCloseable {
+  static {
+    dev.grit.consensus.natives.NativeLibraries.prepareSqlite();
+  }
+
   private final Path file;
   private final DurableFiles durable;
   private final int supportedRules;

@@ -12,7 +12,8 @@ import ru.serce.jnrfuse.struct.FileStat;
 
 /**
  * What one attempt wrote through FUSE: a tree of directories and {@link StagedFile}s whose bytes
- * are in this attempt's staging directory.
+ * are in staging files from {@link StagingFiles}, side by side with those of other attempts (a
+ * directory per attempt would cost every attempt one more to create and remove).
  *
  * <p>Every method holds this attempt's lock, so concurrent attempts never wait for each other.
  * Paths are relative to the attempt directory: {@code ""} is the directory itself, {@code /a/b} a
@@ -27,19 +28,22 @@ final class AttemptTree {
   private static final int O_EXCL = 0200;
 
   final String key;
-  private final Path stagingDir;
+  private final StagingFiles staging;
   private final Dir root = new Dir(0755);
 
   /** Files whose staging file is open, including unlinked ones: closed with the attempt. */
   private final Set<StagedFile> openFiles = new HashSet<>();
 
-  private long nextStaging;
+  /** Every staging file made for this attempt: deleted (if still there) with the attempt. */
+  private final List<StagedFile> created = new ArrayList<>();
+
   private boolean sealed;
   private boolean closed;
 
-  AttemptTree(String key, Path stagingDir) {
+  /** @param staging where the staging files come from and go back to */
+  AttemptTree(String key, StagingFiles staging) {
     this.key = key;
-    this.stagingDir = stagingDir;
+    this.staging = staging;
   }
 
   synchronized void getattr(String rel, FileStat stat, int uid, int gid) throws FsError {
@@ -85,10 +89,11 @@ final class AttemptTree {
     }
     StagedFile file;
     try {
-      file = StagedFile.create(stagingDir.resolve(Long.toString(nextStaging++)), (int) mode);
+      file = StagedFile.create(staging.take(), (int) mode);
     } catch (IOException e) {
       throw new FsError(Errno.of(e));
     }
+    created.add(file);
     openFiles.add(file);
     parent.children.put(name, file);
     parent.touch();
@@ -312,7 +317,7 @@ final class AttemptTree {
     }
   }
 
-  /** Closes every staging file and deletes the staging directory; later calls fail. */
+  /** Closes every staging file and gives it back; later calls fail. */
   synchronized void close() {
     if (closed) {
       return;
@@ -323,7 +328,15 @@ final class AttemptTree {
     }
     openFiles.clear();
     root.children.clear();
-    FileTrees.deleteQuietly(stagingDir);
+    for (StagedFile file : created) {
+      if (file.isUnlinked()) {
+        // Deleted at its last release, which may not have come: now, if not yet.
+        FileTrees.deleteQuietly(file.staging);
+      } else {
+        staging.give(file.staging);
+      }
+    }
+    created.clear();
   }
 
   private void live() throws FsError {

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Outputs captured through one FUSE mount at {@code workDir/mnt}, one sub-directory per attempt.
- * Every file a script writes streams into a staging file under {@code workDir/staging/<key>/} while
- * it is hashed, so collecting outputs after the script exits seldom reads anything again.
+ * Every file a script writes streams into a staging file under {@code workDir/staging/} while it
+ * is hashed, so collecting outputs after the script exits seldom reads anything again.
  *
  * <p>Scripts may create, write (in order or at offsets), truncate, append, read back, rename,
  * unlink and make nested directories; {@code chmod}, {@code chown} and {@code touch} succeed.
@@ -46,6 +46,7 @@ public final class FuseOutputDir implements OutputDir {
 
   private final Path mountPoint;
   private final Path stagingRoot;
+  private final StagingFiles staging;
   private final OutputFs fs;
   private final Thread loop;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -53,6 +54,7 @@ public final class FuseOutputDir implements OutputDir {
   private FuseOutputDir(Path mountPoint, Path stagingRoot, OutputFs fs, Thread loop) {
     this.mountPoint = mountPoint;
     this.stagingRoot = stagingRoot;
+    this.staging = new StagingFiles(stagingRoot);
     this.fs = fs;
     this.loop = loop;
   }
@@ -172,15 +174,8 @@ public final class FuseOutputDir implements OutputDir {
     if (closed.get()) {
       throw new IOException("the FUSE output directory is closed");
     }
-    Path staging = stagingRoot.resolve(key);
     AttemptTree tree = new AttemptTree(key, staging);
     fs.add(tree);
-    try {
-      Files.createDirectory(staging);
-    } catch (IOException | RuntimeException e) {
-      fs.remove(tree);
-      throw e;
-    }
     return new Attempt(mountPoint.resolve(key), tree);
   }
 

@@ -1,21 +1,16 @@
 package dev.grit.engine.execute;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.Consumer;
 
 /** A script running as the leader of its own process group (see {@link TaskRunner}). */
 final class ProcessAttempt implements RunningAttempt {
-  private static final Logger logger = LoggerFactory.getLogger(ProcessAttempt.class);
-
   /** How long a timed-out script may handle SIGTERM before its group gets SIGKILL. */
   static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
@@ -26,7 +21,8 @@ final class ProcessAttempt implements RunningAttempt {
   private final Process process;
   private final AttemptOutput output;
   private final Path scratch;
-  private final Path logFile;
+  private final Consumer<Path> releaseScratch;
+  private final LogTail log;
   private final Instant started;
   private final long startNanos;
   private final InstantSource clock;
@@ -41,7 +37,8 @@ final class ProcessAttempt implements RunningAttempt {
       Process process,
       AttemptOutput output,
       Path scratch,
-      Path log,
+      Consumer<Path> releaseScratch,
+      LogTail log,
       Instant started,
       long startNanos,
       InstantSource clock) {
@@ -49,7 +46,8 @@ final class ProcessAttempt implements RunningAttempt {
     this.process = process;
     this.output = output;
     this.scratch = scratch;
-    this.logFile = log;
+    this.releaseScratch = releaseScratch;
+    this.log = log;
     this.started = started;
     this.startNanos = startNanos;
     this.clock = clock;
@@ -78,7 +76,8 @@ final class ProcessAttempt implements RunningAttempt {
     Instant finished = clock.instant();
     // After a normal exit too: background children must not write on while outputs are read.
     ProcessGroups.killAll(process.pid(), REAP_WAIT_MILLIS);
-    byte[] logTail = readLogTail();
+    // The group is gone: the pipe ends unless a process that left the group still holds it.
+    byte[] logTail = log.await(REAP_WAIT_MILLIS);
     int exitCode = process.exitValue();
     if (cancelled) {
       return failed(-1, "cancelled", logTail, finished);
@@ -120,30 +119,6 @@ final class ProcessAttempt implements RunningAttempt {
     return false;
   }
 
-  /** The last {@link TaskRunner#LOG_TAIL_BYTES} of the log, which is then deleted. */
-  private byte[] readLogTail() {
-    try (RandomAccessFile file = new RandomAccessFile(logFile.toFile(), "r")) {
-      long length = file.length();
-      long from = Math.max(0, length - TaskRunner.LOG_TAIL_BYTES);
-      byte[] tail = new byte[(int) (length - from)];
-      file.seek(from);
-      file.readFully(tail);
-      return tail;
-    } catch (IOException e) {
-      return ("(the log could not be read: " + e.getMessage() + ")\n").getBytes();
-    } finally {
-      deleteLog();
-    }
-  }
-
-  private void deleteLog() {
-    try {
-      Files.deleteIfExists(logFile);
-    } catch (IOException e) {
-      logger.warn("could not delete {}: {}", logFile, e.toString());
-    }
-  }
-
   @Override
   public void cancel() {
     cancelled = true;
@@ -171,7 +146,6 @@ final class ProcessAttempt implements RunningAttempt {
       }
     }
     output.close();
-    FileTrees.deleteQuietly(scratch);
-    deleteLog();
+    releaseScratch.accept(scratch);
   }
 }

@@ -41,12 +41,13 @@ final class StagedFile extends FsNode {
     this.openCount = 1;
   }
 
-  /** Creates the empty staging file, open once. */
+  /** Creates the empty staging file (or empties an idle one, see StagingFiles), open once. */
   static StagedFile create(Path staging, int mode) throws IOException {
     FileChannel channel =
         FileChannel.open(
             staging,
-            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.READ,
             StandardOpenOption.WRITE);
     return new StagedFile(staging, mode, channel);
@@ -173,6 +174,11 @@ final class StagedFile extends FsNode {
       hasher = null;
     }
     return layout;
+  }
+
+  /** True once removed from its directory: its staging file is then deleted, not kept. */
+  boolean isUnlinked() {
+    return !linked;
   }
 
   /** Removed from its directory: the staging file goes now, or at the last release. */

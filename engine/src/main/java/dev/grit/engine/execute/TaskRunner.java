@@ -1,25 +1,35 @@
 package dev.grit.engine.execute;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Runs attempts: {@code sh -c script} as the leader of a new process group (through {@code
- * setsid}), so that a timeout, a cancel or the end of the script can kill everything it started.
+ * Runs attempts: {@code sh -c script} as the leader of a new session and process group (see
+ * {@link SessionLauncher}), so that a timeout, a cancel or the end of the script can kill
+ * everything it started.
  *
  * <p>Each attempt gets:
  *
  * <ul>
- *   <li>a working directory of its own, {@code workDir/scratch/<key>}, removed afterwards;
- *   <li>stdin from {@code /dev/null}; stdout and stderr together in a log file whose last {@link
- *       #LOG_TAIL_BYTES} bytes become {@link AttemptResult#logTail()} (the file is then deleted);
+ *   <li>a working directory of its own under {@code workDir/scratch}, empty when the script
+ *       starts; one its attempt left empty is used again by a later attempt, any other is
+ *       removed with its content;
+ *   <li>stdin from {@code /dev/null}; stdout and stderr together in one pipe, of which the last
+ *       {@link #LOG_TAIL_BYTES} bytes become {@link AttemptResult#logTail()};
  *   <li>the node's environment, then the step's {@code env}, then — not overridable — {@code
  *       OUTPUT_DIR}, {@code INPUT_FILE} (empty for a start step), {@code GRIT_INPUT_NAME}, {@code
  *       GRIT_INPUT_HASH} (empty for a start step), {@code GRIT_TASK_ID}, {@code GRIT_ATTEMPT} and
@@ -34,27 +44,41 @@ public final class TaskRunner {
   /** The most bytes of a script's output kept in {@link AttemptResult#logTail()}. */
   public static final int LOG_TAIL_BYTES = 64 * 1024;
 
-  private static final File DEV_NULL = new File("/dev/null");
-
   private final OutputDir outputs;
   private final Path scratchRoot;
-  private final Path logRoot;
   private final InstantSource clock;
+  private final SessionLauncher launcher;
 
   /**
-   * @param workDir where scratch directories and logs live; what an earlier process left in its
-   *     {@code scratch} and {@code logs} sub-directories is removed
+   * Working directories their attempts left empty, for later ones: creating and removing a
+   * directory per attempt cost more than many a script (on some file systems creating one scans
+   * every inode deleted in the last minute).
+   */
+  private final Queue<Path> idleScratch = new ConcurrentLinkedQueue<>();
+
+  private final AtomicLong scratchNames = new AtomicLong();
+
+  /** The rights a new scratch directory gets: one whose script changed them is not reused. */
+  private volatile Set<PosixFilePermission> scratchMode;
+
+  /**
+   * @param workDir where scratch directories live; what an earlier process left in its {@code
+   *     scratch} sub-directory (and in the {@code logs} one of earlier releases) is removed
    */
   public TaskRunner(OutputDir outputs, Path workDir, InstantSource clock) {
+    this(outputs, workDir, clock, SessionLauncher.system());
+  }
+
+  /** As above, starting scripts with {@code launcher} (tests run both). */
+  TaskRunner(OutputDir outputs, Path workDir, InstantSource clock, SessionLauncher launcher) {
     this.outputs = outputs;
     this.scratchRoot = workDir.resolve("scratch");
-    this.logRoot = workDir.resolve("logs");
     this.clock = clock;
+    this.launcher = launcher;
     try {
       FileTrees.delete(scratchRoot);
-      FileTrees.delete(logRoot);
+      FileTrees.delete(workDir.resolve("logs"));
       Files.createDirectories(scratchRoot);
-      Files.createDirectories(logRoot);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + workDir, e);
     }
@@ -68,28 +92,53 @@ public final class TaskRunner {
    */
   public RunningAttempt start(AttemptSpec spec) throws IOException {
     AttemptOutput output = outputs.create(spec.key());
-    Path scratch = scratchRoot.resolve(spec.key());
-    Path log = logRoot.resolve(spec.key() + ".log");
+    Path scratch = null;
     try {
-      Files.createDirectory(scratch);
-      ProcessBuilder builder =
-          new ProcessBuilder("setsid", "sh", "-c", spec.script())
-              .directory(scratch.toFile())
-              .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
-              .redirectErrorStream(true)
-              // Straight to a file: no pump threads per attempt.
-              .redirectOutput(log.toFile());
-      setEnvironment(builder.environment(), spec, output.path());
+      scratch = takeScratch();
+      Map<String, String> env = new HashMap<>(System.getenv());
+      setEnvironment(env, spec, output.path());
       Instant started = clock.instant();
       long startNanos = System.nanoTime();
-      Process process = builder.start();
-      return new ProcessAttempt(spec, process, output, scratch, log, started, startNanos, clock);
+      Process process = launcher.start(spec.script(), scratch, env);
+      LogTail log = LogTail.pump(process.getInputStream(), LOG_TAIL_BYTES);
+      return new ProcessAttempt(
+          spec, process, output, scratch, this::releaseScratch, log, started, startNanos, clock);
     } catch (IOException | RuntimeException e) {
       output.close();
-      FileTrees.deleteQuietly(scratch);
-      Files.deleteIfExists(log);
+      if (scratch != null) {
+        releaseScratch(scratch);
+      }
       throw e;
     }
+  }
+
+  private Path takeScratch() throws IOException {
+    Path dir = idleScratch.poll();
+    if (dir == null) {
+      dir = scratchRoot.resolve(Long.toString(scratchNames.incrementAndGet()));
+      Files.createDirectory(dir);
+      if (scratchMode == null) {
+        scratchMode = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+      }
+    }
+    return dir;
+  }
+
+  /**
+   * Keeps an attempt's working directory for a later attempt when the script left it as it found
+   * it (empty, owner-only rights untouched), else removes it with whatever is in it.
+   */
+  private void releaseScratch(Path dir) {
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      if (!entries.iterator().hasNext()
+          && Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(scratchMode)) {
+        idleScratch.add(dir);
+        return;
+      }
+    } catch (IOException | RuntimeException e) {
+      // Unreadable or gone: removed below.
+    }
+    FileTrees.deleteQuietly(dir);
   }
 
   /**

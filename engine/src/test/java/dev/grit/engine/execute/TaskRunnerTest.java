@@ -26,7 +26,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The process side of attempts, on plain output directories (FUSE is covered elsewhere). */
+/**
+ * The process side of attempts, on plain output directories (FUSE is covered elsewhere), with
+ * scripts started the way this process starts them; {@link SetsidTaskRunnerTest} runs every test
+ * again with the portable way.
+ */
 class TaskRunnerTest {
   @TempDir Path tmp;
   private OutputDir outputs;
@@ -35,7 +39,12 @@ class TaskRunnerTest {
   @BeforeEach
   void open() throws Exception {
     outputs = OutputDir.open(tmp.resolve("outputs"), OutputMode.PLAIN);
-    runner = new TaskRunner(outputs, tmp.resolve("work"), InstantSource.system());
+    runner = new TaskRunner(outputs, tmp.resolve("work"), InstantSource.system(), launcher());
+  }
+
+  /** How scripts start: this process's way (posix_spawn where libc allows); see the subclass. */
+  SessionLauncher launcher() {
+    return SessionLauncher.system();
   }
 
   @AfterEach
@@ -82,11 +91,9 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
           """
               .formatted(outputDir),
           text(files.get("env")));
-      assertEquals(
-          tmp.resolve("work").resolve("scratch").resolve("42-3").toRealPath() + "\n",
-          text(files.get("pwd")));
+      String pwd = text(files.get("pwd")).strip();
+      assertEquals(tmp.resolve("work").resolve("scratch").toRealPath(), Path.of(pwd).getParent());
     }
-    assertFalse(Files.exists(tmp.resolve("work/scratch/42-3")));
   }
 
   @Test
@@ -124,6 +131,13 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     assertTrue(result.succeeded(), result.error());
     assertEquals(0, result.outputs().get(1).size());
     assertEquals(List.of("fd0", "stdin"), result.outputs().stream().map(OutputFile::name).toList());
+  }
+
+  @Test
+  void theScriptInheritsNoDescriptorButStdinStdoutAndStderr() throws Exception {
+    AttemptResult result = runner.run(spec("ls /proc/$$/fd"));
+    assertTrue(result.succeeded(), result.error());
+    assertEquals("0\n1\n2\n", TestAttempts.log(result));
   }
 
   @Test
@@ -209,11 +223,17 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     long background = pidIn(pidFile);
     attempt.close();
     assertTrue(gone(background), "the background sleep survived");
-    try (var left = Files.list(tmp.resolve("work/scratch"))) {
-      assertEquals(List.of(), left.toList());
-    }
-    try (var left = Files.list(tmp.resolve("work/logs"))) {
-      assertEquals(List.of(), left.toList());
+    assertNothingLeftIn(tmp.resolve("work/scratch"));
+  }
+
+  /** Left in the working directories: at most empty ones, for later attempts. */
+  private static void assertNothingLeftIn(Path scratchRoot) throws Exception {
+    try (var left = Files.list(scratchRoot)) {
+      for (Path dir : left.toList()) {
+        try (var inside = Files.list(dir)) {
+          assertEquals(List.of(), inside.toList(), dir + " is not empty");
+        }
+      }
     }
   }
 
@@ -245,16 +265,13 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     assertArrayEquals(
         Arrays.copyOfRange(all, all.length - TaskRunner.LOG_TAIL_BYTES, all.length),
         result.logTail());
-    try (var left = Files.list(tmp.resolve("work/logs"))) {
-      assertEquals(List.of(), left.toList(), "the full log is deleted");
-    }
   }
 
   @Test
   void timesComeFromTheClock() throws Exception {
     AtomicLong ticks = new AtomicLong();
     InstantSource clock = () -> Instant.ofEpochSecond(1_000 + ticks.getAndIncrement());
-    var ticking = new TaskRunner(outputs, tmp.resolve("work2"), clock);
+    var ticking = new TaskRunner(outputs, tmp.resolve("work2"), clock, launcher());
     AttemptResult result = ticking.run(spec("true"));
     assertEquals(Instant.ofEpochSecond(1_000), result.started());
     assertEquals(Instant.ofEpochSecond(1_001), result.finished());
@@ -266,8 +283,27 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
     assertTrue(result.succeeded());
     assertFalse(Files.exists(result.outputs().get(0).staging()));
     try (var left = Files.list(tmp.resolve("work/scratch"))) {
-      assertEquals(List.of(), left.toList());
+      assertEquals(List.of(), left.toList(), "a directory left with a file in it is removed");
     }
+  }
+
+  @Test
+  void aWorkingDirectoryLeftAsItWasIsUsedAgainAndNoOtherIs() throws Exception {
+    String first = log("pwd");
+    assertEquals(first, log("pwd"), "a directory left empty is used again");
+    assertEquals(first, log("pwd; touch junk"));
+    String other = log("pwd; ls -A");
+    assertFalse(first.equals(other), "a directory left with a file in it is not used again");
+    assertEquals(other, log("pwd; ls -A"), "and every script starts in an empty directory");
+    assertEquals(other, log("pwd; chmod 711 ."));
+    assertFalse(other.equals(log("pwd")), "a directory whose rights changed is not used again");
+  }
+
+  /** The log of a script run to its end. */
+  private String log(String script) throws Exception {
+    AttemptResult result = runner.run(spec(script));
+    assertTrue(result.succeeded(), result.error());
+    return TestAttempts.log(result);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.grit.node.cli;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -9,25 +10,14 @@ import picocli.CommandLine.Command;
     name = "grit",
     mixinStandardHelpOptions = true,
     version = "grit 0.1.0",
-    description = "A fault-tolerant pipeline runner for shell-script steps.",
-    subcommands = {
-      RunCommand.class,
-      NodeCommand.class,
-      SubmitCommand.class,
-      WatchCommand.class,
-      GetCommand.class,
-      ListCommand.class,
-      CancelCommand.class,
-      LogsCommand.class,
-      ExportCommand.class,
-      ExportHashCommand.class,
-      LineageCommand.class,
-      ClusterCommand.class,
-      LintCommand.class,
-      TlsCommand.class,
-      TokenCommand.class,
-    })
+    description = "A fault-tolerant pipeline runner for shell-script steps.")
 public final class Main implements Callable<Integer> {
+  /** The subcommands, in the order the usage lists them. */
+  static final List<String> SUBCOMMANDS =
+      List.of(
+          "run", "node", "submit", "watch", "get", "list", "cancel", "logs", "export",
+          "export-hash", "lineage", "cluster", "lint", "tls", "token");
+
   /** Exit codes, as argo, nomad and etcdctl use them. */
   static final int OK = 0;
 
@@ -50,13 +40,50 @@ public final class Main implements Callable<Integer> {
       return USAGE;
     }
     Logging.configure(translated);
-    var cli = new CommandLine(new Main());
+    var cli = commandLine(translated);
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println("grit: " + e.getMessage());
           return e instanceof ClientException c ? c.exitCode() : FAILED;
         });
     return cli.execute(translated);
+  }
+
+  /**
+   * The command line for {@code args}. picocli reflects over every subcommand it is given, which
+   * took most of the time of a short command such as {@code grit lint}: when the first argument
+   * names a subcommand, only that one is added; otherwise (usage, help, a mistyped name) all are.
+   */
+  static CommandLine commandLine(String[] args) {
+    var cli = new CommandLine(new Main());
+    if (args.length > 0 && SUBCOMMANDS.contains(args[0])) {
+      cli.addSubcommand(args[0], subcommand(args[0]));
+    } else {
+      SUBCOMMANDS.forEach(name -> cli.addSubcommand(name, subcommand(name)));
+    }
+    return cli;
+  }
+
+  /** A new instance of the subcommand {@code name} (one of {@link #SUBCOMMANDS}). */
+  static Object subcommand(String name) {
+    return switch (name) {
+      case "run" -> new RunCommand();
+      case "node" -> new NodeCommand();
+      case "submit" -> new SubmitCommand();
+      case "watch" -> new WatchCommand();
+      case "get" -> new GetCommand();
+      case "list" -> new ListCommand();
+      case "cancel" -> new CancelCommand();
+      case "logs" -> new LogsCommand();
+      case "export" -> new ExportCommand();
+      case "export-hash" -> new ExportHashCommand();
+      case "lineage" -> new LineageCommand();
+      case "cluster" -> new ClusterCommand();
+      case "lint" -> new LintCommand();
+      case "tls" -> new TlsCommand();
+      case "token" -> new TokenCommand();
+      default -> throw new IllegalArgumentException("no subcommand " + name);
+    };
   }
 
   /**
@@ -71,7 +98,7 @@ public final class Main implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    new CommandLine(this).usage(System.err);
+    commandLine(new String[0]).usage(System.err);
     return USAGE;
   }
 }

@@ -87,7 +87,8 @@ final class RunCommand implements Callable<Integer> {
     int slots = parallel > 0 ? parallel : Runtime.getRuntime().availableProcessors();
     long startedAt = System.nanoTime();
     InstantSource clock = InstantSource.system();
-    try (Node node = startEmbedded(db.db, slots, clock)) {
+    Node node = startEmbedded(db.db, slots, clock);
+    try {
       var logs = new LogPrinter(node::queries, node.chunks());
       var progress = new Progress(out, level, node::queries, logs);
       node.events().subscribe(progress);
@@ -120,6 +121,9 @@ final class RunCommand implements Callable<Integer> {
       var run = node.queries().run(runId).orElseThrow();
       long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
       return summarize(run, end, elapsed, node, level, out, err);
+    } finally {
+      // The process ends after this command.
+      node.closeBeforeExit();
     }
   }
 

@@ -28,7 +28,13 @@ public final class ChunkFetcher {
   private final String self;
   private final Supplier<StateQueries> queries;
   private final ChunkStore chunks;
-  private final HttpClient http;
+  /**
+   * Made on the first fetch: building an HTTP client sets up TLS (the default SSL context loads the
+   * trust store), a tenth of a second at every start of a node that may never fetch (the
+   * embedded one has no peers).
+   */
+  private HttpClient http;
+  private final MemberTls tls;
   private final String scheme;
 
   /**
@@ -40,11 +46,7 @@ public final class ChunkFetcher {
     this.self = self;
     this.queries = queries;
     this.chunks = chunks;
-    var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
-    if (tls != null) {
-      builder.sslContext(tls.sslContext());
-    }
-    this.http = builder.build();
+    this.tls = tls;
     this.scheme = tls != null ? "https://" : "http://";
   }
 
@@ -69,7 +71,7 @@ public final class ChunkFetcher {
             HttpRequest.newBuilder(URI.create(scheme + peer.httpAddress() + "/v1/chunks/" + digest))
                 .timeout(Duration.ofSeconds(60))
                 .build();
-        HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> response = http().send(request, HttpResponse.BodyHandlers.ofByteArray());
         if (response.statusCode() != 200) {
           last = new IOException(peer.id() + " answered " + response.statusCode() + " for chunk " + digest);
           continue;
@@ -90,6 +92,17 @@ public final class ChunkFetcher {
     }
     LOG.debug("chunk {} could not be fetched: {}", digest, last.getMessage());
     throw last;
+  }
+
+  private synchronized HttpClient http() {
+    if (http == null) {
+      var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+      if (tls != null) {
+        builder.sslContext(tls.sslContext());
+      }
+      http = builder.build();
+    }
+    return http;
   }
 
   /**

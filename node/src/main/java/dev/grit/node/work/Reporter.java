@@ -12,7 +12,7 @@ import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,14 +50,19 @@ final class Reporter implements AutoCloseable {
   private final String node;
   private final RaftNode raft;
   private final ChunkStore chunks;
+  private final Consumer<Path> releaseInput;
   private final BlockingQueue<FinishedAttempt> queue = new LinkedBlockingQueue<>();
+  /** Queued by {@link #close()} so that the loop sees at once that it is to stop. */
+  private static final FinishedAttempt WAKE = new FinishedAttempt(null, null, () -> {}, null);
   private final Thread thread;
   private volatile boolean running = true;
 
-  Reporter(String node, RaftNode raft, ChunkStore chunks) {
+  /** @param releaseInput told when an attempt's input file is no longer needed */
+  Reporter(String node, RaftNode raft, ChunkStore chunks, Consumer<Path> releaseInput) {
     this.node = node;
     this.raft = raft;
     this.chunks = chunks;
+    this.releaseInput = releaseInput;
     this.thread = new Thread(this::loop, "grit-reporter");
     this.thread.setDaemon(true);
   }
@@ -74,7 +80,7 @@ final class Reporter implements AutoCloseable {
       List<FinishedAttempt> batch = new ArrayList<>();
       try {
         FinishedAttempt first = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) {
+        if (first == null || first == WAKE) {
           continue;
         }
         batch.add(first);
@@ -86,7 +92,7 @@ final class Reporter implements AutoCloseable {
           long wait = lingerUntil - System.nanoTime();
           FinishedAttempt next =
               wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
-          if (next == null) {
+          if (next == null || next == WAKE) {
             break;
           }
           batch.add(next);
@@ -99,7 +105,7 @@ final class Reporter implements AutoCloseable {
         LOG.error("reporting {} attempts failed; they will be retried", batch.size(), e);
         giveBack(batch, "its report failed: " + e.getMessage());
       } finally {
-        batch.forEach(Reporter::release);
+        batch.forEach(this::release);
       }
     }
   }
@@ -202,19 +208,13 @@ final class Reporter implements AutoCloseable {
     }
   }
 
-  private static void release(FinishedAttempt f) {
+  private void release(FinishedAttempt f) {
     try {
       f.release().close();
     } catch (Exception e) {
       LOG.warn("releasing attempt {} failed: {}", f.ref(), e.toString());
     }
-    try {
-      if (f.inputFile() != null) {
-        Files.deleteIfExists(f.inputFile());
-      }
-    } catch (IOException e) {
-      LOG.warn("removing input {} failed: {}", f.inputFile(), e.toString());
-    }
+    releaseInput.accept(f.inputFile());
   }
 
   /** Chunks to send, deduplicated, sent in bounded entries as they fill up. */
@@ -288,6 +288,7 @@ final class Reporter implements AutoCloseable {
   @Override
   public void close() {
     running = false;
+    queue.add(WAKE);
     try {
       thread.join(30_000);
     } catch (InterruptedException e) {

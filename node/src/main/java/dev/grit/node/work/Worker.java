@@ -9,7 +9,6 @@ import dev.grit.consensus.state.TaskState;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.execute.AttemptResult;
 import dev.grit.engine.execute.AttemptSpec;
-import dev.grit.engine.execute.FileTrees;
 import dev.grit.engine.execute.GatheredInputs;
 import dev.grit.engine.execute.OutputFile;
 import dev.grit.engine.execute.RunningAttempt;
@@ -22,7 +21,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -66,7 +64,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final RaftNode raft;
   private final TaskRunner runner;
   private final ChunkFetcher fetcher;
-  private final Path inputs;
+  private final InputFiles inputs;
   private final InputCache cache;
   private final InstantSource clock;
   private final Reporter reporter;
@@ -99,10 +97,14 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     this.raft = raft;
     this.runner = runner;
     this.fetcher = fetcher;
-    this.inputs = workDir.resolve("inputs");
+    try {
+      this.inputs = new InputFiles(workDir.resolve("inputs"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot prepare " + workDir.resolve("inputs"), e);
+    }
     this.cache = new InputCache(workDir.resolve("cache"), stateMachine.chunks());
     this.clock = clock;
-    this.reporter = new Reporter(node, raft, stateMachine.chunks());
+    this.reporter = new Reporter(node, raft, stateMachine.chunks(), this::releaseInput);
     for (int i = 0; i < slotCount; i++) {
       Thread t = new Thread(this::slotLoop, "grit-slot-" + i);
       t.setDaemon(true);
@@ -111,10 +113,6 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   }
 
   public void start() throws IOException {
-    // What an earlier process left: nothing runs yet, and a gather task's links would keep the
-    // cache's old copies on the disk.
-    FileTrees.delete(inputs);
-    Files.createDirectories(inputs);
     reporter.start();
     slots.forEach(Thread::start);
     reconciler.scheduleWithFixedDelay(
@@ -200,7 +198,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       AttemptRef ref;
       try {
         Queued next = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (next == null) {
+        if (next == null || next == Queued.STOP) {
           continue;
         }
         ref = next.ref();
@@ -259,7 +257,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     } catch (IOException e) {
       // Its input could not be fetched, or no process started: this node's failure, not the
       // script's, so the attempt goes back like a lost one instead of using up a retry.
-      deleteInput(inputFile);
+      releaseInput(inputFile);
       releaseInputs(gathered);
       mine.remove(ref);
       giveBackQuietly(ref, "could not start on " + node + ": " + e.getMessage());
@@ -356,10 +354,17 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
    * waited.
    */
   private record Queued(AttemptRef ref, long arrival) implements Comparable<Queued> {
+    /** Queued once per slot when the worker stops, so that idle slots see it at once. */
+    static final Queued STOP = new Queued(null, Long.MAX_VALUE);
+
+    boolean isRetry() {
+      return ref != null && ref.attempt() > 1;
+    }
+
     @Override
     public int compareTo(Queued other) {
-      boolean retry = ref.attempt() > 1;
-      if (retry != other.ref.attempt() > 1) {
+      boolean retry = isRetry();
+      if (retry != other.isRetry()) {
         return retry ? -1 : 1;
       }
       return Long.compare(arrival, other.arrival);
@@ -384,7 +389,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       set.add(new GatheredInputs.Input(in.name(), in.hash()));
     }
     return GatheredInputs.prepare(
-        inputs, ref.taskId() + "-" + ref.attempt(), set, (in, target) -> cache.place(layouts.get(in.hash()), target));
+        inputs.dir(), ref.taskId() + "-" + ref.attempt(), set, (in, target) -> cache.place(layouts.get(in.hash()), target));
   }
 
   /** Removes a gather task's input directory, then the cached copies beyond the budget. */
@@ -407,17 +412,9 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
             .orElseThrow(() -> new IOException("input object " + task.inputHash() + " is unknown"));
     // After a snapshot install the record may know an input whose bytes are not here yet.
     fetcher.ensureLocal(layout);
-    Path file = inputs.resolve(ref.taskId() + "-" + ref.attempt());
-    Files.deleteIfExists(file);
     try (InputStream in = stateMachine.chunks().open(layout)) {
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      // A partial copy (the disk is full) would stay behind: the next attempt has another name.
-      Files.deleteIfExists(file);
-      throw e;
+      return inputs.write(in);
     }
-    file.toFile().setReadOnly();
-    return file;
   }
 
   /**
@@ -442,6 +439,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       killed.add(e.getKey());
       e.getValue().cancel();
     }
+    slots.forEach(t -> queue.add(Queued.STOP));
     for (Thread t : slots) {
       t.join(10_000);
     }
@@ -458,10 +456,11 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     }
   }
 
-  private static void deleteInput(Path inputFile) {
+  /** The attempt is done with its input file (null for a start step). */
+  private void releaseInput(Path inputFile) {
     try {
       if (inputFile != null) {
-        Files.deleteIfExists(inputFile);
+        inputs.release(inputFile);
       }
     } catch (IOException e) {
       LOG.warn("removing input {} failed: {}", inputFile, e.toString());
@@ -483,6 +482,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     accepting = false;
     reconciler.shutdownNow();
     running.values().forEach(RunningAttempt::cancel);
+    slots.forEach(t -> queue.add(Queued.STOP));
     for (Thread t : slots) {
       try {
         t.join(10_000);

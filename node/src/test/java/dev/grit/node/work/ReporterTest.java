@@ -57,7 +57,7 @@ class ReporterTest {
             local.putAll(List.of(new ChunkStore.Chunk(knownDigest, ByteBuffer.wrap(known))));
             assertFalse(c.chunks(0).has(knownDigest), "the leader lacks it");
 
-            try (var reporter = new Reporter("w", leader, local)) {
+            try (var reporter = new Reporter("w", leader, local, file -> {})) {
               reporter.submit(finished(1, dir.resolve("a.out"), known));
               reporter.submit(finished(2, dir.resolve("b.out"), fresh));
               reporter.start();
