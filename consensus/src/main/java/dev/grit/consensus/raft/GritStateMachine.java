@@ -10,6 +10,7 @@ import dev.grit.engine.command.CarriesChunks;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.object.Digest;
@@ -310,6 +311,14 @@ public final class GritStateMachine extends BaseStateMachine {
     }
     if (command instanceof SubmitRun s && s.rulesNeeded() > RulesVersion.INITIAL) {
       return rulesTooOld(s);
+    }
+    if (command instanceof RetryTasks && state.queries().rulesVersion() < RulesVersion.RETRY) {
+      // Applied, it would be refused all the same; logged, it is a format older members lack.
+      return "retrying needs rules version "
+          + RulesVersion.RETRY
+          + ", and the cluster still follows rules version "
+          + state.queries().rulesVersion()
+          + ": upgrade every member, then retry again";
     }
     return null;
   }
