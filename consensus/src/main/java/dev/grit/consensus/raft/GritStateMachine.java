@@ -148,6 +148,23 @@ public final class GritStateMachine extends BaseStateMachine {
     fatal.fatal(what, cause);
   }
 
+  /** How often this member saw the group's leader change since it started (a metric). */
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Local bookkeeping only: it does not touch the record, so apply stays deterministic. */
+  @Override
+  public void notifyLeaderChanged(
+      org.apache.ratis.protocol.RaftGroupMemberId groupMemberId,
+      org.apache.ratis.protocol.RaftPeerId newLeaderId) {
+    leaderChanges.incrementAndGet();
+  }
+
+  /** The leader changes this member was told of since it started, its first leader included. */
+  public long leaderChanges() {
+    return leaderChanges.get();
+  }
+
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage)
       throws IOException {
