@@ -266,7 +266,9 @@ public final class SubmissionPreview {
       return "cut off: version unchanged, its seed task exists";
     }
     if (c[2] > 0) {
-      return "cut off: inputs unchanged (" + c[2] + (c[2] == 1 ? " task" : " tasks") + " exist)";
+      return "cut off: inputs unchanged ("
+          + c[2]
+          + (c[2] == 1 ? " task exists)" : " tasks exist)");
     }
     return s.isStart()
         ? "cut off: nothing to do"

@@ -3,6 +3,8 @@ package dev.grit.node.cli;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code grit} command line. The only place that ends the process with an exit code. */
 @Command(
@@ -22,6 +24,8 @@ import picocli.CommandLine.Command;
       ExportCommand.class,
       ExportHashCommand.class,
       LineageCommand.class,
+      RetryCommand.class,
+      PlanCommand.class,
       ClusterCommand.class,
       LintCommand.class,
       TlsCommand.class,
@@ -67,6 +71,17 @@ public final class Main implements Callable<Integer> {
   static void fatal(String what, Throwable cause) {
     System.err.println("grit: fatal: " + what + ": " + cause);
     Runtime.getRuntime().halt(70);
+  }
+
+  /** Given to any command: no colours, as when {@code NO_COLOR} is set. */
+  @Option(
+      names = "--no-color",
+      scope = ScopeType.INHERIT,
+      description = "No colours in the output (also: the NO_COLOR environment variable).")
+  void noColor(boolean noColor) {
+    if (noColor) {
+      Terminal.disableColor();
+    }
   }
 
   @Override
