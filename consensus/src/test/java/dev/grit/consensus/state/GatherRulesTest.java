@@ -291,6 +291,95 @@ class GatherRulesTest {
   }
 
   @Test
+  void aGatherStepListedBeforeTheGatherItConsumesWaitsForItAndRunsOnce() throws Exception {
+    // "grand" gathers what "total" publishes, but is listed first: its set is empty until total
+    // ran, so total runs first and grand once, over the new total.
+    Step grand = gather("grand", "sum totals", "total");
+    long run = submitRun(split("chunks"), COUNT, grand, TOTAL);
+    succeed(onlyPending("split"), output("chunk_1", "aa"));
+    countAll();
+    assertEquals(List.of(), tasksOf("grand"));
+    succeed(onlyPending("total"), output("total", "2\n"));
+    TaskSpec g = onlyPending("grand");
+    assertEquals(List.of("total"), inputNames(g));
+    succeed(g, output("grand", "2\n"));
+    assertEquals(RunState.SUCCEEDED, run(run).state());
+
+    // A changed chunk: total runs again, then grand once over the new total.
+    long next = submitRun(split("chunks v2"), COUNT, grand, TOTAL);
+    succeed(onlyPending("split"), output("chunk_1", "aaa"));
+    countAll();
+    assertEquals(List.of(), pendingOf("grand"), "grand waits for the total listed after it");
+    succeed(onlyPending("total"), output("total", "3\n"));
+    succeed(onlyPending("grand"), output("grand", "3\n"));
+    assertEquals(RunState.SUCCEEDED, run(next).state());
+    assertEquals(2, tasksOf("grand").size());
+  }
+
+  @Test
+  void aCancelledRunLeavesItsGatherTaskForTheNextSubmission() throws Exception {
+    long run = submitRun(split("chunks"), COUNT, TOTAL);
+    succeed(onlyPending("split"), output("chunk_1", "aa"), output("chunk_2", "bbb"));
+    countAll();
+    TaskSpec total = onlyPending("total");
+    clock += 10;
+    apply(assign(clock, total.taskId(), 1, "n1"));
+    apply(TestCommands.cancel(run, clock + 1));
+    assertEquals(RunState.CANCELLED, run(run).state());
+    assertEquals(TaskState.CANCELLED, q.task(total.taskId()).orElseThrow().state());
+
+    // The same manifest again: no producer reruns, the cancelled gather task over the same set
+    // is tried again, and the run ends.
+    long again = submitRun(split("chunks"), COUNT, TOTAL);
+    assertEquals(total.taskId(), onlyPending("total").taskId());
+    assertEquals(List.of(), pendingOf("count"));
+    succeed(q.task(total.taskId()).orElseThrow(), output("total", "5\n"));
+    assertEquals(RunState.SUCCEEDED, run(again).state());
+  }
+
+  @Test
+  void aFailureOfAnyTaskOfTheRunHoldsTheGatherBackAndTheRunEnds() throws Exception {
+    // "check" writes nothing the gather consumes, but what a script writes is known only once it
+    // ran: its failure, too, keeps the gather step from running, and the run ends saying so.
+    long run = submitRun(split("chunks"), COUNT, step("check", "test -s", "chunk_*"), TOTAL);
+    succeed(onlyPending("split"), output("chunk_1", "aa"), output("chunk_2", "bbb"));
+    countAll();
+    TaskSpec check = pendingOf("check").get(0);
+    fail(check);
+    succeed(onlyPending("check"));
+    assertEquals(List.of(), tasksOf("total"));
+    assertEquals(RunState.FAILED, run(run).state());
+    assertEquals(
+        "gather step total did not run: task "
+            + check.taskId()
+            + " (step check) failed, and a gather step runs only over a complete set",
+        run(run).reason());
+
+    // Fixed: the failed task is retried, and then the gather runs.
+    long fixed = submitRun(split("chunks"), COUNT, step("check", "test -s", "chunk_*"), TOTAL);
+    succeed(onlyPending("check"));
+    succeed(onlyPending("total"), output("total", "5\n"));
+    assertEquals(RunState.SUCCEEDED, run(fixed).state());
+  }
+
+  @Test
+  void aGatherTaskThatFailsForGoodEndsTheRunAndANewSubmissionRetriesIt() throws Exception {
+    long run = submitRun(split("chunks"), COUNT, TOTAL);
+    succeed(onlyPending("split"), output("chunk_1", "aa"));
+    countAll();
+    TaskSpec total = onlyPending("total");
+    fail(total);
+    assertEquals(RunState.FAILED, run(run).state());
+    assertNull(run(run).reason(), "the failed task says why: no gather step was held back");
+    assertEquals(1, tasksOf("total").size(), "the failed gather task is not planned again");
+
+    long again = submitRun(split("chunks"), COUNT, TOTAL);
+    assertEquals(total.taskId(), onlyPending("total").taskId());
+    succeed(q.task(total.taskId()).orElseThrow(), output("total", "2\n"));
+    assertEquals(RunState.SUCCEEDED, run(again).state());
+  }
+
+  @Test
   void aRecordOfTheFirstRulesRefusesGatherStepsAndChangesNothing() throws Exception {
     try (SqlState old = SqlState.open(dir.resolve("old.db"))) {
       assertEquals(RulesVersion.INITIAL, old.rulesVersion());

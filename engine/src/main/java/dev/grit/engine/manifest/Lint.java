@@ -77,11 +77,13 @@ public final class Lint {
                 step.line(),
                 0,
                 "step[" + i + "].gather",
-                "one task over every live resource matching "
+                "one task over every current resource matching "
                     + quoted(step.inputs())
                     + " at once ($INPUT_DIR holds them under their names, $INPUT_LIST lists"
                     + " name, sha256 and path), run once no other task of the run is pending or"
-                    + " running; it runs again only when that set of resources changes"));
+                    + " running (retries included) and none failed for good, after the gather"
+                    + " steps listed before it; it runs again only when that set of resources"
+                    + " changes"));
       }
     }
     return notes;

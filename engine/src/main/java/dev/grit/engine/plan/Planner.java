@@ -102,8 +102,9 @@ public final class Planner {
    * What a quiet run does next about its gather steps: the first (in manifest order) whose current
    * set is not empty and has no succeeded task is to run over that set; empty when every gather
    * step is settled. One at a time, because the task of one gather step may publish what a later
-   * one gathers: a manifest that lists a gather step before the one it gathers from still ends
-   * right, with one run of the first over the earlier result.
+   * one gathers. A manifest that lists a gather step before the one it gathers from still ends
+   * right: the first finds its set empty or already gathered until the other ran, and at worst (a
+   * new version of it) runs once more over the other's earlier output first.
    */
   public static java.util.Optional<GatherCandidate> nextGather(List<GatherCandidate> inOrder) {
     for (GatherCandidate c : inOrder) {

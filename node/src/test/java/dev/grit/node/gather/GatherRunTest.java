@@ -182,10 +182,68 @@ class GatherRunTest {
   }
 
   @Test
+  void anAddedInputRerunsTheGatherOnceAndAnUnchangedTotalCutsOffWhatFollows() throws Exception {
+    Path ledger = dir.resolve("ledger");
+    Files.createFile(ledger);
+    Path m = dir.resolve("sum.toml");
+    String manifest =
+        """
+        name = "sum"
+
+        [[step]]
+        name = "numbers"
+        script = "for i in NUMBERS; do echo $i > $OUTPUT_DIR/n_$i; done"
+
+        [[step]]
+        name = "double"
+        inputs = ["n_*"]
+        script = '''
+        mkdir -p $OUTPUT_DIR/doubled
+        echo $(( $(cat $INPUT_FILE) * 2 )) > $OUTPUT_DIR/doubled/$GRIT_INPUT_NAME
+        '''
+
+        [[step]]
+        name = "sum"
+        inputs = ["doubled/*"]
+        gather = true
+        script = '''
+        echo "sum $(wc -l < $INPUT_LIST)" >> %1$s
+        cut -f3 $INPUT_LIST | xargs cat | awk '{ s += $1 } END { print s }' > $OUTPUT_DIR/sum
+        '''
+
+        [[step]]
+        name = "report"
+        inputs = ["sum"]
+        script = "echo report >> %1$s; cp $INPUT_FILE $OUTPUT_DIR/report"
+        """
+            .formatted(ledger);
+    Files.writeString(m, manifest.replace("NUMBERS", "1 2 3 4"));
+    ok("run", m.toString(), "--db", "db");
+    assertEquals(List.of("sum 4", "report"), Files.readAllLines(ledger));
+    assertEquals("20\n", newest("report"));
+
+    // One added input: numbers again, one double, the gather once over all five, the report.
+    Files.writeString(m, manifest.replace("NUMBERS", "1 2 3 4 5"));
+    Result added = ok("run", m.toString(), "--db", "db");
+    assertTrue(added.out().contains("4 tasks succeeded"), added::toString);
+    assertEquals(List.of("sum 4", "report", "sum 5", "report"), Files.readAllLines(ledger));
+    assertEquals("30\n", newest("report"));
+
+    // 0 joins: a new set, so the gather runs, but its total is the same bytes as before, so the
+    // report does not run again.
+    Files.writeString(m, manifest.replace("NUMBERS", "0 1 2 3 4 5"));
+    Result same = ok("run", m.toString(), "--db", "db");
+    assertTrue(same.out().contains("3 tasks succeeded"), same::toString);
+    assertEquals(
+        List.of("sum 4", "report", "sum 5", "report", "sum 6"), Files.readAllLines(ledger));
+    assertEquals("30\n", newest("sum"));
+  }
+
+  @Test
   void lintExplainsGatherStepsAndWarnsAboutAFixedName() throws Exception {
     Result lint = ok("lint", example("wordcount.toml").toString());
     assertTrue(lint.out().contains("note: "), lint::toString);
-    assertTrue(lint.out().contains("step[2].gather: one task over every live resource"), lint::toString);
+    assertTrue(lint.out().contains("step[2].gather: one task over every current resource"), lint::toString);
     assertTrue(lint.out().contains("ok (3 steps)"), lint::toString);
 
     Path fixed = dir.resolve("fixed.toml");
