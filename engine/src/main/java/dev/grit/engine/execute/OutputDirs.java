@@ -42,8 +42,8 @@ final class OutputDirs {
   static String fallbackMessage(String reason) {
     return "outputs are captured in plain directories, not FUSE ("
         + FuseOutputDir.firstLine(String.valueOf(reason))
-        + "); to capture them as they are written, install FUSE (apt-get install libfuse2 fuse3)"
-        + " and give the node /dev/fuse";
+        + "); to capture them as they are written: apt-get install libfuse2 fuse3, and let the"
+        + " node mount (/dev/fuse, and root or CAP_SYS_ADMIN in a container)";
   }
 
   /** An attempt key names one directory: no separators, nothing special. */

@@ -61,8 +61,8 @@ class OutputDirSelectionTest {
     String line = OutputDirs.fallbackMessage(reason);
     assertEquals(
         "outputs are captured in plain directories, not FUSE (libfuse.so.2 is not installed);"
-            + " to capture them as they are written, install FUSE (apt-get install libfuse2 fuse3)"
-            + " and give the node /dev/fuse",
+            + " to capture them as they are written: apt-get install libfuse2 fuse3, and let the"
+            + " node mount (/dev/fuse, and root or CAP_SYS_ADMIN in a container)",
         line);
     String other = OutputDirs.fallbackMessage("mount failed\nsearch paths: [/usr/lib]");
     assertEquals(1, other.lines().count(), other);
