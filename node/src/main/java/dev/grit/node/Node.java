@@ -260,9 +260,14 @@ public final class Node implements AutoCloseable {
   public void drain(Duration grace) throws Exception {
     raft.submit(new RegisterNode(config.id(), config.httpAddress(), 0, System.currentTimeMillis()))
         .get(30, TimeUnit.SECONDS);
-    String next = raft.membership().transferLeadership(Duration.ofSeconds(10));
-    if (next != null) {
-      LOG.info("{} handed leadership to {}", config.id(), next);
+    try {
+      String next = raft.membership().transferLeadership(Duration.ofSeconds(10));
+      if (next != null) {
+        LOG.info("{} handed leadership to {}", config.id(), next);
+      }
+    } catch (IOException | RuntimeException e) {
+      // The group elects a leader after this member stops all the same: its attempts still go back.
+      LOG.warn("{} could not hand leadership over: {}", config.id(), e.toString());
     }
     worker.drain(grace);
   }

@@ -178,8 +178,10 @@ public final class Membership {
 
   /**
    * When this member leads, hands leadership to the follower that is furthest along, so the
-   * group does not wait an election timeout after this member stops. Returns the new leader's id,
-   * or null when this member did not lead (or no follower could take over).
+   * group does not wait an election timeout after this member stops. Returns the id of the member
+   * that leads now: the one chosen, or another one elected while the transfer went on (on a loaded
+   * machine an election may overtake the transfer: leadership has left this member all the same).
+   * Returns null when this member did not lead, or still leads (no follower could take over).
    */
   public String transferLeadership(Duration timeout) throws IOException {
     var info = division().getInfo();
@@ -199,8 +201,17 @@ public final class Membership {
     if (best == null) {
       return null;
     }
-    var reply = admin.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
-    return reply.isSuccess() ? best : null;
+    try {
+      var reply = admin.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
+      if (reply.isSuccess()) {
+        return best;
+      }
+      LOG.info("leadership was not handed to {}: {}", best, reply.getException());
+    } catch (IOException e) {
+      LOG.info("leadership was not handed to {}: {}", best, e.toString());
+    }
+    RaftPeerId now = division().getInfo().getLeaderId();
+    return now == null || now.equals(self) ? null : now.toString();
   }
 
   /**

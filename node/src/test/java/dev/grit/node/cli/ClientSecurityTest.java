@@ -109,6 +109,26 @@ class ClientSecurityTest {
   }
 
   @Test
+  void theFlagsGiveTokenAndCaAndWinOverTheEnvironment() throws Exception {
+    String ca = server.secrets.caCert().toString();
+    String token = server.secrets.token(Role.READ);
+    run(0, env(), "list", "--server", server.url(), "--token", token, "--cacert", ca);
+    run(
+        0,
+        env("GRIT_TOKEN", "grit_nope", "GRIT_CACERT", dir.resolve("missing.pem").toString()),
+        "list",
+        "--server",
+        server.url(),
+        "--token",
+        token,
+        "--cacert",
+        ca);
+    Result unknown =
+        run(1, env(), "list", "--server", server.url(), "--token", "grit_nope", "--cacert", ca);
+    assertTrue(unknown.err().contains("unknown token"), unknown.err());
+  }
+
+  @Test
   void aConfigFileGivesServerTokenAndCa() throws Exception {
     Path config = dir.resolve("client.toml");
     Files.writeString(

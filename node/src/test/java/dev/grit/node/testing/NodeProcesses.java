@@ -108,7 +108,13 @@ public final class NodeProcesses implements AutoCloseable {
    * see {@link #partition}, {@link #heal} and {@link #link}.
    */
   public static NodeProcesses startLinked(Path dir, int n, String... extraArgs) throws IOException {
-    return launchAll(new NodeProcesses(dir, n, Map.of(), List.of(extraArgs), true));
+    return startLinked(dir, n, Map.of(), extraArgs);
+  }
+
+  /** The same, with {@code env} added to every member's environment. */
+  public static NodeProcesses startLinked(
+      Path dir, int n, Map<String, String> env, String... extraArgs) throws IOException {
+    return launchAll(new NodeProcesses(dir, n, env, List.of(extraArgs), true));
   }
 
   private static NodeProcesses launchAll(NodeProcesses cluster) throws IOException {
