@@ -31,17 +31,38 @@ public final class LogPrinter {
    */
   public void printAll(long taskId, PrintStream out) throws IOException {
     for (AttemptInfo a : queries.get().attempts(taskId)) {
-      out.printf(
-          "== attempt %d on %s: %s%s%n",
-          a.n(),
-          a.node(),
-          a.outcome().name().toLowerCase(java.util.Locale.ROOT),
-          a.error() == null ? "" : " (" + a.error() + ")");
-      if (a.logHash() != null) {
-        out.write(read(a));
-      }
+      print(a, out);
     }
     out.flush();
+  }
+
+  /**
+   * Attempt {@code n}'s header line and stored log tail, as {@link #printAll} prints it; false
+   * when the task has no such attempt.
+   *
+   * @throws IOException when its log object is unknown or its bytes cannot be read here
+   */
+  public boolean printAttempt(long taskId, int n, PrintStream out) throws IOException {
+    for (AttemptInfo a : queries.get().attempts(taskId)) {
+      if (a.n() == n) {
+        print(a, out);
+        out.flush();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void print(AttemptInfo a, PrintStream out) throws IOException {
+    out.printf(
+        "== attempt %d on %s: %s%s%n",
+        a.n(),
+        a.node(),
+        a.outcome().name().toLowerCase(java.util.Locale.ROOT),
+        a.error() == null ? "" : " (" + a.error() + ")");
+    if (a.logHash() != null) {
+      out.write(read(a));
+    }
   }
 
   /** The stored log of the task's latest attempt, each line behind {@code prefix}. */

@@ -8,6 +8,7 @@ import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
@@ -50,6 +51,8 @@ public final class CommandCodec {
   static final byte CANCEL_RUN = 6;
   static final byte REGISTER_NODE = 7;
   static final byte RAISE_RULES_VERSION = 8;
+  // 9 is the retention command's tag.
+  static final byte RETRY_TASKS = 10;
   static final byte V1 = 1;
   /**
    * {@link RegisterNode} with the rules version its code supports; {@link SubmitRun} with a flags
@@ -117,6 +120,11 @@ public final class CommandCodec {
         header(out, CANCEL_RUN);
         out.writeLong(c.runId());
         out.writeLong(c.at());
+      } else if (command instanceof RetryTasks r) {
+        header(out, RETRY_TASKS);
+        out.writeLong(r.runId());
+        out.writeLong(r.taskId());
+        out.writeLong(r.at());
       } else {
         throw new IllegalArgumentException("no encoding for " + command);
       }
@@ -164,6 +172,7 @@ public final class CommandCodec {
                     in.readLong(),
                     version == V1 ? RulesVersion.INITIAL : in.readInt());
             case RAISE_RULES_VERSION -> new RaiseRulesVersion(in.readInt(), in.readLong());
+            case RETRY_TASKS -> new RetryTasks(in.readLong(), in.readLong(), in.readLong());
             default -> throw new IllegalArgumentException("unknown command tag " + tag);
           };
       return new Decoded(command, data.length - bytes.available());
@@ -176,7 +185,7 @@ public final class CommandCodec {
   private static int newestVersion(byte tag) {
     return switch (tag) {
       case ASSIGN_TASKS, PUT_CHUNKS, REPORT_RESULTS, EXPIRE_ATTEMPTS, CANCEL_RUN,
-          RAISE_RULES_VERSION -> V1;
+          RAISE_RULES_VERSION, RETRY_TASKS -> V1;
       case SUBMIT_RUN, REGISTER_NODE -> V2;
       default -> throw new IllegalArgumentException("unknown command tag " + tag);
     };

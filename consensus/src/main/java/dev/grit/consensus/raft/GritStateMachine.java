@@ -10,6 +10,7 @@ import dev.grit.engine.command.CarriesChunks;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.object.Digest;
@@ -146,6 +147,23 @@ public final class GritStateMachine extends BaseStateMachine {
   private void fail(String what, Throwable cause) {
     failure = what + ": " + cause.getMessage();
     fatal.fatal(what, cause);
+  }
+
+  /** How often this member saw the group's leader change since it started (a metric). */
+  private final java.util.concurrent.atomic.AtomicLong leaderChanges =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Local bookkeeping only: it does not touch the record, so apply stays deterministic. */
+  @Override
+  public void notifyLeaderChanged(
+      org.apache.ratis.protocol.RaftGroupMemberId groupMemberId,
+      org.apache.ratis.protocol.RaftPeerId newLeaderId) {
+    leaderChanges.incrementAndGet();
+  }
+
+  /** The leader changes this member was told of since it started, its first leader included. */
+  public long leaderChanges() {
+    return leaderChanges.get();
   }
 
   @Override
@@ -311,6 +329,14 @@ public final class GritStateMachine extends BaseStateMachine {
     }
     if (command instanceof SubmitRun s && s.rulesNeeded() > RulesVersion.INITIAL) {
       return rulesTooOld(s);
+    }
+    if (command instanceof RetryTasks && state.queries().rulesVersion() < RulesVersion.RETRY) {
+      // Applied, it would be refused all the same; logged, it is a format older members lack.
+      return "retrying needs rules version "
+          + RulesVersion.RETRY
+          + ", and the cluster still follows rules version "
+          + state.queries().rulesVersion()
+          + ": upgrade every member, then retry again";
     }
     return null;
   }

@@ -12,7 +12,9 @@ import dev.grit.consensus.state.Reply.RunAlreadyEnded;
 import dev.grit.consensus.state.Reply.RunCancelled;
 import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.Reply.SubmissionRefused;
+import dev.grit.consensus.state.Reply.RetryRefused;
 import dev.grit.consensus.state.Reply.TasksAssigned;
+import dev.grit.consensus.state.Reply.TasksRetried;
 import dev.grit.consensus.state.RunState;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -40,6 +42,9 @@ public final class ReplyCodec {
   private static final Pattern ENDED = Pattern.compile("run (-?\\d+) already ([a-z]+)");
   private static final Pattern REGISTERED = Pattern.compile("registered (.*)", Pattern.DOTALL);
   private static final Pattern RULES = Pattern.compile("rules version (-?\\d+)");
+  private static final Pattern RETRIED = Pattern.compile("retried (\\d+) in run (-?\\d+)");
+  private static final Pattern RETRY_REFUSED =
+      Pattern.compile("retry refused: (.*)", Pattern.DOTALL);
   private static final Pattern REFUSED = Pattern.compile("refused: (.*)", Pattern.DOTALL);
 
   private ReplyCodec() {}
@@ -72,6 +77,10 @@ public final class ReplyCodec {
       return "registered " + n.node();
     } else if (reply instanceof RulesFollowed r) {
       return "rules version " + r.version();
+    } else if (reply instanceof TasksRetried r) {
+      return "retried " + r.tasks() + " in run " + r.runId();
+    } else if (reply instanceof RetryRefused r) {
+      return "retry refused: " + r.reason();
     } else if (reply instanceof AlreadyApplied) {
       return "";
     }
@@ -119,6 +128,10 @@ public final class ReplyCodec {
       return new NodeRegistered(m.group(1));
     } else if ((m = RULES.matcher(text)).matches()) {
       return new RulesFollowed(Integer.parseInt(m.group(1)));
+    } else if ((m = RETRIED.matcher(text)).matches()) {
+      return new TasksRetried(Long.parseLong(m.group(2)), Integer.parseInt(m.group(1)));
+    } else if ((m = RETRY_REFUSED.matcher(text)).matches()) {
+      return new RetryRefused(m.group(1));
     } else if ((m = REFUSED.matcher(text)).matches()) {
       return new SubmissionRefused(m.group(1));
     }

@@ -8,6 +8,7 @@ import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.SubmitRun;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -60,6 +61,8 @@ final class Applier {
       reply = taskRules.expire(e, index);
     } else if (command instanceof CancelRun r) {
       reply = runRules.cancel(r);
+    } else if (command instanceof RetryTasks r) {
+      reply = runRules.retry(r);
     } else if (command instanceof RegisterNode n) {
       reply = nodeRules.register(n);
     } else if (command instanceof RaiseRulesVersion r) {

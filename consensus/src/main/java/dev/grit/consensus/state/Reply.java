@@ -47,6 +47,15 @@ public sealed interface Reply {
     }
   }
 
+  /**
+   * {@code RetryTasks}: how many failed or cancelled tasks of the run are pending again (none
+   * when it had none to retry); a run that had ended is running again when any are.
+   */
+  record TasksRetried(long runId, int tasks) implements Reply {}
+
+  /** {@code RetryTasks}: refused, nothing changed; {@code reason} says why. */
+  record RetryRefused(String reason) implements Reply {}
+
   /** {@code RegisterNode}: the node's address and slots are recorded. */
   record NodeRegistered(String node) implements Reply {}
 

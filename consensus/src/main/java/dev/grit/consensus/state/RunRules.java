@@ -2,6 +2,7 @@ package dev.grit.consensus.state;
 
 import dev.grit.consensus.state.StateEvent.AttemptRef;
 import dev.grit.engine.command.CancelRun;
+import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
@@ -158,6 +159,48 @@ final class RunRules {
     }
     events.add(new StateEvent.RunEnded(r.runId(), RunState.CANCELLED));
     return new Reply.RunCancelled(r.runId());
+  }
+
+  /**
+   * Makes the run's failed and cancelled tasks (or the one named) pending again, each with a fresh
+   * retry budget, from {@code at} on; a run that had ended (FAILED, CANCELLED, or SUCCEEDED with a
+   * cancelled task) is RUNNING again and ends as any run does once it is quiet. Refused, changing
+   * nothing, under rules older than {@link RulesVersion#RETRY} (the leader refuses it before it is
+   * logged), for a run a newer one superseded (its unfinished tasks went on in that one), and for
+   * a named task that is not a failed or cancelled task of the run's current step versions.
+   */
+  Reply retry(RetryTasks r) throws SQLException {
+    int rules = meta.rulesVersion();
+    if (rules < RulesVersion.RETRY) {
+      return new Reply.RetryRefused(
+          "retrying needs rules version " + RulesVersion.RETRY + ", the cluster follows " + rules
+              + " (a member runs an older release)");
+    }
+    RunState state = runs.state(r.runId());
+    if (state == null) {
+      return new Reply.NoSuchRun(r.runId());
+    }
+    long latest = runs.latestOf(runs.pipelineOf(r.runId()));
+    if (latest != r.runId()) {
+      return new Reply.RetryRefused(
+          "run " + r.runId() + " is not its pipeline's latest run: retry run " + latest);
+    }
+    List<Long> retried = tasks.retriableIn(r.runId(), r.taskId());
+    if (!r.allOfRun() && retried.isEmpty()) {
+      return new Reply.RetryRefused(
+          "task " + r.taskId() + " is not a failed or cancelled task of run " + r.runId()
+              + " (of its current step versions)");
+    }
+    for (long id : retried) {
+      tasks.retry(id, r.at());
+    }
+    if (!retried.isEmpty()) {
+      if (state != RunState.RUNNING) {
+        runs.reopen(r.runId());
+      }
+      events.add(new StateEvent.TasksRetried(r.runId(), retried));
+    }
+    return new Reply.TasksRetried(r.runId(), retried.size());
   }
 
   /**

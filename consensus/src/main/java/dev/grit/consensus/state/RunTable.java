@@ -92,4 +92,17 @@ final class RunTable {
     String s = sql.queryString("SELECT only_steps FROM run WHERE id = ?", runId);
     return s == null || s.isEmpty() ? List.of() : List.of(s.split("\n"));
   }
+
+  /** The pipeline's newest run. */
+  long latestOf(long pipelineId) throws SQLException {
+    return sql.queryLong("SELECT MAX(id) FROM run WHERE pipeline_id = ?", pipelineId);
+  }
+
+  /** An ended run runs again: it is RUNNING, with no end time and no reason. */
+  void reopen(long runId) throws SQLException {
+    sql.update(
+        "UPDATE run SET state = ?, finished_at = NULL, reason = NULL WHERE id = ?",
+        RunState.RUNNING,
+        runId);
+  }
 }

@@ -36,6 +36,9 @@ public sealed interface StateEvent {
 
   record RunEnded(long runId, RunState state) implements StateEvent {}
 
+  /** Failed or cancelled tasks of the run are pending again; an ended run runs again. */
+  record TasksRetried(long runId, List<Long> taskIds) implements StateEvent {}
+
   /** A quiet run got the task of a gather step over {@code inputs} resources. */
   record GatherPlanned(long runId, long taskId, String step, int inputs) implements StateEvent {}
 

@@ -6,6 +6,8 @@ import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import dev.grit.engine.plan.ClusterLoad;
 import dev.grit.engine.plan.PendingTask;
+import dev.grit.engine.plan.Planner.TaskKey;
+import dev.grit.engine.plan.SubmissionPreview;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -327,6 +329,107 @@ public final class StateQueries implements AutoCloseable {
       ps.setString(i++, step);
     }
     return i;
+  }
+
+  /** Every step version of the pipeline, current or not, oldest first (none for a new pipeline). */
+  public synchronized List<SubmissionPreview.KnownVersion> stepVersions(String pipeline) {
+    return sql(
+        () -> {
+          var out = new ArrayList<SubmissionPreview.KnownVersion>();
+          var codec = new StepCodec();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT s.id, s.name, s.script, s.inputs, s.env, s.parallel, s.retries,"
+                      + " s.retry_backoff_ms, s.timeout_ms, s.priority, s.gather, s.version,"
+                      + " s.current FROM step s JOIN pipeline p ON p.id = s.pipeline_id"
+                      + " WHERE p.name = ? ORDER BY s.id")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new SubmissionPreview.KnownVersion(
+                        rs.getLong(1),
+                        rs.getInt(12),
+                        rs.getInt(13) != 0,
+                        codec.fromRow(rs, rs.getInt(11) != 0)));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Every resource of the pipeline with the step versions that published it, by id. */
+  public synchronized List<SubmissionPreview.KnownResource> resourcesWithProducers(
+      String pipeline) {
+    return sql(
+        () -> {
+          var byId = new java.util.LinkedHashMap<Long, SubmissionPreview.KnownResource>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT r.id, r.name, rp.step_id FROM resource r"
+                      + " JOIN pipeline p ON p.id = r.pipeline_id"
+                      + " JOIN resource_producer rp ON rp.resource_id = r.id"
+                      + " WHERE p.name = ? ORDER BY r.id")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                long id = rs.getLong(1);
+                String name = rs.getString(2);
+                byId.computeIfAbsent(
+                        id,
+                        k -> new SubmissionPreview.KnownResource(k, name, new java.util.HashSet<>()))
+                    .producerStepIds()
+                    .add(rs.getLong(3));
+              }
+            }
+          }
+          return new ArrayList<>(byId.values());
+        });
+  }
+
+  /**
+   * How each task of the pipeline's steps stands for a submission: failed and cancelled ones are
+   * retried, others kept.
+   */
+  public synchronized Map<TaskKey, SubmissionPreview.TaskStanding> taskStandings(String pipeline) {
+    return sql(
+        () -> {
+          var out = new java.util.HashMap<TaskKey, SubmissionPreview.TaskStanding>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT t.step_id, t.input_resource_id, t.input_set_id, t.state FROM task t"
+                      + " JOIN step s ON s.id = t.step_id JOIN pipeline p ON p.id = s.pipeline_id"
+                      + " WHERE p.name = ?")) {
+            ps.setString(1, pipeline);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                TaskState state = TaskState.valueOf(rs.getString(4));
+                out.put(
+                    new TaskKey(rs.getLong(1), rs.getLong(2), rs.getLong(3)),
+                    state == TaskState.FAILED || state == TaskState.CANCELLED
+                        ? SubmissionPreview.TaskStanding.RETRIED
+                        : SubmissionPreview.TaskStanding.KEPT);
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  /** How many tasks are in each state, over every run; states no task is in are left out. */
+  public synchronized Map<TaskState, Integer> tasksByState() {
+    return sql(
+        () -> {
+          var out = new EnumMap<TaskState, Integer>(TaskState.class);
+          try (var ps = c.prepareStatement("SELECT state, COUNT(*) FROM task GROUP BY state");
+              ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              out.put(TaskState.valueOf(rs.getString(1)), rs.getInt(2));
+            }
+          }
+          return out;
+        });
   }
 
   /** How many runs are in each state; states no run is in are left out. */

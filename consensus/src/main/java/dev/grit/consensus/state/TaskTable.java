@@ -107,6 +107,32 @@ final class TaskTable {
         > 0;
   }
 
+  /**
+   * The run's FAILED and CANCELLED tasks of current step versions (only {@code taskId} unless it
+   * is 0), in id order.
+   */
+  List<Long> retriableIn(long runId, long taskId) throws SQLException {
+    return sql.queryList(
+        "SELECT t.id FROM task t JOIN step s ON s.id = t.step_id WHERE t.run_id = ?"
+            + " AND s.current = 1 AND t.state IN (?,?) AND (? = 0 OR t.id = ?) ORDER BY t.id",
+        rs -> rs.getLong(1),
+        runId,
+        TaskState.FAILED,
+        TaskState.CANCELLED,
+        taskId,
+        taskId);
+  }
+
+  /** The task is PENDING again in its run, with a fresh retry budget, from {@code notBefore} on. */
+  void retry(long taskId, long notBefore) throws SQLException {
+    sql.update(
+        "UPDATE task SET state = ?, failures = 0, losses = 0, error = NULL, node = NULL,"
+            + " not_before = ? WHERE id = ?",
+        PENDING,
+        notBefore,
+        taskId);
+  }
+
   /** The unfinished tasks of the pipeline's step versions that are no longer current. */
   List<Active> activeOfRetiredSteps(long pipelineId) throws SQLException {
     return sql.queryList(

@@ -14,6 +14,7 @@ import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.ReportResults.Output;
 import dev.grit.engine.command.ReportResults.Report;
 import dev.grit.engine.command.RulesVersion;
@@ -166,7 +167,10 @@ class CommandCodecTest {
             1_700_000_000_001L,
             null,
             List.of("total"),
-            0));
+            0),
+        // Rules version 4: a run's failed and cancelled tasks again, or one task of it.
+        new RetryTasks(12, RetryTasks.ALL, 1_700_000_000_002L),
+        new RetryTasks(12, 7, 99));
   }
 
   @Test

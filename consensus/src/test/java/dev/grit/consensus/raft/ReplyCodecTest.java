@@ -45,6 +45,11 @@ class ReplyCodecTest {
     out.put(new RunAlreadyEnded(3, RunState.SUPERSEDED), "run 3 already superseded");
     out.put(new NodeRegistered("node-1.a_b"), "registered node-1.a_b");
     out.put(new RulesFollowed(2), "rules version 2");
+    out.put(new Reply.TasksRetried(12, 3), "retried 3 in run 12");
+    out.put(new Reply.TasksRetried(5, 0), "retried 0 in run 5");
+    out.put(
+        new Reply.RetryRefused("run 3 is not its pipeline's latest run: retry run 5"),
+        "retry refused: run 3 is not its pipeline's latest run: retry run 5");
     out.put(
         new SubmissionRefused("the manifest has gather steps (total), which need rules version 2"),
         "refused: the manifest has gather steps (total), which need rules version 2");

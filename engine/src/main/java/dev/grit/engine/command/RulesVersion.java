@@ -21,8 +21,14 @@ public final class RulesVersion {
    */
   public static final int GATHER = 2;
 
+  /**
+   * The rules that apply {@link RetryTasks}: a run's failed and cancelled tasks run again and an
+   * ended run runs again until it settles. (Version 3 is the retention rules' number.)
+   */
+  public static final int RETRY = 4;
+
   /** The highest rules version this code can apply. */
-  public static final int SUPPORTED = 2;
+  public static final int SUPPORTED = 4;
 
   private RulesVersion() {}
 

@@ -67,7 +67,7 @@ public final class FuseOutputDir implements OutputDir {
    */
   public static FuseOutputDir mount(Path workDir) throws IOException {
     if (!Files.exists(DEV_FUSE)) {
-      throw new IOException("no " + DEV_FUSE);
+      throw new IOException("there is no " + DEV_FUSE + " (in a container: give it the device)");
     }
     Files.createDirectories(workDir);
     Path root = workDir.toRealPath();
@@ -96,8 +96,9 @@ public final class FuseOutputDir implements OutputDir {
     } catch (IOException e) {
       throw e;
     } catch (Throwable e) {
-      // A missing libfuse is an UnsatisfiedLinkError from the constructor.
-      throw new IOException("libfuse could not be loaded: " + e, e);
+      // A missing libfuse is an UnsatisfiedLinkError from the constructor, whose message lists
+      // every directory searched: the reason is said in a few words instead.
+      throw new IOException(unavailableReason(e), e);
     }
 
     InheritedFds.closeOnExec();
@@ -129,7 +130,8 @@ public final class FuseOutputDir implements OutputDir {
         throw new IOException(
             mountPoint + " was not mounted within " + MOUNT_TIMEOUT.toSeconds() + " s");
       }
-      throw new IOException("mount of " + mountPoint + " failed: " + rootCause(failure.get()));
+      throw new IOException(
+          "mount of " + mountPoint + " failed: " + firstLine(rootCause(failure.get())));
     }
     log.debug("FUSE output directory mounted at {}", mountPoint);
     return new FuseOutputDir(mountPoint, stagingRoot, fs, loop);
@@ -151,6 +153,23 @@ public final class FuseOutputDir implements OutputDir {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while unmounting " + mountPoint);
     }
+  }
+
+  /**
+   * Why FUSE cannot be used, in a few words, from what the file system's constructor threw: no
+   * library search path, which is what the loader's own message is mostly made of.
+   */
+  static String unavailableReason(Throwable e) {
+    if (e instanceof LinkageError) {
+      return "libfuse.so.2 is not installed";
+    }
+    return "the FUSE file system could not be created: " + firstLine(String.valueOf(e));
+  }
+
+  /** The first line of a message, at most 200 characters of it. */
+  static String firstLine(String message) {
+    String line = message.lines().findFirst().orElse("").strip();
+    return line.length() <= 200 ? line : line.substring(0, 200) + "…";
   }
 
   private static String rootCause(Throwable e) {

@@ -26,14 +26,24 @@ final class OutputDirs {
           return FuseOutputDir.mount(workDir);
         } catch (IOException e) {
           if (fallbackLogged.compareAndSet(false, true)) {
-            log.warn(
-                "FUSE unavailable ({}), capturing outputs in a plain directory", e.getMessage());
+            log.warn(fallbackMessage(e.getMessage()));
           } else {
             log.debug("FUSE unavailable ({})", e.getMessage());
           }
           return PlainOutputDir.create(workDir);
         }
     }
+  }
+
+  /**
+   * The one line a node logs when it falls back: why, what it does instead, and how to enable
+   * FUSE. A plain directory works, but each output is read once more to hash it.
+   */
+  static String fallbackMessage(String reason) {
+    return "outputs are captured in plain directories, not FUSE ("
+        + FuseOutputDir.firstLine(String.valueOf(reason))
+        + "); to capture them as they are written: apt-get install libfuse2 fuse3, and let the"
+        + " node mount (/dev/fuse, and root or CAP_SYS_ADMIN in a container)";
   }
 
   /** An attempt key names one directory: no separators, nothing special. */

@@ -1,6 +1,7 @@
 package dev.grit.engine.execute;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -45,6 +46,27 @@ class OutputDirSelectionTest {
     try (OutputDir outputs = OutputDir.open(tmp, OutputMode.AUTO)) {
       assertEquals("plain", outputs.kind());
     }
+  }
+
+  @Test
+  void aMissingLibfuseIsSaidInOneLineWithHowToInstallItNotTheLoadersSearchPath() {
+    // What jnr-ffi throws without libfuse: every directory it searched, over several lines.
+    var loaderError =
+        new UnsatisfiedLinkError(
+            "could not load FFI provider jnr.ffi.provider.jffi.Provider\n"
+                + "library names: [fuse, libfuse.so.2]\n"
+                + "search paths: [/usr/lib, /lib, /usr/lib/x86_64-linux-gnu, /opt/lib]");
+    String reason = FuseOutputDir.unavailableReason(loaderError);
+    assertEquals("libfuse.so.2 is not installed", reason);
+    String line = OutputDirs.fallbackMessage(reason);
+    assertEquals(
+        "outputs are captured in plain directories, not FUSE (libfuse.so.2 is not installed);"
+            + " to capture them as they are written: apt-get install libfuse2 fuse3, and let the"
+            + " node mount (/dev/fuse, and root or CAP_SYS_ADMIN in a container)",
+        line);
+    String other = OutputDirs.fallbackMessage("mount failed\nsearch paths: [/usr/lib]");
+    assertEquals(1, other.lines().count(), other);
+    assertFalse(other.contains("search paths"), other);
   }
 
   @Test

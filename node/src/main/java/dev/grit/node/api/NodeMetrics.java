@@ -36,6 +36,7 @@ final class NodeMetrics implements Consumer<List<StateEvent>> {
       PrometheusTextFormatWriter.builder().setIncludeCreatedTimestamps(false).build();
   private final Counter completed;
   private final Histogram duration;
+  private final Histogram attemptDuration;
 
   NodeMetrics(Node node, RunEvents events) {
     var raft = node.raft();
@@ -52,6 +53,37 @@ final class NodeMetrics implements Consumer<List<StateEvent>> {
         "grit_raft_applied_index",
         "The highest log index this member has applied",
         raft::lastAppliedIndex);
+    gauge(
+        "grit_raft_apply_lag",
+        "Committed log entries this member has not applied yet (commit index - applied index)",
+        () -> Math.max(0, raft.commitIndex() - raft.lastAppliedIndex()));
+    CounterWithCallback.builder()
+        .name("grit_raft_leader_changes_total")
+        .help("Leader changes this member saw since it started, its first leader included")
+        .callback(cb -> cb.call(raft.stateMachine().leaderChanges()))
+        .register(registry);
+    CounterWithCallback.builder()
+        .name("grit_stale_reports_total")
+        .help("Attempt reports the record ignored as stale (a lost, ended or reassigned attempt)")
+        .callback(cb -> cb.call(node.queries().counter("stale_reports")))
+        .register(registry);
+    gauge(
+        "grit_chunk_repair_backlog",
+        "Chunks the record points at that this member lacked and could not fetch in its last"
+            + " repair pass",
+        () -> node.fetcher().repairBacklog());
+    GaugeWithCallback.builder()
+        .name("grit_tasks")
+        .help("Tasks in the record by state: pending and assigned are the queue")
+        .labelNames("state")
+        .callback(
+            cb -> {
+              var counts = node.queries().tasksByState();
+              for (TaskState s : TaskState.values()) {
+                cb.call(counts.getOrDefault(s, 0), s.name().toLowerCase(Locale.ROOT));
+              }
+            })
+        .register(registry);
     gauge(
         "grit_objects_stored_bytes",
         "Chunk bytes this process stored since it started",
@@ -91,6 +123,15 @@ final class NodeMetrics implements Consumer<List<StateEvent>> {
             .classicUpperBounds(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
             .withoutExemplars()
             .register(registry);
+    attemptDuration =
+        Histogram.builder()
+            .name("grit_attempt_duration_seconds")
+            .help("How long each ended attempt ran, by step name (retried attempts included)")
+            .labelNames("step")
+            .classicOnly()
+            .classicUpperBounds(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
+            .withoutExemplars()
+            .register(registry);
   }
 
   private void gauge(String name, String help, LongSupplier value) {
@@ -106,6 +147,7 @@ final class NodeMetrics implements Consumer<List<StateEvent>> {
     for (StateEvent e : events) {
       if (e instanceof StateEvent.AttemptEnded a) {
         duration.observe(a.durationMillis() / 1000.0);
+        attemptDuration.labelValues(a.step()).observe(a.durationMillis() / 1000.0);
         if (a.taskState() == TaskState.SUCCEEDED) {
           completed.labelValues("succeeded").inc();
         } else if (a.taskState() == TaskState.FAILED) {

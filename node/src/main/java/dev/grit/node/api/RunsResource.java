@@ -5,6 +5,8 @@ import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.state.Reply.NoSuchRun;
 import dev.grit.consensus.state.Reply.RunAlreadyEnded;
 import dev.grit.consensus.state.Reply.RunCancelled;
+import dev.grit.consensus.state.Reply.RetryRefused;
+import dev.grit.consensus.state.Reply.TasksRetried;
 import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.Reply.SubmissionRefused;
 import dev.grit.consensus.state.RunState;
@@ -14,6 +16,9 @@ import dev.grit.consensus.state.StateQueries.RunView;
 import dev.grit.consensus.state.StateQueries.TaskPage;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.engine.command.CancelRun;
+import dev.grit.node.SubmissionPlan;
+import dev.grit.engine.command.RetryTasks;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Lint;
 import dev.grit.engine.manifest.Manifest;
@@ -38,7 +43,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
- * {@code /v1/runs}: submit, list, read and cancel runs. Writes are proposed through Raft from
+ * {@code /v1/runs}: submit, list, read, cancel and retry runs. Writes are proposed through Raft from
  * whichever member serves the request (the Raft client finds the leader); reads come from the local
  * record.
  */
@@ -356,6 +361,82 @@ final class RunsResource {
                 ex.json(HttpResponseStatus.OK, body);
               } else {
                 ex.fail(new IllegalStateException("a cancellation was answered with " + reply));
+              }
+            });
+  }
+
+  /**
+   * {@code POST /v1/plan} (manifest TOML body, {@code ?pipeline=&start=&step=} as for a
+   * submission): what submitting it would do, from this member's record; proposes nothing.
+   */
+  void plan(Exchange ex) {
+    String givenSource = ex.query("source");
+    String source = givenSource != null ? givenSource : "request";
+    String pipeline = ex.query("pipeline");
+    if (pipeline != null && !PIPELINE_NAME.matcher(pipeline).matches()) {
+      throw ApiException.badRequest(
+          "invalid pipeline name", "letters, digits, '.', '_' and '-', at most 128: " + pipeline);
+    }
+    String start = ex.query("start");
+    List<String> steps = ex.queryAll("step");
+    Manifest manifest;
+    try {
+      String defaultName =
+          pipeline != null ? pipeline : givenSource != null ? defaultName(givenSource) : null;
+      manifest = ManifestParser.parse(source, ex.bodyText(), defaultName);
+    } catch (ManifestException e) {
+      throw ApiException.badRequest("invalid manifest", problems(e.problems()));
+    }
+    checkFilters(manifest, start, steps);
+    String name = pipeline != null ? pipeline : manifest.name();
+    ex.json(
+        HttpResponseStatus.OK,
+        SubmissionPlan.of(node.queries(), manifest, name, start, steps));
+  }
+
+  /**
+   * Runs the run's failed and cancelled tasks again, or only {@code ?task=ID}: 200 with how many
+   * are pending again and the run's state; 404 for no such run, 400 when the rules refuse (a run
+   * a newer one superseded, a task that did not fail, a cluster on older rules).
+   */
+  void retry(Exchange ex) {
+    long id = ex.id("id");
+    long task = ex.intQuery("task", 0, 1, Integer.MAX_VALUE);
+    node.queries().run(id).orElseThrow(() -> noRun(id));
+    try {
+      node.awaitRules(RulesVersion.RETRY, RULES_WAIT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApiException.unavailable("interrupted", null);
+    }
+    propose(node.raft().submit(new RetryTasks(id, task, clock.millis())))
+        .whenComplete(
+            (reply, error) -> {
+              if (error != null) {
+                ex.fail(error);
+              } else if (reply instanceof NoSuchRun) {
+                ex.fail(noRun(id));
+              } else if (reply instanceof RetryRefused refused) {
+                ex.fail(ApiException.badRequest("retry refused", refused.reason()));
+              } else if (reply instanceof TasksRetried retried) {
+                barrier
+                    .await()
+                    .whenComplete(
+                        (ok, behind) -> {
+                          if (behind != null) {
+                            ex.fail(behind);
+                            return;
+                          }
+                          var body = new LinkedHashMap<String, Object>();
+                          body.put("run", id);
+                          body.put("retried", retried.tasks());
+                          body.put(
+                              "state",
+                              node.queries().run(id).map(r -> r.state().name()).orElse(null));
+                          ex.json(HttpResponseStatus.OK, body);
+                        });
+              } else {
+                ex.fail(new IllegalStateException("a retry was answered with " + reply));
               }
             });
   }

@@ -106,13 +106,22 @@ final class TasksResource {
     return out;
   }
 
-  /** Plain text, as {@code grit logs} prints it; bounded, since each stored tail is. */
+  /**
+   * Plain text, as {@code grit logs} prints it; bounded, since each stored tail is. {@code
+   * ?attempt=N}: only that attempt (404 when the task has none such), as {@code grit logs -f}
+   * prints each attempt once it ended.
+   */
   void log(Exchange ex) {
     long id = ex.id("id");
     node.queries().task(id).orElseThrow(() -> noTask(id));
+    int attempt = ex.intQuery("attempt", 0, 1, Integer.MAX_VALUE);
     var bytes = new ByteArrayOutputStream();
     try (var out = new PrintStream(bytes, false, StandardCharsets.UTF_8)) {
-      logs.printAll(id, out);
+      if (attempt == 0) {
+        logs.printAll(id, out);
+      } else if (!logs.printAttempt(id, attempt, out)) {
+        throw ApiException.notFound("no such attempt", "task " + id + " attempt " + attempt);
+      }
     } catch (IOException e) {
       throw ApiException.unavailable("log not readable here", e.getMessage());
     }

@@ -19,13 +19,18 @@ final class CancelCommand implements Callable<Integer> {
   String run;
 
   @Mixin ServerOption server;
+  @Mixin OutputOption output;
 
   @Override
   public Integer call() throws Exception {
     ApiClient client = server.client();
     long id = RunRef.resolve(client, run);
-    ApiClient.check(client.post("/v1/runs/" + id + "/cancel", new byte[0], Map.of()));
-    System.out.println("run " + id + " cancelled");
+    var reply = ApiClient.check(client.post("/v1/runs/" + id + "/cancel", new byte[0], Map.of()));
+    if (output.structured()) {
+      output.print(reply.json(), System.out);
+    } else {
+      System.out.println("run " + id + " cancelled");
+    }
     return Main.OK;
   }
 }

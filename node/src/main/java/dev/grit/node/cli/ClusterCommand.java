@@ -81,10 +81,10 @@ final class ClusterCommand implements Callable<Integer> {
       if (answered == 0) {
         throw lastFailure;
       }
-      if (output.json()) {
+      if (output.structured()) {
         ArrayNode array = ApiClient.JSON.createArrayNode();
         rows.values().forEach(array::add);
-        OutputOption.printJson(array, System.out);
+        output.print(array, System.out);
         return Main.OK;
       }
       var table =

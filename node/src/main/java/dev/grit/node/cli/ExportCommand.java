@@ -16,7 +16,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "export",
-    description = "List the resources named NAME: sha256<TAB>name<TAB>created_at, newest first.",
+    description =
+        "List the resources named NAME: sha256<TAB>name<TAB>created_at, newest first"
+            + " (-o json|jsonl: the API's records).",
     mixinStandardHelpOptions = true)
 final class ExportCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "NAME")
@@ -28,6 +30,7 @@ final class ExportCommand implements Callable<Integer> {
   String pipeline;
 
   @Mixin ServerOption server;
+  @Mixin OutputOption output;
   @Spec CommandSpec spec;
 
   @Override
@@ -40,6 +43,18 @@ final class ExportCommand implements Callable<Integer> {
       if (rows.isEmpty()) {
         System.err.println("grit: no resources named " + name);
         return Main.FAILED;
+      }
+      if (output.structured()) {
+        var array = ApiClient.JSON.createArrayNode();
+        for (var r : rows) {
+          array
+              .addObject()
+              .put("hash", r.hash().toString())
+              .put("name", r.name())
+              .put("created_at", Instant.ofEpochMilli(r.createdAt()).toString());
+        }
+        output.print(array, System.out);
+        return Main.OK;
       }
       var out = new StringBuilder();
       for (var r : rows) {
@@ -65,6 +80,10 @@ final class ExportCommand implements Callable<Integer> {
     if (rows.isEmpty()) {
       System.err.println("grit: no resources named " + name);
       return Main.FAILED;
+    }
+    if (output.structured()) {
+      output.print(rows, System.out);
+      return Main.OK;
     }
     var out = new StringBuilder();
     for (var r : rows) {

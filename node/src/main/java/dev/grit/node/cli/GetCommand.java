@@ -26,8 +26,8 @@ final class GetCommand implements Callable<Integer> {
     ApiClient client = server.client();
     JsonNode view = client.getJson("/v1/runs/" + RunRef.resolve(client, run));
     PrintStream out = System.out;
-    if (output.json()) {
-      OutputOption.printJson(view, out);
+    if (output.structured()) {
+      output.print(view, out);
       return Main.OK;
     }
     var table =

@@ -88,8 +88,8 @@ final class LineageCommand implements Callable<Integer> {
         return Main.FAILED;
       }
     }
-    if (output.json()) {
-      OutputOption.printJson(graph, System.out);
+    if (output.structured()) {
+      output.print(graph, System.out);
     } else {
       print(graph, System.out);
     }

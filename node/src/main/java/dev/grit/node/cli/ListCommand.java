@@ -22,8 +22,8 @@ final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JsonNode runs = server.client().getJson("/v1/runs?limit=" + limit);
-    if (output.json()) {
-      OutputOption.printJson(runs, System.out);
+    if (output.structured()) {
+      output.print(runs, System.out);
       return Main.OK;
     }
     var table = new Table("RUN", "PIPELINE", "STATE", "TASKS", "SUBMITTED", "FINISHED");

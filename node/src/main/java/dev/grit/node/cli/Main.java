@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code grit} command line. The only place that ends the process with an exit code. */
 @Command(
@@ -16,7 +18,7 @@ public final class Main implements Callable<Integer> {
   static final List<String> SUBCOMMANDS =
       List.of(
           "run", "node", "submit", "watch", "get", "list", "cancel", "logs", "export",
-          "export-hash", "lineage", "cluster", "lint", "tls", "token");
+          "export-hash", "lineage", "retry", "plan", "cluster", "lint", "tls", "token");
 
   /** Exit codes, as argo, nomad and etcdctl use them. */
   static final int OK = 0;
@@ -78,6 +80,8 @@ public final class Main implements Callable<Integer> {
       case "export" -> new ExportCommand();
       case "export-hash" -> new ExportHashCommand();
       case "lineage" -> new LineageCommand();
+      case "retry" -> new RetryCommand();
+      case "plan" -> new PlanCommand();
       case "cluster" -> new ClusterCommand();
       case "lint" -> new LintCommand();
       case "tls" -> new TlsCommand();
@@ -94,6 +98,17 @@ public final class Main implements Callable<Integer> {
   static void fatal(String what, Throwable cause) {
     System.err.println("grit: fatal: " + what + ": " + cause);
     Runtime.getRuntime().halt(70);
+  }
+
+  /** Given to any command: no colours, as when {@code NO_COLOR} is set. */
+  @Option(
+      names = "--no-color",
+      scope = ScopeType.INHERIT,
+      description = "No colours in the output (also: the NO_COLOR environment variable).")
+  void noColor(boolean noColor) {
+    if (noColor) {
+      Terminal.disableColor();
+    }
   }
 
   @Override

@@ -13,7 +13,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
-/** Prints a run's progress, one line per change, until it ends. */
+/**
+ * Prints a run's progress until it ends: one line per change, or on a terminal a {@link StepBoard}
+ * redrawn as the record changes.
+ */
 final class Progress implements Consumer<List<StateEvent>> {
   enum Level {
     QUIET,
@@ -26,12 +29,24 @@ final class Progress implements Consumer<List<StateEvent>> {
   private final Level level;
   private final Supplier<StateQueries> queries;
   private final LogPrinter logs;
+  private final StepBoard board;
 
   Progress(PrintStream out, Level level, Supplier<StateQueries> queries, LogPrinter logs) {
+    this(out, level, queries, logs, null);
+  }
+
+  /** With a {@code board}, the board is drawn instead of one line per change. */
+  Progress(
+      PrintStream out,
+      Level level,
+      Supplier<StateQueries> queries,
+      LogPrinter logs,
+      StepBoard board) {
     this.out = out;
     this.level = level;
     this.queries = queries;
     this.logs = logs;
+    this.board = level == Level.QUIET ? null : board;
   }
 
   @Override
@@ -41,6 +56,9 @@ final class Progress implements Consumer<List<StateEvent>> {
 
   /** Follows run {@code runId} until it ends; returns how it ended. */
   RunState follow(long runId) throws InterruptedException {
+    if (board != null) {
+      return followOnBoard(runId);
+    }
     while (true) {
       StateEvent e = events.poll(500, TimeUnit.MILLISECONDS);
       if (e == null) {
@@ -61,6 +79,31 @@ final class Progress implements Consumer<List<StateEvent>> {
         drain(runId);
         return r.state();
       }
+    }
+  }
+
+  /** Redraws the board at most five times a second while the run changes, and once at its end. */
+  private RunState followOnBoard(long runId) throws InterruptedException {
+    board.draw(queries.get().stepCounts(runId), out);
+    while (true) {
+      StateEvent e = events.poll(500, TimeUnit.MILLISECONDS);
+      RunState ended = null;
+      for (; e != null; e = events.poll()) {
+        if (e instanceof StateEvent.RunEnded r && r.runId() == runId) {
+          ended = r.state();
+        }
+      }
+      if (ended == null) {
+        var run = queries.get().run(runId);
+        if (run.isPresent() && run.get().state().isFinal()) {
+          ended = run.get().state();
+        }
+      }
+      board.draw(queries.get().stepCounts(runId), out);
+      if (ended != null) {
+        return ended;
+      }
+      Thread.sleep(200);
     }
   }
 

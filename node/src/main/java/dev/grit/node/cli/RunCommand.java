@@ -90,7 +90,14 @@ final class RunCommand implements Callable<Integer> {
     Node node = startEmbedded(db.db, slots, clock);
     try {
       var logs = new LogPrinter(node::queries, node.chunks());
-      var progress = new Progress(out, level, node::queries, logs);
+      // On a terminal a board of steps, redrawn; else (or --verbose, whose logs would tear it) lines.
+      StepBoard board =
+          Terminal.interactive() && level == Progress.Level.NORMAL
+              ? new StepBoard(
+                  manifest.steps().stream().map(dev.grit.engine.manifest.Step::name).toList(),
+                  Terminal.color())
+              : null;
+      var progress = new Progress(out, level, node::queries, logs, board);
       node.events().subscribe(progress);
       String name = filters.pipeline != null ? filters.pipeline : manifest.name();
       var submit =

@@ -111,6 +111,7 @@ public final class ChunkFetcher {
    */
   public int repairAll() {
     int fetched = 0;
+    int left = 0;
     for (Digest d : queries.get().allChunks()) {
       if (chunks.has(d)) {
         continue;
@@ -120,8 +121,20 @@ public final class ChunkFetcher {
         fetched++;
       } catch (IOException e) {
         LOG.warn("chunk {} is missing here and could not be fetched: {}", d, e.getMessage());
+        left++;
       }
     }
+    repairBacklog = left;
     return fetched;
+  }
+
+  private volatile int repairBacklog;
+
+  /**
+   * The chunks the record points at that the last repair pass found missing here and could not
+   * fetch: what the next pass must still repair.
+   */
+  public int repairBacklog() {
+    return repairBacklog;
   }
 }

@@ -36,7 +36,19 @@ public final class Grit {
 
   private record Launched(Process process, Path out, Path err) {}
 
+  /** Starts grit without waiting for it, its output going to {@code out} and {@code err}. */
+  public Process start(Path out, Path err, String... args) throws IOException {
+    return launch(out, err, args).process();
+  }
+
   private Launched launch(String... args) throws IOException {
+    return launch(
+        Files.createTempFile(workDir, "grit-out-", ".txt"),
+        Files.createTempFile(workDir, "grit-err-", ".txt"),
+        args);
+  }
+
+  private Launched launch(Path out, Path err, String... args) throws IOException {
     var cmd = new ArrayList<String>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-XX:+UseSerialGC");
@@ -47,8 +59,6 @@ public final class Grit {
     cmd.addAll(List.of(args));
     var pb = new ProcessBuilder(cmd).directory(workDir.toFile());
     pb.environment().putAll(env);
-    Path out = Files.createTempFile(workDir, "grit-out-", ".txt");
-    Path err = Files.createTempFile(workDir, "grit-err-", ".txt");
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     return new Launched(pb.start(), out, err);
