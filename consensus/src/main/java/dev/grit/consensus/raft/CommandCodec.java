@@ -121,7 +121,21 @@ public final class CommandCodec {
 
   /** Decodes a command at the start of {@code data}; malformed input is an {@link IllegalArgumentException}. */
   public static Decoded decode(byte[] data) {
-    var bytes = new ByteArrayInputStream(data);
+    return decode(new ByteArrayInputStream(data));
+  }
+
+  /**
+   * Decodes a command at the start of {@code input}, reading no further than its header: the
+   * chunk bytes after it stay where they are. The stream's {@code available()} must tell the
+   * bytes left in it (as in-memory streams do).
+   */
+  public static Decoded decode(java.io.InputStream bytes) {
+    int size;
+    try {
+      size = bytes.available();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("unreadable command: " + e, e);
+    }
     try (var in = new DataInputStream(bytes)) {
       byte tag = in.readByte();
       int version = checkVersion(tag, in.readByte());
@@ -159,7 +173,7 @@ public final class CommandCodec {
             case RAISE_RULES_VERSION -> new RaiseRulesVersion(in.readInt(), in.readLong());
             default -> throw new IllegalArgumentException("unknown command tag " + tag);
           };
-      return new Decoded(command, data.length - bytes.available());
+      return new Decoded(command, size - bytes.available());
     } catch (IOException e) {
       throw new IllegalArgumentException("truncated command: " + e, e);
     }

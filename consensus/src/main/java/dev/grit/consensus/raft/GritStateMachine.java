@@ -15,7 +15,6 @@ import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -44,6 +43,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
@@ -258,7 +258,7 @@ public final class GritStateMachine extends BaseStateMachine {
     var builder = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
     CommandCodec.Decoded decoded;
     try {
-      decoded = CommandCodec.decode(content.toByteArray());
+      decoded = CommandCodec.decode(content.newInput());
     } catch (IllegalArgumentException e) {
       TransactionContext trx = builder.setLogData(content).build();
       trx.setException(new IllegalArgumentException("malformed command: " + e.getMessage()));
@@ -328,16 +328,24 @@ public final class GritStateMachine extends BaseStateMachine {
     if (data.size() != c.totalBytes()) {
       return "the entry carries " + data.size() + " chunk bytes, its header says " + c.totalBytes();
     }
-    int off = 0;
-    for (var chunk : c.chunks()) {
-      MessageDigest sha = Digest.newSha256();
-      sha.update(data.substring(off, off + chunk.length()).asReadOnlyByteBuffer());
-      if (!Digest.of(sha).equals(chunk.digest())) {
+    for (ChunkStore.Chunk chunk : chunksOf(c, data)) {
+      if (!chunk.verify()) {
         return "chunk " + chunk.digest() + " does not hash to its name";
       }
-      off += chunk.length();
     }
     return null;
+  }
+
+  /** The entry's chunks over its data, without copying it. */
+  private static List<ChunkStore.Chunk> chunksOf(CarriesChunks c, ByteString data) {
+    var list = new ArrayList<ChunkStore.Chunk>(c.chunks().size());
+    int off = 0;
+    for (var chunk : c.chunks()) {
+      ByteString bytes = data.substring(off, off + chunk.length());
+      list.add(new ChunkStore.Chunk(chunk.digest(), bytes.asReadOnlyByteBufferList()));
+      off += chunk.length();
+    }
+    return list;
   }
 
   // ---- state-machine data: chunk bytes beside the log ----------------------------------------
@@ -352,6 +360,9 @@ public final class GritStateMachine extends BaseStateMachine {
     if (!(command(entry, context) instanceof CarriesChunks p) || p.chunks().isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
+    // The leader checked the bytes in startTransaction; every other replica checks them here, so
+    // no replica stores bytes that do not hash to their names, whatever the wire did to them.
+    boolean checked = context != null && context.getStateMachineContext() instanceof Command;
     ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
     return CompletableFuture.runAsync(
         () -> {
@@ -360,12 +371,18 @@ public final class GritStateMachine extends BaseStateMachine {
             // reserve. A refused write fails the log append, which this replica cannot survive
             // (Ratis stops its log), so it stops and is started again once there is room.
             chunks.checkRoom(data.size());
-            var list = new ArrayList<ChunkStore.Chunk>(p.chunks().size());
-            int off = 0;
-            for (var chunk : p.chunks()) {
-              ByteBuffer bytes = data.substring(off, off + chunk.length()).asReadOnlyByteBuffer();
-              list.add(new ChunkStore.Chunk(chunk.digest(), bytes));
-              off += chunk.length();
+            if (data.size() != p.totalBytes()) {
+              throw new IOException(
+                  "the entry carries " + data.size() + " chunk bytes, its header says "
+                      + p.totalBytes());
+            }
+            List<ChunkStore.Chunk> list = chunksOf(p, data);
+            if (!checked) {
+              for (ChunkStore.Chunk chunk : list) {
+                if (!chunk.verify()) {
+                  throw new IOException("chunk " + chunk.digest() + " does not hash to its name");
+                }
+              }
             }
             chunks.putAll(list);
           } catch (IOException e) {
@@ -381,17 +398,27 @@ public final class GritStateMachine extends BaseStateMachine {
     return read(entry, null);
   }
 
+  /**
+   * The chunk bytes of an entry the leader sends to a follower: still in memory while the entry
+   * waits to be applied here (its transaction holds them), else read back from the store.
+   */
   @Override
   public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
     if (!(command(entry, context) instanceof CarriesChunks p) || p.chunks().isEmpty()) {
       return CompletableFuture.completedFuture(ByteString.EMPTY);
+    }
+    if (context != null && context.getStateMachineLogEntry() != null) {
+      ByteString held = context.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
+      if (held.size() == p.totalBytes() && held.size() > 0) {
+        return CompletableFuture.completedFuture(held);
+      }
     }
     return CompletableFuture.supplyAsync(
         () -> {
           try {
             ByteString out = ByteString.EMPTY;
             for (var chunk : p.chunks()) {
-              out = out.concat(ByteString.copyFrom(chunks.get(chunk.digest())));
+              out = out.concat(UnsafeByteOperations.unsafeWrap(chunks.get(chunk.digest())));
             }
             return out;
           } catch (IOException e) {
@@ -466,7 +493,7 @@ public final class GritStateMachine extends BaseStateMachine {
     if (context != null && context.getStateMachineContext() instanceof Command c) {
       return c;
     }
-    return CommandCodec.decode(entry.getStateMachineLogEntry().getLogData().toByteArray()).command();
+    return CommandCodec.decode(entry.getStateMachineLogEntry().getLogData().newInput()).command();
   }
 
   @Override

@@ -500,4 +500,40 @@ class GritStateMachineTest {
           }
         });
   }
+
+  /**
+   * A replica other than the leader that checked the bytes (a follower: no transaction of its
+   * own) verifies them before it stores them: bytes that do not hash to their names stop it.
+   */
+  @Test
+  void aReplicaStoresNoChunkWhoseBytesDoNotHashToItsName(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    byte[] data = randomBytes(200_000, 31);
+    Digest digest = Digest.of(data);
+    byte[] header = CommandCodec.encode(new PutChunks(List.of(new PutChunks.Chunk(digest, data.length))));
+    byte[] corrupt = data.clone();
+    corrupt[1000] ^= 1;
+    var fatal = new dev.grit.consensus.testing.RecordingFatalErrorHandler();
+    try (ChunkStore store = ChunkStore.open(dir.resolve("objects"))) {
+      var sm = new GritStateMachine(dir.resolve("state.db"), store, events -> {}, fatal);
+      var entry =
+          org.apache.ratis.proto.RaftProtos.LogEntryProto.newBuilder()
+              .setTerm(1)
+              .setIndex(5)
+              .setStateMachineLogEntry(
+                  org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto.newBuilder()
+                      .setLogData(ByteString.copyFrom(header))
+                      .setStateMachineEntry(
+                          org.apache.ratis.proto.RaftProtos.StateMachineEntryProto.newBuilder()
+                              .setStateMachineData(ByteString.copyFrom(corrupt))))
+              .build();
+
+      var written = sm.write(entry, null);
+
+      assertThrows(ExecutionException.class, () -> written.get(10, SECONDS));
+      assertFalse(store.has(digest));
+      assertEquals(1, fatal.calls().size());
+      assertTrue(fatal.calls().get(0).cause().getMessage().contains("does not hash"));
+    }
+  }
 }
