@@ -4,6 +4,7 @@ import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
@@ -48,6 +49,7 @@ public final class CommandCodec {
   static final byte CANCEL_RUN = 6;
   static final byte REGISTER_NODE = 7;
   static final byte RAISE_RULES_VERSION = 8;
+  static final byte GC = 9;
   static final byte V1 = 1;
   /** {@link RegisterNode} with the rules version its code supports. */
   static final byte V2 = 2;
@@ -106,6 +108,10 @@ public final class CommandCodec {
         header(out, RAISE_RULES_VERSION);
         out.writeInt(r.version());
         out.writeLong(r.at());
+      } else if (command instanceof Gc g) {
+        header(out, GC);
+        out.writeLong(g.cutoff());
+        out.writeLong(g.at());
       } else if (command instanceof CancelRun c) {
         header(out, CANCEL_RUN);
         out.writeLong(c.runId());
@@ -171,6 +177,7 @@ public final class CommandCodec {
                     in.readLong(),
                     version == V1 ? RulesVersion.INITIAL : in.readInt());
             case RAISE_RULES_VERSION -> new RaiseRulesVersion(in.readInt(), in.readLong());
+            case GC -> new Gc(in.readLong(), in.readLong());
             default -> throw new IllegalArgumentException("unknown command tag " + tag);
           };
       return new Decoded(command, size - bytes.available());
@@ -183,7 +190,7 @@ public final class CommandCodec {
   private static int newestVersion(byte tag) {
     return switch (tag) {
       case SUBMIT_RUN, ASSIGN_TASKS, PUT_CHUNKS, REPORT_RESULTS, EXPIRE_ATTEMPTS, CANCEL_RUN,
-          RAISE_RULES_VERSION -> V1;
+          RAISE_RULES_VERSION, GC -> V1;
       case REGISTER_NODE -> V2;
       default -> throw new IllegalArgumentException("unknown command tag " + tag);
     };

@@ -8,6 +8,7 @@ import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.CarriesChunks;
 import dev.grit.engine.command.Command;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.RulesVersion;
@@ -295,6 +296,16 @@ public final class GritStateMachine extends BaseStateMachine {
     if (command instanceof SubmitRun s && s.steps().isEmpty()) {
       return "a manifest needs at least one step";
     }
+    if (command instanceof Gc) {
+      int rules = state.queries().rulesVersion();
+      if (rules < RulesVersion.RETENTION) {
+        return "gc needs rules version "
+            + RulesVersion.RETENTION
+            + " and the cluster follows "
+            + rules
+            + ": upgrade every member first";
+      }
+    }
     return null;
   }
 
@@ -385,12 +396,69 @@ public final class GritStateMachine extends BaseStateMachine {
               }
             }
             chunks.putAll(list);
+            rememberWritten(entry.getIndex(), list);
           } catch (IOException e) {
             fail("storing the chunks of log entry " + TermIndex.valueOf(entry), e);
             throw new java.io.UncheckedIOException(e);
           }
         },
         chunkWriter);
+  }
+
+  /** Chunks stored by entries not yet applied, oldest first; used on the chunk writer only. */
+  private final java.util.ArrayDeque<Written> written = new java.util.ArrayDeque<>();
+
+  private record Written(long index, Set<Digest> chunks) {}
+
+  /** Collections applied but not yet carried out: while any waits, no write is forgotten. */
+  private final java.util.concurrent.atomic.AtomicInteger pendingCollections =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private void rememberWritten(long index, List<ChunkStore.Chunk> list) {
+    if (pendingCollections.get() == 0) {
+      // Entries applied already cannot meet a Gc applied after them.
+      long applied = state.appliedIndex();
+      while (!written.isEmpty() && written.peekFirst().index() <= applied) {
+        written.removeFirst();
+      }
+    }
+    var digests = new HashSet<Digest>();
+    list.forEach(c -> digests.add(c.digest()));
+    written.addLast(new Written(index, digests));
+  }
+
+  /**
+   * Deletes the chunks a Gc (log entry {@code index}) collected, on the chunk writer, so in
+   * order with the writes of later entries: a later entry may have stored one of them again
+   * before the Gc was applied here (append runs ahead of apply), and that one stays.
+   */
+  private void collect(long index, List<Digest> digests) {
+    pendingCollections.incrementAndGet();
+    chunkWriter.execute(
+        () -> {
+          var keep = new HashSet<Digest>();
+          for (Written w : written) {
+            if (w.index() > index) {
+              keep.addAll(w.chunks());
+            }
+          }
+          var gone = new ArrayList<Digest>(digests.size());
+          for (Digest d : digests) {
+            if (!keep.contains(d)) {
+              gone.add(d);
+            }
+          }
+          try {
+            long freed = chunks.deleteAll(gone);
+            LOG.info("gc at log entry {} deleted {} chunks ({} bytes of chunk files)", index, gone.size(), freed);
+          } catch (IOException e) {
+            // The record no longer points at them: what is left only takes space until the
+            // next collection of the same chunks, or forever. Nothing is wrong with the replica.
+            LOG.warn("gc at log entry {} could not delete every chunk: {}", index, e.toString());
+          } finally {
+            pendingCollections.decrementAndGet();
+          }
+        });
   }
 
   @Override
@@ -443,6 +511,11 @@ public final class GritStateMachine extends BaseStateMachine {
       ApplyResult result = applyWhenThereIsRoom(term, index, command);
       updateLastAppliedTermIndex(term, index);
       if (!result.events().isEmpty()) {
+        for (StateEvent e : result.events()) {
+          if (e instanceof StateEvent.ChunksCollected c) {
+            collect(c.index(), c.chunks());
+          }
+        }
         listener.accept(result.events());
       }
       return CompletableFuture.completedFuture(

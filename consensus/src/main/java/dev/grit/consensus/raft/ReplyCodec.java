@@ -39,6 +39,12 @@ public final class ReplyCodec {
   private static final Pattern ENDED = Pattern.compile("run (-?\\d+) already ([a-z]+)");
   private static final Pattern REGISTERED = Pattern.compile("registered (.*)", Pattern.DOTALL);
   private static final Pattern RULES = Pattern.compile("rules version (-?\\d+)");
+  private static final Pattern COLLECTED =
+      Pattern.compile(
+          "collected (\\d+) runs (\\d+) attempts (\\d+) tasks (\\d+) resources (\\d+) objects"
+              + " (\\d+) chunks");
+  private static final Pattern GC_NOT_YET =
+      Pattern.compile("gc needs newer rules than version (-?\\d+)");
 
   private ReplyCodec() {}
 
@@ -67,6 +73,12 @@ public final class ReplyCodec {
       return "registered " + n.node();
     } else if (reply instanceof RulesFollowed r) {
       return "rules version " + r.version();
+    } else if (reply instanceof Reply.Collected c) {
+      return "collected " + c.runs() + " runs " + c.attempts() + " attempts " + c.tasks()
+          + " tasks " + c.resources() + " resources " + c.objects() + " objects " + c.chunks()
+          + " chunks";
+    } else if (reply instanceof Reply.GcNotYet g) {
+      return "gc needs newer rules than version " + g.rulesVersion();
     } else if (reply instanceof AlreadyApplied) {
       return "";
     }
@@ -114,6 +126,16 @@ public final class ReplyCodec {
       return new NodeRegistered(m.group(1));
     } else if ((m = RULES.matcher(text)).matches()) {
       return new RulesFollowed(Integer.parseInt(m.group(1)));
+    } else if ((m = COLLECTED.matcher(text)).matches()) {
+      return new Reply.Collected(
+          Integer.parseInt(m.group(1)),
+          Integer.parseInt(m.group(2)),
+          Integer.parseInt(m.group(3)),
+          Integer.parseInt(m.group(4)),
+          Integer.parseInt(m.group(5)),
+          Integer.parseInt(m.group(6)));
+    } else if ((m = GC_NOT_YET.matcher(text)).matches()) {
+      return new Reply.GcNotYet(Integer.parseInt(m.group(1)));
     }
     return null;
   }

@@ -11,8 +11,12 @@ import java.sql.Statement;
  * refused, since this code would misread it.
  */
 final class Schema {
-  /** 2: the rules version of the record and of each node. */
-  static final int VERSION = 2;
+  /**
+   * 2: the rules version of the record and of each node. 4: indexes for a long history (a
+   * run's tasks by state, resources and their producers by step, runs by pipeline, attempts and
+   * tasks by run for retention) and the chunks retention collected ({@code collected_chunk}).
+   */
+  static final int VERSION = 4;
 
   private static final String[] DDL = {
     """
@@ -132,17 +136,36 @@ final class Schema {
     CREATE TABLE IF NOT EXISTS counter(
       name TEXT PRIMARY KEY,
       value INTEGER NOT NULL)""",
+    """
+    CREATE TABLE IF NOT EXISTS collected_chunk(
+      digest BLOB PRIMARY KEY,
+      gc_index INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS run_by_pipeline ON run(pipeline_id, state)",
+    "CREATE INDEX IF NOT EXISTS run_by_finish ON run(state, finished_at)",
+    "CREATE INDEX IF NOT EXISTS resource_by_pipeline ON resource(pipeline_id, id)",
+    "CREATE INDEX IF NOT EXISTS resource_by_producer ON resource(producer_task)",
+    "CREATE INDEX IF NOT EXISTS resource_by_object ON resource(object_hash)",
+    "CREATE INDEX IF NOT EXISTS producer_by_step ON resource_producer(step_id, resource_id)",
+    "CREATE INDEX IF NOT EXISTS task_by_input ON task(input_resource_id)",
+    "CREATE INDEX IF NOT EXISTS attempt_by_log ON attempt(log_hash)",
   };
 
+  /** One named step of migration from schema version {@code from} to {@code to}. */
+  private record Migration(int from, int to, String name, String... statements) {}
+
   /**
-   * The statements that bring a record of version {@code i + 1} to {@code i + 2}; columns are
-   * added last, as a new record has them, so a migrated record equals one built from scratch.
+   * The steps that bring an older record up to {@link #VERSION}, in order; columns are added
+   * last, as a new record has them, so a migrated record equals one built from scratch. Tables
+   * and indexes that are new in a version need no statement: the DDL above creates what is absent.
    */
-  private static final String[][] MIGRATIONS = {
-    {
-      "ALTER TABLE meta ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
-      "ALTER TABLE node ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
-    },
+  private static final Migration[] MIGRATIONS = {
+    new Migration(
+        1,
+        2,
+        "rules versions",
+        "ALTER TABLE meta ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE node ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1"),
+    new Migration(2, 4, "indexes for a long history, collected chunks"),
   };
 
   /** Thrown for a record whose schema is newer than this code. */
@@ -166,9 +189,13 @@ final class Schema {
       if (version > VERSION) {
         throw new NewerSchemaException(version);
       }
-      for (int v = version; v > 0 && v < VERSION; v++) {
-        for (String sql : MIGRATIONS[v - 1]) {
-          s.execute(sql);
+      int v = version;
+      for (Migration m : MIGRATIONS) {
+        if (v > 0 && m.from() == v) {
+          for (String sql : m.statements()) {
+            s.execute(sql);
+          }
+          v = m.to();
         }
       }
       for (String ddl : DDL) {

@@ -10,12 +10,14 @@ import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.ReportResults.Output;
 import dev.grit.engine.command.ReportResults.Report;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
 import dev.grit.engine.object.Digest;
@@ -136,10 +138,13 @@ class CommandCodecTest {
                 new ExpireAttempts.Expiry(3, 1, "node n1 silent for 30s"),
                 new ExpireAttempts.Expiry(4, 7, ""))),
         new CancelRun(12, 1234),
-        new RegisterNode("n2", "127.0.0.1:8082", 4, 1234),
-        new RegisterNode("local", "", 1, 0),
+        // Written when the initial rules were all there was: they say so explicitly now.
+        new RegisterNode("n2", "127.0.0.1:8082", 4, 1234, RulesVersion.INITIAL),
+        new RegisterNode("local", "", 1, 0, RulesVersion.INITIAL),
         new RegisterNode("n3", "127.0.0.1:8083", 2, 99, 2),
-        new RaiseRulesVersion(2, 4321));
+        new RaiseRulesVersion(2, 4321),
+        new Gc(1_700_000_000_000L - 30L * 24 * 3600 * 1000, 1_700_000_000_000L),
+        new Gc(0, Long.MAX_VALUE));
   }
 
   @Test
@@ -238,7 +243,7 @@ class CommandCodecTest {
   @Test
   void unknownTagIsAnIllegalArgument() {
     byte[] encoded = CommandCodec.encode(new CancelRun(1, 2));
-    for (byte tag : new byte[] {0, 9, 42, -1, Byte.MAX_VALUE}) {
+    for (byte tag : new byte[] {0, 10, 42, -1, Byte.MAX_VALUE}) {
       encoded[0] = tag;
       var e = assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(encoded));
       assertEquals(true, e.getMessage().contains("tag"), e.getMessage());

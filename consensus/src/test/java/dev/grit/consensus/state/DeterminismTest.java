@@ -7,6 +7,9 @@ import dev.grit.consensus.state.StateEvent.AttemptRef;
 import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
+import dev.grit.engine.command.Gc;
+import dev.grit.engine.command.RaiseRulesVersion;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
@@ -72,7 +75,11 @@ class DeterminismTest {
             "run CANCELLED",
             "run SUPERSEDED",
             "resources",
-            "stale reports")) {
+            "stale reports",
+            "gc runs",
+            "gc resources",
+            "gc chunks",
+            "gc refused")) {
       assertTrue(
           reached.getOrDefault(what, 0L) > 0, () -> "no sequence reached " + what + ": " + reached);
     }
@@ -105,6 +112,13 @@ class DeterminismTest {
         assertEquals(ra.reply(), rb.reply(), () -> "reply to " + command);
         assertEquals(ra.reply(), rc.reply(), () -> "reply to " + command);
         assertEquals(ra.events(), rb.events(), () -> "events of " + command);
+        if (ra.reply() instanceof Reply.Collected collected) {
+          reached.merge("gc runs", (long) collected.runs(), Long::sum);
+          reached.merge("gc resources", (long) collected.resources(), Long::sum);
+          reached.merge("gc chunks", (long) collected.chunks(), Long::sum);
+        } else if (ra.reply() instanceof Reply.GcNotYet) {
+          reached.merge("gc refused", 1L, Long::sum);
+        }
 
         if (i == COMMANDS / 2) {
           // A restart: the third record is closed and opened again, and the last few entries
@@ -135,6 +149,7 @@ class DeterminismTest {
     private final Random random;
     private long clock = 1_000_000;
     private int submissions;
+    private int gcs;
     private final List<String> requestIds = new ArrayList<>();
 
     Generator(Random random) {
@@ -173,6 +188,13 @@ class DeterminismTest {
       }
       if (roll < 98) {
         return new PutChunks(List.of(new PutChunks.Chunk(ObjectLayout.of(content()).digest(), 3)));
+      }
+      if (roll < 99 && random.nextBoolean()) {
+        // Retention once in a while, first under the initial rules (refused), then raised.
+        if (gcs++ == 1) {
+          return new RaiseRulesVersion(RulesVersion.RETENTION, clock);
+        }
+        return new Gc(clock - random.nextInt(300_000), clock);
       }
       return submit();
     }

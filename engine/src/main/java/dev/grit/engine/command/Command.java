@@ -13,4 +13,5 @@ public sealed interface Command
         ExpireAttempts,
         CancelRun,
         RegisterNode,
-        RaiseRulesVersion {}
+        RaiseRulesVersion,
+        Gc {}

@@ -14,8 +14,14 @@ public final class RulesVersion {
   /** The rules of a record that never raised its version. */
   public static final int INITIAL = 1;
 
+  /**
+   * Retention ({@link Gc}) exists, and a report whose bytes a {@link Gc} collected while it was
+   * on its way is applied as a lost attempt.
+   */
+  public static final int RETENTION = 3;
+
   /** The highest rules version this code can apply. */
-  public static final int SUPPORTED = 1;
+  public static final int SUPPORTED = 3;
 
   private RulesVersion() {}
 
