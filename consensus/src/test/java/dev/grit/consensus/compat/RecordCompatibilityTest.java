@@ -45,6 +45,40 @@ class RecordCompatibilityTest {
       applyAll(migrated, more, next);
       applyAll(fresh, more, next);
       assertEquals(fresh.dump(), migrated.dump());
+
+      // Retention, once the rules allow it, removes the same history from both.
+      next += more.size();
+      List<Command> retention =
+          List.of(
+              new dev.grit.engine.command.RaiseRulesVersion(RulesVersion.RETENTION, 12_000),
+              new dev.grit.engine.command.Gc(Long.MAX_VALUE - 1, 12_100));
+      applyAll(migrated, retention, next);
+      applyAll(fresh, retention, next);
+      assertEquals(fresh.dump(), migrated.dump());
+    }
+  }
+
+  @Test
+  void aMigratedRecordHasTheIndexesOfANewOne() throws Exception {
+    Path old = copyFixture();
+    SqlState.open(old).close();
+    SqlState.open(dir.resolve("fresh.db")).close();
+    assertEquals(indexes(dir.resolve("fresh.db")), indexes(old));
+    assertTrue(indexes(old).contains("task_by_input"), indexes(old));
+  }
+
+  private static String indexes(Path file) throws Exception {
+    try (var c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                    + " ORDER BY name")) {
+      var out = new StringBuilder();
+      while (rs.next()) {
+        out.append(rs.getString(1)).append(": ").append(rs.getString(2)).append('\n');
+      }
+      return out.toString();
     }
   }
 

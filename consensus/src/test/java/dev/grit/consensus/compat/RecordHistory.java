@@ -13,6 +13,7 @@ import static dev.grit.consensus.testing.TestCommands.withRetries;
 
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.RegisterNode;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.manifest.Step;
 import java.time.Duration;
 import java.util.List;
@@ -31,8 +32,9 @@ final class RecordHistory {
     Step map = withRetries(step("map", "wc -l $INPUT_FILE > $OUTPUT_DIR/count", "lines"), 1,
         Duration.ofSeconds(1));
     return List.of(
-        new RegisterNode("n1", "127.0.0.1:7001", 2, 1_000),
-        new RegisterNode("n2", "127.0.0.1:7002", 4, 1_001),
+        // The first release's nodes knew only the initial rules.
+        new RegisterNode("n1", "127.0.0.1:7001", 2, 1_000, RulesVersion.INITIAL),
+        new RegisterNode("n2", "127.0.0.1:7002", 4, 1_001, RulesVersion.INITIAL),
         submit("req-1", "pipe", 2_000, gen, map),
         assign(2_100, 1, 1, "n1"),
         results(success(1, 1, "n1", 2_200, output("lines", "a\nb\n"))),
