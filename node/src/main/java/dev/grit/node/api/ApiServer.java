@@ -164,6 +164,7 @@ public final class ApiServer implements AutoCloseable {
         .add(HttpMethod.GET, "/v1/runs/{id}", runs::get)
         .add(HttpMethod.GET, "/v1/runs/{id}/events", events::stream)
         .add(HttpMethod.POST, "/v1/runs/{id}/cancel", runs::cancel)
+        .add(HttpMethod.POST, "/v1/gc", runs::gc)
         .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", objects::pipelineResources)
         .add(HttpMethod.GET, "/v1/resources", objects::resourcesNamed)
         .add(HttpMethod.GET, "/v1/objects/{hash}", objects::object)

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       GetCommand.class,
       ListCommand.class,
       CancelCommand.class,
+      GcCommand.class,
       LogsCommand.class,
       ExportCommand.class,
       ExportHashCommand.class,
