@@ -534,6 +534,31 @@ public final class StateQueries implements AutoCloseable {
         });
   }
 
+  /** Chunk digests of the objects recorded after row {@code afterRow}, and the last row read. */
+  public record ChunksSince(List<Digest> chunks, long lastRow) {}
+
+  /**
+   * The chunks of objects recorded since row {@code afterRow} (0: all of them): a repair pass
+   * that remembers where it stopped reads only what is new.
+   */
+  public synchronized ChunksSince chunksSince(long afterRow) {
+    return sql(
+        () -> {
+          var seen = new java.util.LinkedHashSet<Digest>();
+          long last = afterRow;
+          try (var ps = c.prepareStatement("SELECT rowid, chunks FROM object WHERE rowid > ? ORDER BY rowid")) {
+            ps.setLong(1, afterRow);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                last = rs.getLong(1);
+                seen.addAll(ChunkList.decode(rs.getBytes(2)));
+              }
+            }
+          }
+          return new ChunksSince(List.copyOf(seen), last);
+        });
+  }
+
   /** Every chunk digest the record points at, each once. */
   public synchronized List<Digest> allChunks() {
     return sql(

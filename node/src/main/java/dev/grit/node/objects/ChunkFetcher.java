@@ -85,8 +85,35 @@ public final class ChunkFetcher {
    * fetched. Chunks no peer can serve yet are left for the next pass.
    */
   public int repairAll() {
+    return repair(queries.get().allChunks());
+  }
+
+  /**
+   * Fetches the missing chunks of objects recorded after row {@code afterRow}; returns the last
+   * row it read, from which the next pass goes on, or {@code afterRow} again when a chunk could
+   * not be fetched (the next pass tries it again).
+   */
+  public long repairSince(long afterRow) {
+    var since = queries.get().chunksSince(afterRow);
+    int missing = 0;
+    for (Digest d : since.chunks()) {
+      if (!chunks.has(d)) {
+        missing++;
+      }
+    }
+    if (missing == 0) {
+      return since.lastRow();
+    }
+    int fetched = repair(since.chunks());
+    if (fetched > 0) {
+      LOG.info("fetched {} missing chunks from peers", fetched);
+    }
+    return fetched == missing ? since.lastRow() : afterRow;
+  }
+
+  private int repair(List<Digest> digests) {
     int fetched = 0;
-    for (Digest d : queries.get().allChunks()) {
+    for (Digest d : digests) {
       if (chunks.has(d)) {
         continue;
       }

@@ -10,13 +10,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps this node's object store complete: a pass at start, one after every installed snapshot,
- * and one a minute, each fetching from peers the chunks the record points at and this node lacks.
+ * Keeps this node's object store complete, fetching from peers the chunks the record points at
+ * and this node lacks: a whole pass at start, after every installed snapshot (whose objects came
+ * without their bytes) and once an hour; between them, a pass a minute over the objects recorded
+ * since the last one only, so a long history is not read again and again. Entries applied here
+ * bring their chunks with them; the passes catch what a snapshot or a failed fetch left out.
  */
 public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ChunkRepair.class);
 
+  private static final long WHOLE_PASS_EVERY_MILLIS = TimeUnit.HOURS.toMillis(1);
+
   private final ChunkFetcher fetcher;
+  /** The last object row a pass covered; 0 asks for a whole pass. Used on the executor only. */
+  private long lastRow;
+  private long lastWholePass;
   private final ScheduledExecutorService executor =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -37,17 +45,25 @@ public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoClosea
   public void accept(List<StateEvent> events) {
     for (StateEvent e : events) {
       if (e instanceof StateEvent.SnapshotInstalled) {
-        executor.execute(this::pass);
+        executor.execute(
+            () -> {
+              lastRow = 0;
+              pass();
+            });
       }
     }
   }
 
   private void pass() {
     try {
-      int fetched = fetcher.repairAll();
-      if (fetched > 0) {
-        LOG.info("fetched {} missing chunks from peers", fetched);
+      long now = System.currentTimeMillis();
+      if (now - lastWholePass > WHOLE_PASS_EVERY_MILLIS) {
+        lastRow = 0;
       }
+      if (lastRow == 0) {
+        lastWholePass = now;
+      }
+      lastRow = fetcher.repairSince(lastRow);
     } catch (RuntimeException e) {
       LOG.warn("chunk repair pass failed: {}", e.toString());
     }
