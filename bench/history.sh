@@ -15,7 +15,7 @@ trap 'rm -rf "$work"' EXIT
 cp="$here/node/target/grit-node.jar:$here/node/target/lib/*"
 width=1000
 java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.BigRecord \
-  "$work/history.db" "$(( (finished + width) / (width + 1) ))" "$width"
+  "$work/history" "$(( (finished + width) / (width + 1) ))" "$width"
 
 cat >"$work/trivial.toml" <<TOML
 name = "bench-trivial"
@@ -37,10 +37,9 @@ script = "tr a-z A-Z < \"\$INPUT_FILE\" > \"\$OUTPUT_DIR/upper\""
 TOML
 
 now() { date +%s.%N; }
-run() { # $1: a record to start from, or "" for a fresh one; prints the seconds taken
+run() { # $1: a data directory to start from, or "" for a fresh one; prints the seconds taken
   rm -rf "$work/db"
-  mkdir -p "$work/db"
-  [ -n "$1" ] && cp "$1" "$work/db/state.db"
+  if [ -n "$1" ]; then cp -r "$1" "$work/db"; fi
   local t0
   t0=$(now)
   "$here/grit" run "$work/trivial.toml" --db "$work/db" --quiet
@@ -51,10 +50,10 @@ fresh=0
 long=0
 for k in 1 2; do
   fresh=$(echo "$fresh + $(run "")" | bc -l)
-  long=$(echo "$long + $(run "$work/history.db")" | bc -l)
+  long=$(echo "$long + $(run "$work/history")" | bc -l)
 done
 printf '%-46s %10s\n' "trivial pipeline, $((n + 1)) tasks, embedded" "seconds"
 printf '%-46s %10.2f\n' "fresh record (mean of 2)" "$(echo "$fresh / 2" | bc -l)"
 printf '%-46s %10.2f\n' "record holding $finished finished tasks (mean of 2)" "$(echo "$long / 2" | bc -l)"
 printf 'ratio long history / fresh: %.2f (record %s)\n' "$(echo "$long / $fresh" | bc -l)" \
-  "$(du -h "$work/history.db" | cut -f1)"
+  "$(du -sh "$work/history" | cut -f1)"

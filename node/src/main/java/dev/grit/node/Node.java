@@ -119,7 +119,7 @@ public final class Node implements AutoCloseable {
           .get(60, TimeUnit.SECONDS);
       worker.recover();
       worker.start();
-      var repair = new ChunkRepair(fetcher);
+      var repair = new ChunkRepair(fetcher, data.resolve("objects").resolve("repaired-up-to"));
       events.subscribe(repair);
       closers.push(repair);
       repair.start();

@@ -16,12 +16,34 @@ import ru.serce.jnrfuse.struct.FileStat;
  * costs no second read. A write anywhere but at the end, or a truncation to a non-zero length,
  * makes the running hash useless: the layout is then computed from the staging file when asked.
  *
+ * <p>Hashing overlaps writing: a write hands a copy of its bytes to a hashing thread and returns
+ * to the script once they are in the staging file, so the kernel and the script go on while the
+ * last block is hashed. At most {@link #HASHING_BLOCKS} blocks per file wait to be hashed (a
+ * script writing faster than one core hashes waits for it); {@link #layout()} waits for them all.
+ *
  * <p>Guarded by the lock of the {@link AttemptTree} it belongs to. The staging file is open only
  * while the file is open through FUSE, so an attempt writing thousands of files holds no more
  * descriptors than its script does.
  */
 final class StagedFile extends FsNode {
+  /** Blocks of one file that may wait to be hashed. */
+  static final int HASHING_BLOCKS = 16;
+
+  private static final java.util.concurrent.ExecutorService HASHING =
+      java.util.concurrent.Executors.newFixedThreadPool(
+          Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
+          r -> {
+            Thread t = new Thread(r, "grit-hash");
+            t.setDaemon(true);
+            return t;
+          });
+
   final Path staging;
+  private final java.util.concurrent.Semaphore hashing =
+      new java.util.concurrent.Semaphore(HASHING_BLOCKS);
+  /** The last block handed to the hashing thread; each block is hashed after the one before. */
+  private java.util.concurrent.CompletableFuture<Void> hashed =
+      java.util.concurrent.CompletableFuture.completedFuture(null);
   private FileChannel channel;
   private int openCount;
   private long size;
@@ -107,7 +129,19 @@ final class StagedFile extends FsNode {
       throw e;
     }
     if (hasher != null && offset == size) {
-      hasher.update(data, 0, length);
+      ChunkingHasher h = hasher;
+      byte[] block = java.util.Arrays.copyOf(data, length);
+      hashing.acquireUninterruptibly();
+      hashed =
+          hashed.thenRunAsync(
+              () -> {
+                try {
+                  h.update(block, 0, length);
+                } finally {
+                  hashing.release();
+                }
+              },
+              HASHING);
     } else {
       hasher = null;
     }
@@ -168,6 +202,9 @@ final class StagedFile extends FsNode {
   /** The layout of the current content: from the running hash when it is intact, else re-read. */
   ObjectLayout layout() throws IOException {
     if (layout == null) {
+      if (hasher != null) {
+        hashed.join();
+      }
       layout = hasher != null ? hasher.finish() : ChunkingHasher.layoutOf(staging);
       // A finished hasher cannot take more bytes; a later change re-reads the staging file.
       hasher = null;

@@ -1,5 +1,6 @@
 package dev.grit.node.bench;
 
+import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.state.SqlState;
 import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.Command;
@@ -18,17 +19,20 @@ import java.util.Map;
 /**
  * Builds a record that holds a long history, quickly: {@code PIPELINES} finished runs of the
  * trivial pipeline ({@code make} writes {@code WIDTH} items, {@code upper} maps each), applied
- * through the same apply rules as a node, in large batches, with no Raft and no scripts. The
+ * through the same apply rules as a node, in large batches, with no Raft and no scripts; the
+ * objects' bytes go to the object store beside it ({@code objects/}), as a node's would. The
  * record is then marked as having applied nothing, so a node started on it (with an empty Raft
  * log) applies its own entries after that history.
  *
- * <p>Usage: {@code BigRecord STATE_DB PIPELINES WIDTH}.
+ * <p>Usage: {@code BigRecord DATA_DIR PIPELINES WIDTH}: writes {@code DATA_DIR/state.db} and
+ * {@code DATA_DIR/objects}.
  */
 public final class BigRecord {
   private BigRecord() {}
 
   public static void main(String[] args) throws Exception {
-    Path file = Path.of(args[0]);
+    Path dir = Path.of(args[0]);
+    Path file = dir.resolve("state.db");
     int pipelines = Integer.parseInt(args[1]);
     int width = Integer.parseInt(args[2]);
     long t0 = System.nanoTime();
@@ -36,7 +40,9 @@ public final class BigRecord {
     long tasks = 0;
     long clock = 1_600_000_000_000L;
     ObjectLayout log = ObjectLayout.of(new byte[0]);
-    try (SqlState state = SqlState.open(file)) {
+    var bytes = new ArrayList<ChunkStore.Chunk>();
+    try (SqlState state = SqlState.open(file);
+        ChunkStore chunks = ChunkStore.open(dir.resolve("objects"))) {
       for (int p = 0; p < pipelines; p++) {
         String pipeline = "history-" + p;
         long firstTask = -1;
@@ -49,24 +55,37 @@ public final class BigRecord {
         state.apply(1, ++index, new AssignTasks(clock, List.of(new AssignTasks.Assignment(seed, 1, "n1"))));
         var outputs = new ArrayList<ReportResults.Output>();
         for (int i = 0; i < width; i++) {
-          outputs.add(new ReportResults.Output("item_" + i, layout(pipeline + " item " + i)));
+          outputs.add(new ReportResults.Output("item_" + i, layout(pipeline + " item " + i, bytes)));
         }
         state.apply(1, ++index, results(List.of(report(seed, outputs, log, clock))));
         var assignments = new ArrayList<AssignTasks.Assignment>();
         var reports = new ArrayList<ReportResults.Report>();
         for (long t = firstTask + 1; t <= firstTask + width; t++) {
           assignments.add(new AssignTasks.Assignment(t, 1, "n1"));
-          reports.add(report(t, List.of(new ReportResults.Output("upper", layout(pipeline + " UPPER " + t))), log, clock));
+          reports.add(
+              report(
+                  t,
+                  List.of(new ReportResults.Output("upper", layout(pipeline + " UPPER " + t, bytes))),
+                  log,
+                  clock));
         }
         state.apply(1, ++index, new AssignTasks(clock, assignments));
         state.apply(1, ++index, results(reports));
         tasks += width + 1;
+        chunks.putAll(bytes);
+        bytes.clear();
         clock += 60_000;
       }
     }
     try (var c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
         var s = c.createStatement()) {
       s.execute("UPDATE meta SET applied_term = 0, applied_index = 0");
+      // A node that lived through this history has checked its chunks up to here.
+      try (var rs = s.executeQuery("SELECT COALESCE(MAX(rowid), 0) FROM object")) {
+        rs.next();
+        java.nio.file.Files.writeString(
+            dir.resolve("objects").resolve("repaired-up-to"), Long.toString(rs.getLong(1)));
+      }
     }
     System.out.printf(
         "record of %d finished tasks in %d runs built in %.1f s%n",
@@ -85,8 +104,11 @@ public final class BigRecord {
         .taskId();
   }
 
-  private static ObjectLayout layout(String content) {
-    return ObjectLayout.of(content.getBytes(StandardCharsets.UTF_8));
+  private static ObjectLayout layout(String content, List<ChunkStore.Chunk> bytes) {
+    byte[] data = content.getBytes(StandardCharsets.UTF_8);
+    ObjectLayout layout = ObjectLayout.of(data);
+    bytes.add(new ChunkStore.Chunk(layout.digest(), java.nio.ByteBuffer.wrap(data)));
+    return layout;
   }
 
   private static Step step(String name, String script, List<String> inputs) {

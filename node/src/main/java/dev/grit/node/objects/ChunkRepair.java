@@ -11,9 +11,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps this node's object store complete, fetching from peers the chunks the record points at
- * and this node lacks: a whole pass at start, after every installed snapshot (whose objects came
- * without their bytes) and once an hour; between them, a pass a minute over the objects recorded
- * since the last one only, so a long history is not read again and again. Entries applied here
+ * and this node lacks: a whole pass after every installed snapshot (whose objects came without
+ * their bytes) and once an hour; between them, a pass a minute over the objects recorded since
+ * the last one only, so a long history is not read again and again. Where the last pass ended is
+ * kept in a file, so a restart goes on from there instead of reading the whole record again. Entries applied here
  * bring their chunks with them; the passes catch what a snapshot or a failed fetch left out.
  */
 public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoCloseable {
@@ -33,8 +34,35 @@ public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoClosea
             return t;
           });
 
-  public ChunkRepair(ChunkFetcher fetcher) {
+  private final java.nio.file.Path mark;
+
+  /** @param mark the file that keeps the last object row a pass covered */
+  public ChunkRepair(ChunkFetcher fetcher, java.nio.file.Path mark) {
     this.fetcher = fetcher;
+    this.mark = mark;
+    this.lastRow = readMark(mark);
+    // The hour's whole pass counts from here: a restart is no reason to read everything.
+    this.lastWholePass = System.currentTimeMillis();
+  }
+
+  private static long readMark(java.nio.file.Path mark) {
+    try {
+      return Long.parseLong(java.nio.file.Files.readString(mark).trim());
+    } catch (java.io.IOException | NumberFormatException e) {
+      return 0; // none yet, or unreadable: a whole pass
+    }
+  }
+
+  private void writeMark(long row) {
+    try {
+      java.nio.file.Path tmp = mark.resolveSibling(mark.getFileName() + ".tmp");
+      java.nio.file.Files.writeString(tmp, Long.toString(row));
+      java.nio.file.Files.move(
+          tmp, mark, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.io.IOException e) {
+      LOG.debug("could not keep the repair mark: {}", e.toString());
+    }
   }
 
   public void start() {
@@ -48,6 +76,7 @@ public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoClosea
         executor.execute(
             () -> {
               lastRow = 0;
+              writeMark(0);
               pass();
             });
       }
@@ -63,7 +92,11 @@ public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoClosea
       if (lastRow == 0) {
         lastWholePass = now;
       }
-      lastRow = fetcher.repairSince(lastRow);
+      long row = fetcher.repairSince(lastRow);
+      if (row != lastRow) {
+        lastRow = row;
+        writeMark(row);
+      }
     } catch (RuntimeException e) {
       LOG.warn("chunk repair pass failed: {}", e.toString());
     }
