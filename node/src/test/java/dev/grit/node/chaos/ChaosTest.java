@@ -242,9 +242,10 @@ class ChaosTest {
   void killAFollowerRunningTasks() throws Exception {
     try (var s = new Scenario("kill -9 a follower running tasks")) {
       s.submitMain();
-      int follower = s.awaitFollowerRunning();
-      int leader = s.leader(0, 1, 2);
-      var running = s.cluster.runningScripts(follower);
+      var atWork = s.awaitFollowerAtWork();
+      int follower = atWork.follower();
+      int leader = atWork.leader();
+      var running = atWork.scripts();
       long fault = s.now();
       s.cluster.kill9(follower);
       s.acked(s.submitAck(follower, leader));
@@ -288,9 +289,10 @@ class ChaosTest {
       throws Exception {
     try (var s = new Scenario(scenario)) {
       s.submitMain();
-      int follower = s.awaitFollowerRunning();
-      int leader = s.leader(0, 1, 2);
-      var running = s.cluster.runningScripts(follower);
+      var atWork = s.awaitFollowerAtWork();
+      int follower = atWork.follower();
+      int leader = atWork.leader();
+      var running = atWork.scripts();
       long fault = s.now();
       restart.restart(s.cluster, follower);
       s.measured(readyLabel, s.since(fault));
@@ -326,9 +328,10 @@ class ChaosTest {
   void partitionAFollowerThenTheLeaderAndHeal() throws Exception {
     try (var s = new Scenario("partition a follower, then leader")) {
       s.submitMain();
-      int follower = s.awaitFollowerRunning();
-      int leader = s.leader(0, 1, 2);
-      var running = s.cluster.runningScripts(follower);
+      var atWork = s.awaitFollowerAtWork();
+      int follower = atWork.follower();
+      int leader = atWork.leader();
+      var running = atWork.scripts();
       long cut = s.now();
       s.cluster.partition(follower);
       // The majority goes on: its work is taken back from the cut-off follower and run elsewhere.
@@ -371,9 +374,10 @@ class ChaosTest {
   void pauseAFollowerPastTheTimeoutThenResumeIt() throws Exception {
     try (var s = new Scenario("SIGSTOP a follower past timeout")) {
       s.submitMain();
-      int follower = s.awaitFollowerRunning();
-      int leader = s.leader(0, 1, 2);
-      var running = s.cluster.runningScripts(follower);
+      var atWork = s.awaitFollowerAtWork();
+      int follower = atWork.follower();
+      int leader = atWork.leader();
+      var running = atWork.scripts();
       long fault = s.now();
       s.cluster.sigstop(follower);
       // A frozen member still accepts connections and never answers: ask the others first.
@@ -572,7 +576,16 @@ class ChaosTest {
      * follower.
      */
     int awaitFollowerRunning() {
-      int[] found = {-1};
+      return awaitFollowerAtWork().follower();
+    }
+
+    /**
+     * Waits until a follower runs scripts mid-run, and says which scripts, read from the process
+     * table in the same look: a fault put in right after hits them (tasks run for well under a
+     * second, so a second look could find none left).
+     */
+    FollowerAtWork awaitFollowerAtWork() {
+      FollowerAtWork[] found = {null};
       await(
           "a follower to run tasks mid-run",
           Duration.ofSeconds(90),
@@ -582,8 +595,12 @@ class ChaosTest {
               return false;
             }
             for (int f = 0; f < 3; f++) {
-              if (f != leader && !cluster.runningScripts(f).isEmpty()) {
-                found[0] = f;
+              if (f == leader) {
+                continue;
+              }
+              var scripts = cluster.runningScripts(f);
+              if (!scripts.isEmpty()) {
+                found[0] = new FollowerAtWork(f, leader, scripts);
                 return true;
               }
             }
@@ -591,6 +608,8 @@ class ChaosTest {
           });
       return found[0];
     }
+
+    record FollowerAtWork(int follower, int leader, List<NodeProcesses.RunningScript> scripts) {}
 
     int awaitNewLeader(int old, int watcher) {
       int[] next = {-1};
