@@ -19,11 +19,11 @@ import java.util.Set;
  * <p>A {@link Gc} forgets the history of runs that ended before its cut-off: the attempts of their
  * finished tasks (and the outputs those attempts published); the tasks themselves where nothing
  * would plan them again (their step version is no longer current, or their input goes); the
- * resources they produced that no current step version produced, no unfinished task consumes and
- * no remaining attempt published; the runs. Then the objects no resource and no attempt's log
- * names any more, and of their chunks those no remaining object uses: every member deletes their
- * bytes once the entry is applied ({@link StateEvent.ChunksCollected}). A running run, a task
- * still to run and a current resource are never touched.
+ * resources they produced that no current step version produced, no unfinished task consumes and no
+ * remaining attempt published; the runs. Then the objects no resource and no attempt's log names
+ * any more, and of their chunks those no remaining object uses: every member deletes their bytes
+ * once the entry is applied ({@link StateEvent.ChunksCollected}). A running run, a task still to
+ * run and a current resource are never touched.
  *
  * <p>A report may be on its way while its bytes are collected: a worker that had a chunk did not
  * send it, the leader that had it let the report through, and a Gc applied before the report
@@ -95,8 +95,7 @@ final class RetentionRules {
         "INSERT OR IGNORE INTO temp.gc_object SELECT object_hash FROM resource"
             + " WHERE id IN (SELECT id FROM temp.gc_resource)");
 
-    int attempts =
-        sql.update("DELETE FROM attempt WHERE task_id IN (SELECT id FROM temp.gc_task)");
+    int attempts = sql.update("DELETE FROM attempt WHERE task_id IN (SELECT id FROM temp.gc_task)");
     sql.update("DELETE FROM task_output WHERE task_id IN (SELECT id FROM temp.gc_task)");
     int tasks = sql.update("DELETE FROM task WHERE id IN (SELECT id FROM temp.gc_task_row)");
     sql.update(
@@ -118,15 +117,13 @@ final class RetentionRules {
             rs -> rs.getBytes(1))) {
       candidates.addAll(ChunkList.decode(chunks));
     }
-    int objects =
-        sql.update("DELETE FROM object WHERE hash IN (SELECT hash FROM temp.gc_object)");
+    int objects = sql.update("DELETE FROM object WHERE hash IN (SELECT hash FROM temp.gc_object)");
     List<Digest> collected = unused(candidates);
 
     // Only the chunks of this Gc are remembered: reports on their way are seconds old.
     sql.update("DELETE FROM collected_chunk");
     for (Digest d : collected) {
-      sql.update(
-          "INSERT INTO collected_chunk(digest, gc_index) VALUES (?,?)", d.toBytes(), index);
+      sql.update("INSERT INTO collected_chunk(digest, gc_index) VALUES (?,?)", d.toBytes(), index);
     }
     if (!collected.isEmpty()) {
       events.add(new StateEvent.ChunksCollected(index, collected));

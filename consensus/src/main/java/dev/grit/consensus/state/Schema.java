@@ -12,9 +12,10 @@ import java.sql.Statement;
  */
 final class Schema {
   /**
-   * 2: the rules version of the record and of each node. 4: indexes for a long history (a
-   * run's tasks by state, resources and their producers by step, runs by pipeline, attempts and
-   * tasks by run for retention) and the chunks retention collected ({@code collected_chunk}).
+   * 2: the rules version of the record and of each node. 3: reserved for the tables of gather
+   * steps. 4: indexes for a long history (a run's tasks by state, resources and their producers by
+   * step, runs by pipeline, attempts and tasks by run for retention) and the chunks retention
+   * collected ({@code collected_chunk}).
    */
   static final int VERSION = 4;
 
@@ -150,22 +151,21 @@ final class Schema {
     "CREATE INDEX IF NOT EXISTS attempt_by_log ON attempt(log_hash)",
   };
 
-  /** One named step of migration from schema version {@code from} to {@code to}. */
-  private record Migration(int from, int to, String name, String... statements) {}
-
   /**
-   * The steps that bring an older record up to {@link #VERSION}, in order; columns are added
-   * last, as a new record has them, so a migrated record equals one built from scratch. Tables
-   * and indexes that are new in a version need no statement: the DDL above creates what is absent.
+   * The statements that bring a record of version {@code i + 1} to {@code i + 2}, one version at a
+   * time, so a record of any older version goes through every step after it; columns are added
+   * last, as a new record has them, so a migrated record equals one built from scratch. Tables and
+   * indexes that are new in a version need no statement: the DDL above creates what is absent.
    */
-  private static final Migration[] MIGRATIONS = {
-    new Migration(
-        1,
-        2,
-        "rules versions",
-        "ALTER TABLE meta ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
-        "ALTER TABLE node ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1"),
-    new Migration(2, 4, "indexes for a long history, collected chunks"),
+  private static final String[][] MIGRATIONS = {
+    { // 1 to 2: rules versions
+      "ALTER TABLE meta ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
+      "ALTER TABLE node ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
+    },
+    { // 2 to 3: reserved for gather steps
+    },
+    { // 3 to 4: indexes for a long history and collected chunks, both created by the DDL
+    },
   };
 
   /** Thrown for a record whose schema is newer than this code. */
@@ -189,13 +189,9 @@ final class Schema {
       if (version > VERSION) {
         throw new NewerSchemaException(version);
       }
-      int v = version;
-      for (Migration m : MIGRATIONS) {
-        if (v > 0 && m.from() == v) {
-          for (String sql : m.statements()) {
-            s.execute(sql);
-          }
-          v = m.to();
+      for (int v = version; v > 0 && v < VERSION; v++) {
+        for (String sql : MIGRATIONS[v - 1]) {
+          s.execute(sql);
         }
       }
       for (String ddl : DDL) {

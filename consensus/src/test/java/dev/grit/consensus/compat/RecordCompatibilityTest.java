@@ -20,6 +20,8 @@ import java.sql.DriverManager;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** A record written by the first release opens, migrates and grows as a new one would. */
 class RecordCompatibilityTest {
@@ -66,6 +68,48 @@ class RecordCompatibilityTest {
     assertEquals(indexes(dir.resolve("fresh.db")), indexes(old));
     assertTrue(indexes(old).contains("task_by_input"), indexes(old));
   }
+
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void aRecordOfAnEarlierSchemaGoesThroughEveryLaterStep(int version) throws Exception {
+    // A record as schema `version` left it: none of the tables and indexes schema 4 adds.
+    Path old = dir.resolve("v" + version + ".db");
+    try (SqlState state = SqlState.open(old)) {
+      applyAll(state, RecordHistory.entries(), 1);
+    }
+    try (var c = DriverManager.getConnection("jdbc:sqlite:" + old);
+        var s = c.createStatement()) {
+      for (String index : SCHEMA_4_INDEXES) {
+        s.execute("DROP INDEX " + index);
+      }
+      s.execute("DROP TABLE collected_chunk");
+      s.execute("UPDATE meta SET schema_version = " + version);
+    }
+    Path fresh = dir.resolve("fresh.db");
+    try (SqlState migrated = SqlState.open(old);
+        SqlState built = SqlState.open(fresh)) {
+      applyAll(built, RecordHistory.entries(), 1);
+      assertEquals(built.dump(), migrated.dump());
+    }
+    assertEquals(indexes(fresh), indexes(old));
+    try (var c = DriverManager.getConnection("jdbc:sqlite:" + old);
+        var s = c.createStatement();
+        var rs = s.executeQuery("SELECT schema_version FROM meta")) {
+      rs.next();
+      assertEquals(4, rs.getInt(1));
+    }
+  }
+
+  private static final List<String> SCHEMA_4_INDEXES =
+      List.of(
+          "run_by_pipeline",
+          "run_by_finish",
+          "resource_by_pipeline",
+          "resource_by_producer",
+          "resource_by_object",
+          "producer_by_step",
+          "task_by_input",
+          "attempt_by_log");
 
   private static String indexes(Path file) throws Exception {
     try (var c = DriverManager.getConnection("jdbc:sqlite:" + file);

@@ -53,8 +53,8 @@ class RetentionRulesTest {
   }
 
   /**
-   * Run 1 (gen v1) published a=OLD and ended at 2,000; run 2 (gen v2) published a=NEW and ended
-   * at 11,000; run 3 (gen v2 and map, consuming a) is running, its map task pending.
+   * Run 1 (gen v1) published a=OLD and ended at 2,000; run 2 (gen v2) published a=NEW and ended at
+   * 11,000; run 3 (gen v2 and map, consuming a) is running, its map task pending.
    */
   private void history() throws Exception {
     apply(submit("r1", P, 1_000, step("gen", "v1")));
@@ -96,12 +96,18 @@ class RetentionRulesTest {
     assertTrue(queries.run(1).isEmpty());
     assertTrue(queries.run(2).isEmpty());
     assertTrue(queries.task(1).isEmpty(), "the task of a retired version");
-    assertEquals(TaskState.SUCCEEDED, queries.task(2).orElseThrow().state(), "kept: it would rerun");
+    assertEquals(
+        TaskState.SUCCEEDED, queries.task(2).orElseThrow().state(), "kept: it would rerun");
     assertTrue(queries.attempts(2).isEmpty());
-    assertEquals(List.of(), queries.resourcesNamed("a", P).stream().filter(r -> r.hash().equals(Digest.of(OLD))).toList());
+    assertEquals(
+        List.of(),
+        queries.resourcesNamed("a", P).stream()
+            .filter(r -> r.hash().equals(Digest.of(OLD)))
+            .toList());
     assertTrue(queries.object(Digest.of(OLD)).isEmpty());
     assertTrue(queries.object(Digest.of(NEW)).isPresent(), "a current resource's object");
-    assertEquals(List.of(new StateEvent.ChunksCollected(index, List.of(Digest.of(OLD)))),
+    assertEquals(
+        List.of(new StateEvent.ChunksCollected(index, List.of(Digest.of(OLD)))),
         events.stream().filter(e -> e instanceof StateEvent.ChunksCollected).toList());
 
     // The running run is as it was, and goes on.

@@ -8,7 +8,9 @@ import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
 import dev.grit.engine.object.ObjectLayout;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
@@ -20,12 +22,12 @@ import java.util.Map;
  * Builds a record that holds a long history, quickly: {@code PIPELINES} finished runs of the
  * trivial pipeline ({@code make} writes {@code WIDTH} items, {@code upper} maps each), applied
  * through the same apply rules as a node, in large batches, with no Raft and no scripts; the
- * objects' bytes go to the object store beside it ({@code objects/}), as a node's would. The
- * record is then marked as having applied nothing, so a node started on it (with an empty Raft
- * log) applies its own entries after that history.
+ * objects' bytes go to the object store beside it ({@code objects/}), as a node's would. The record
+ * is then marked as having applied nothing, so a node started on it (with an empty Raft log)
+ * applies its own entries after that history.
  *
- * <p>Usage: {@code BigRecord DATA_DIR PIPELINES WIDTH}: writes {@code DATA_DIR/state.db} and
- * {@code DATA_DIR/objects}.
+ * <p>Usage: {@code BigRecord DATA_DIR PIPELINES WIDTH}: writes {@code DATA_DIR/state.db} and {@code
+ * DATA_DIR/objects}.
  */
 public final class BigRecord {
   private BigRecord() {}
@@ -48,14 +50,21 @@ public final class BigRecord {
         long firstTask = -1;
         var steps =
             List.of(
-                step("make", "make " + width, List.of()), step("upper", "upper", List.of("item_*")));
-        state.apply(1, ++index, new SubmitRun("req-" + p, pipeline, "history.toml", "", steps, clock, null, List.of(), 0));
+                step("make", "make " + width, List.of()),
+                step("upper", "upper", List.of("item_*")));
+        state.apply(
+            1,
+            ++index,
+            new SubmitRun(
+                "req-" + p, pipeline, "history.toml", "", steps, clock, null, List.of(), 0));
         long seed = taskIdOfLast(state, pipeline);
         firstTask = seed;
-        state.apply(1, ++index, new AssignTasks(clock, List.of(new AssignTasks.Assignment(seed, 1, "n1"))));
+        state.apply(
+            1, ++index, new AssignTasks(clock, List.of(new AssignTasks.Assignment(seed, 1, "n1"))));
         var outputs = new ArrayList<ReportResults.Output>();
         for (int i = 0; i < width; i++) {
-          outputs.add(new ReportResults.Output("item_" + i, layout(pipeline + " item " + i, bytes)));
+          outputs.add(
+              new ReportResults.Output("item_" + i, layout(pipeline + " item " + i, bytes)));
         }
         state.apply(1, ++index, results(List.of(report(seed, outputs, log, clock))));
         var assignments = new ArrayList<AssignTasks.Assignment>();
@@ -65,7 +74,8 @@ public final class BigRecord {
           reports.add(
               report(
                   t,
-                  List.of(new ReportResults.Output("upper", layout(pipeline + " UPPER " + t, bytes))),
+                  List.of(
+                      new ReportResults.Output("upper", layout(pipeline + " UPPER " + t, bytes))),
                   log,
                   clock));
         }
@@ -83,7 +93,7 @@ public final class BigRecord {
       // A node that lived through this history has checked its chunks up to here.
       try (var rs = s.executeQuery("SELECT COALESCE(MAX(rowid), 0) FROM object")) {
         rs.next();
-        java.nio.file.Files.writeString(
+        Files.writeString(
             dir.resolve("objects").resolve("repaired-up-to"), Long.toString(rs.getLong(1)));
       }
     }
@@ -107,12 +117,22 @@ public final class BigRecord {
   private static ObjectLayout layout(String content, List<ChunkStore.Chunk> bytes) {
     byte[] data = content.getBytes(StandardCharsets.UTF_8);
     ObjectLayout layout = ObjectLayout.of(data);
-    bytes.add(new ChunkStore.Chunk(layout.digest(), java.nio.ByteBuffer.wrap(data)));
+    bytes.add(new ChunkStore.Chunk(layout.digest(), ByteBuffer.wrap(data)));
     return layout;
   }
 
   private static Step step(String name, String script, List<String> inputs) {
-    return new Step(name, script, inputs, Step.UNLIMITED, 0, Step.DEFAULT_RETRY_BACKOFF, Duration.ZERO, Map.of(), 0, 1);
+    return new Step(
+        name,
+        script,
+        inputs,
+        Step.UNLIMITED,
+        0,
+        Step.DEFAULT_RETRY_BACKOFF,
+        Duration.ZERO,
+        Map.of(),
+        0,
+        1);
   }
 
   private static ReportResults.Report report(

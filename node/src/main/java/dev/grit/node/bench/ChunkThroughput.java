@@ -24,8 +24,8 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 /**
  * Object bytes through grit's log path alone (no script, no FUSE, no start-up): {@code MIB} MiB of
  * fresh 4 MiB chunks proposed as {@link PutChunks} entries of two chunks, {@code IN_FLIGHT} at a
- * time, the way a worker's reporter sends a large output; each entry is verified, stored durably
- * on every member and committed. Members run in this JVM on loopback (gRPC).
+ * time, the way a worker's reporter sends a large output; each entry is verified, stored durably on
+ * every member and committed. Members run in this JVM on loopback (gRPC).
  *
  * <p>Usage: {@code ChunkThroughput MEMBERS MIB IN_FLIGHT SCRATCH_DIR}; prints {@code chunks_mb_s}.
  */
@@ -58,7 +58,8 @@ public final class ChunkThroughput {
           CompletableFuture.supplyAsync(
               () -> {
                 try {
-                  return RaftNode.start("bench", p.id(), peers, dir.resolve(p.id()).resolve("raft"), sm);
+                  return RaftNode.start(
+                      "bench", p.id(), peers, dir.resolve(p.id()).resolve("raft"), sm);
                 } catch (IOException e) {
                   throw new IllegalStateException(e);
                 }
@@ -119,5 +120,4 @@ public final class ChunkThroughput {
       return socket.getLocalPort();
     }
   }
-
 }

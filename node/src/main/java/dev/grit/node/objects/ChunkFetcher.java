@@ -27,6 +27,9 @@ public final class ChunkFetcher {
   private final String self;
   private final Supplier<StateQueries> queries;
   private final ChunkStore chunks;
+  /** Objects read per page of a repair pass. */
+  static final int PAGE_OBJECTS = 10_000;
+
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -81,34 +84,40 @@ public final class ChunkFetcher {
   }
 
   /**
-   * Fetches every chunk the record points at that is missing here; returns how many were
-   * fetched. Chunks no peer can serve yet are left for the next pass.
-   */
-  public int repairAll() {
-    return repair(queries.get().allChunks());
-  }
-
-  /**
-   * Fetches the missing chunks of objects recorded after row {@code afterRow}; returns the last
-   * row it read, from which the next pass goes on, or {@code afterRow} again when a chunk could
-   * not be fetched (the next pass tries it again).
+   * Fetches the missing chunks of objects recorded after row {@code afterRow}, a page of {@link
+   * #PAGE_OBJECTS} objects at a time; returns the row the next pass goes on from: the last row
+   * read, or the end of the last page whose chunks are all here (a chunk no peer could serve is
+   * tried again by the next pass).
    */
   public long repairSince(long afterRow) {
-    var since = queries.get().chunksSince(afterRow);
-    int missing = 0;
-    for (Digest d : since.chunks()) {
-      if (!chunks.has(d)) {
-        missing++;
+    return repairSince(afterRow, PAGE_OBJECTS);
+  }
+
+  long repairSince(long afterRow, int pageObjects) {
+    long row = afterRow;
+    long resumeFrom = -1; // where the first page with a chunk left missing began
+    while (true) {
+      var page = queries.get().chunksSince(row, pageObjects);
+      if (page.lastRow() == row) {
+        return resumeFrom >= 0 ? resumeFrom : row;
       }
+      int missing = 0;
+      for (Digest d : page.chunks()) {
+        if (!chunks.has(d)) {
+          missing++;
+        }
+      }
+      if (missing > 0) {
+        int fetched = repair(page.chunks());
+        if (fetched > 0) {
+          LOG.info("fetched {} missing chunks from peers", fetched);
+        }
+        if (fetched < missing && resumeFrom < 0) {
+          resumeFrom = row;
+        }
+      }
+      row = page.lastRow();
     }
-    if (missing == 0) {
-      return since.lastRow();
-    }
-    int fetched = repair(since.chunks());
-    if (fetched > 0) {
-      LOG.info("fetched {} missing chunks from peers", fetched);
-    }
-    return fetched == missing ? since.lastRow() : afterRow;
   }
 
   private int repair(List<Digest> digests) {

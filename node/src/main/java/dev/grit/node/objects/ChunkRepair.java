@@ -1,6 +1,10 @@
 package dev.grit.node.objects;
 
 import dev.grit.consensus.state.StateEvent;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -14,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * and this node lacks: a whole pass after every installed snapshot (whose objects came without
  * their bytes) and once an hour; between them, a pass a minute over the objects recorded since
  * the last one only, so a long history is not read again and again. Where the last pass ended is
- * kept in a file, so a restart goes on from there instead of reading the whole record again. Entries applied here
- * bring their chunks with them; the passes catch what a snapshot or a failed fetch left out.
+ * kept in a file, so a restart goes on from there instead of reading the whole record again.
+ * Entries applied here bring their chunks with them; the passes catch what a snapshot or a failed
+ * fetch left out.
  */
 public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ChunkRepair.class);
@@ -34,10 +39,10 @@ public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoClosea
             return t;
           });
 
-  private final java.nio.file.Path mark;
+  private final Path mark;
 
   /** @param mark the file that keeps the last object row a pass covered */
-  public ChunkRepair(ChunkFetcher fetcher, java.nio.file.Path mark) {
+  public ChunkRepair(ChunkFetcher fetcher, Path mark) {
     this.fetcher = fetcher;
     this.mark = mark;
     this.lastRow = readMark(mark);
@@ -45,22 +50,20 @@ public final class ChunkRepair implements Consumer<List<StateEvent>>, AutoClosea
     this.lastWholePass = System.currentTimeMillis();
   }
 
-  private static long readMark(java.nio.file.Path mark) {
+  private static long readMark(Path mark) {
     try {
-      return Long.parseLong(java.nio.file.Files.readString(mark).trim());
-    } catch (java.io.IOException | NumberFormatException e) {
+      return Long.parseLong(Files.readString(mark).trim());
+    } catch (IOException | NumberFormatException e) {
       return 0; // none yet, or unreadable: a whole pass
     }
   }
 
   private void writeMark(long row) {
     try {
-      java.nio.file.Path tmp = mark.resolveSibling(mark.getFileName() + ".tmp");
-      java.nio.file.Files.writeString(tmp, Long.toString(row));
-      java.nio.file.Files.move(
-          tmp, mark, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (java.io.IOException e) {
+      Path tmp = mark.resolveSibling(mark.getFileName() + ".tmp");
+      Files.writeString(tmp, Long.toString(row));
+      Files.move(tmp, mark, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
       LOG.debug("could not keep the repair mark: {}", e.toString());
     }
   }

@@ -12,8 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code grit node --retain AGE}: while this node leads, it proposes a {@link Gc} every {@link
- * #EVERY}, with the cut-off its clock less {@code retain} gives, so the record and the object
- * store stop growing with time. Any member may lead; each proposes only while it does.
+ * #EVERY}, with the cut-off its clock less {@code retain} gives, so the record and the object store
+ * stop growing with time. Any member may lead; each proposes only while it does.
  */
 public final class Retention implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Retention.class);
