@@ -8,6 +8,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import ru.serce.jnrfuse.struct.FileStat;
 
 /**
@@ -29,8 +35,8 @@ final class StagedFile extends FsNode {
   /** Blocks of one file that may wait to be hashed. */
   static final int HASHING_BLOCKS = 16;
 
-  private static final java.util.concurrent.ExecutorService HASHING =
-      java.util.concurrent.Executors.newFixedThreadPool(
+  private static final ExecutorService HASHING =
+      Executors.newFixedThreadPool(
           Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
           r -> {
             Thread t = new Thread(r, "grit-hash");
@@ -39,11 +45,9 @@ final class StagedFile extends FsNode {
           });
 
   final Path staging;
-  private final java.util.concurrent.Semaphore hashing =
-      new java.util.concurrent.Semaphore(HASHING_BLOCKS);
+  private final Semaphore hashing = new Semaphore(HASHING_BLOCKS);
   /** The last block handed to the hashing thread; each block is hashed after the one before. */
-  private java.util.concurrent.CompletableFuture<Void> hashed =
-      java.util.concurrent.CompletableFuture.completedFuture(null);
+  private CompletableFuture<Void> hashed = CompletableFuture.completedFuture(null);
   private FileChannel channel;
   private int openCount;
   private long size;
@@ -130,18 +134,14 @@ final class StagedFile extends FsNode {
     }
     if (hasher != null && offset == size) {
       ChunkingHasher h = hasher;
-      byte[] block = java.util.Arrays.copyOf(data, length);
+      byte[] block = Arrays.copyOf(data, length);
       hashing.acquireUninterruptibly();
+      // Released however the block ends: a failed block fails the rest of the chain, which
+      // then runs nothing, and layout() re-reads the staging file.
       hashed =
-          hashed.thenRunAsync(
-              () -> {
-                try {
-                  h.update(block, 0, length);
-                } finally {
-                  hashing.release();
-                }
-              },
-              HASHING);
+          hashed
+              .thenRunAsync(() -> h.update(block, 0, length), HASHING)
+              .whenComplete((done, failed) -> hashing.release());
     } else {
       hasher = null;
     }
@@ -203,7 +203,11 @@ final class StagedFile extends FsNode {
   ObjectLayout layout() throws IOException {
     if (layout == null) {
       if (hasher != null) {
-        hashed.join();
+        try {
+          hashed.join();
+        } catch (CompletionException e) {
+          hasher = null;
+        }
       }
       layout = hasher != null ? hasher.finish() : ChunkingHasher.layoutOf(staging);
       // A finished hasher cannot take more bytes; a later change re-reads the staging file.
