@@ -285,6 +285,41 @@ class ChunkStoreTest {
   }
 
   @Test
+  void theSpaceOfDeletedSmallChunksComesBack() throws IOException {
+    var digests = new java.util.ArrayList<Digest>();
+    var chunks = new java.util.ArrayList<ChunkStore.Chunk>();
+    for (int i = 0; i < 640; i++) { // 40 MiB in RocksDB: its log, then its blob files
+      byte[] b = randomBytes(ChunkStore.SMALL_CHUNK, 1_000 + i);
+      chunks.add(chunk(b));
+      digests.add(Digest.of(b));
+    }
+    store.putAll(chunks);
+    long stored = sizeOf(dir.resolve("objects"));
+    assertTrue(stored > 40L << 20, "stored " + stored);
+
+    store.deleteAll(digests);
+
+    long left = sizeOf(dir.resolve("objects"));
+    assertTrue(left < 4L << 20, "still on disk after the delete: " + left + " bytes");
+  }
+
+  private static long sizeOf(Path dir) throws IOException {
+    try (var files = java.nio.file.Files.walk(dir)) {
+      return files
+          .filter(java.nio.file.Files::isRegularFile)
+          .mapToLong(
+              f -> {
+                try {
+                  return java.nio.file.Files.size(f);
+                } catch (IOException e) {
+                  return 0; // deleted meanwhile
+                }
+              })
+          .sum();
+    }
+  }
+
+  @Test
   void aChunkFileWhoseWriteWasCutShortIsRemovedOnOpen() throws IOException {
     Path shard = dir.resolve("objects/large/ab");
     java.nio.file.Files.createDirectories(shard);
