@@ -5,6 +5,7 @@
 #
 #   bench/history.sh [FINISHED] [N]        (defaults: 1000000 and 10000)
 #   GRIT_BENCH_REPEAT=1 bench/history.sh    (each run once instead of twice)
+#   GRIT_BENCH_RECORD=DIR bench/history.sh  (the long record in DIR, built there if absent, kept)
 set -euo pipefail
 finished=${1:-1000000}
 n=${2:-10000}
@@ -15,8 +16,11 @@ trap 'rm -rf "$work"' EXIT
 "$here/grit" --version >/dev/null
 cp="$here/node/target/grit-node.jar:$here/node/target/lib/*"
 width=1000
-java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.BigRecord \
-  "$work/history" "$(( (finished + width) / (width + 1) ))" "$width"
+history=${GRIT_BENCH_RECORD:-$work/history}
+if [ ! -d "$history" ]; then
+  java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.BigRecord \
+    "$history" "$(( (finished + width) / (width + 1) ))" "$width"
+fi
 
 cat >"$work/trivial.toml" <<TOML
 name = "bench-trivial"
@@ -52,10 +56,10 @@ fresh=0
 long=0
 for k in $(seq "$repeat"); do
   fresh=$(echo "$fresh + $(run "")" | bc -l)
-  long=$(echo "$long + $(run "$work/history")" | bc -l)
+  long=$(echo "$long + $(run "$history")" | bc -l)
 done
 printf '%-46s %10s\n' "trivial pipeline, $((n + 1)) tasks, embedded" "seconds"
 printf '%-46s %10.2f\n' "fresh record (mean of $repeat)" "$(echo "$fresh / $repeat" | bc -l)"
 printf '%-46s %10.2f\n' "record holding $finished finished tasks (mean of $repeat)" "$(echo "$long / $repeat" | bc -l)"
 printf 'ratio long history / fresh: %.2f (record %s)\n' "$(echo "$long / $fresh" | bc -l)" \
-  "$(du -sh "$work/history" | cut -f1)"
+  "$(du -sh "$history" | cut -f1)"

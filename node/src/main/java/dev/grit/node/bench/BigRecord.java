@@ -82,8 +82,10 @@ public final class BigRecord {
         state.apply(1, ++index, new AssignTasks(clock, assignments));
         state.apply(1, ++index, results(reports));
         tasks += width + 1;
-        chunks.putAll(bytes);
-        bytes.clear();
+        if (bytes.size() >= 100_000 || p == pipelines - 1) {
+          chunks.putAll(bytes); // one synced write per 100,000 chunks, not per run
+          bytes.clear();
+        }
         clock += 60_000;
       }
     }

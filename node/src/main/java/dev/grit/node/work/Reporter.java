@@ -13,6 +13,7 @@ import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -20,10 +21,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
@@ -43,6 +46,8 @@ final class Reporter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
   static final int PUT_BYTES = 2 * ChunkingHasher.CHUNK_SIZE;
   static final int PUTS_IN_FLIGHT = 4;
+  /** How long a report or a chunk entry may take to commit before its attempts go back. */
+  private static final int COMMIT_WAIT_SECONDS = 120;
   private static final int MAX_BATCH = 512;
   private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   /** Output entries in one report; a larger attempt goes alone. */
@@ -99,9 +104,12 @@ final class Reporter implements AutoCloseable {
         report(batch);
       } catch (InterruptedException e) {
         return;
+      } catch (TimeoutException e) {
+        LOG.error("reporting {} attempts timed out; they will be retried", batch.size(), e);
+        giveBack(batch, "its report was not committed within " + COMMIT_WAIT_SECONDS + " s");
       } catch (Exception e) {
         LOG.error("reporting {} attempts failed; they will be retried", batch.size(), e);
-        giveBack(batch, "its report failed: " + e.getMessage());
+        giveBack(batch, "its report failed: " + e);
       } finally {
         batch.forEach(Reporter::release);
       }
@@ -119,7 +127,7 @@ final class Reporter implements AutoCloseable {
         // What is left travels with the report itself, after every chunk sent ahead is stored.
         upload.awaitPuts();
         raft.submit(new ReportResults(List.copyOf(reports.values()), upload.pending), upload.data)
-            .get(120, TimeUnit.SECONDS);
+            .get(COMMIT_WAIT_SECONDS, TimeUnit.SECONDS);
         return;
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof ChunksMissingException missing) || round == MAX_ROUNDS) {
@@ -226,8 +234,7 @@ final class Reporter implements AutoCloseable {
   private final class ChunkUpload {
     private final Map<Digest, Integer> sizes = new LinkedHashMap<>();
     private final List<PutChunks.Chunk> pending = new ArrayList<>();
-    private final java.util.ArrayDeque<java.util.concurrent.CompletableFuture<?>> puts =
-        new java.util.ArrayDeque<>();
+    private final ArrayDeque<CompletableFuture<?>> puts = new ArrayDeque<>();
     private ByteString data = ByteString.EMPTY;
 
     void add(OutputFile out) throws Exception {
@@ -287,7 +294,7 @@ final class Reporter implements AutoCloseable {
         return;
       }
       while (puts.size() >= PUTS_IN_FLIGHT) {
-        puts.removeFirst().get(120, TimeUnit.SECONDS);
+        puts.removeFirst().get(COMMIT_WAIT_SECONDS, TimeUnit.SECONDS);
       }
       puts.addLast(raft.submit(new PutChunks(List.copyOf(pending)), data));
       pending.clear();
@@ -297,7 +304,7 @@ final class Reporter implements AutoCloseable {
     /** Waits until every chunk sent ahead is stored; the first failure is thrown. */
     void awaitPuts() throws Exception {
       while (!puts.isEmpty()) {
-        puts.removeFirst().get(120, TimeUnit.SECONDS);
+        puts.removeFirst().get(COMMIT_WAIT_SECONDS, TimeUnit.SECONDS);
       }
     }
   }
