@@ -8,6 +8,7 @@ import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.RegisterNode;
+import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.execute.OutputDir;
 import dev.grit.engine.execute.TaskRunner;
 import dev.grit.node.objects.ChunkFetcher;
@@ -253,6 +254,33 @@ public final class Node implements AutoCloseable {
       LOG.info("{} handed leadership to {}", config.id(), next);
     }
     worker.drain(grace);
+  }
+
+  /**
+   * Waits, for at most {@code limit}, until the record follows rules {@code needed} or newer, as
+   * long as every member's code supports them: then the leader raises the rules shortly (a node
+   * just started has not yet). Returns at once when a member's code does not, since waiting would
+   * not help; the leader then refuses what needs them, naming that member.
+   */
+  public void awaitRules(int needed, Duration limit) throws InterruptedException {
+    if (needed <= RulesVersion.INITIAL) {
+      return;
+    }
+    long deadline = System.nanoTime() + limit.toNanos();
+    try {
+      while (queries().rulesVersion() < needed && System.nanoTime() < deadline) {
+        var supported = new java.util.HashMap<String, Integer>();
+        queries().nodes().forEach(n -> supported.put(n.id(), n.rulesVersion()));
+        boolean everyMember =
+            raft.voters().stream().allMatch(id -> supported.getOrDefault(id, 0) >= needed);
+        if (!everyMember) {
+          return;
+        }
+        Thread.sleep(20);
+      }
+    } catch (IllegalStateException unreadable) {
+      // The record cannot be read here (the replica stopped): the proposal says what is wrong.
+    }
   }
 
   /** Fetches chunks this node lacks from its peers. */

@@ -38,7 +38,9 @@ import java.util.Map;
  *
  * <p>A release writes a new format only where every member can read it: {@link RegisterNode}
  * keeps format 1 while it announces the initial rules version, so a cluster of older releases
- * reads the registrations of an upgraded member.
+ * reads the registrations of an upgraded member; {@link SubmitRun} keeps format 1 unless its
+ * manifest has gather steps, which the leader logs only once every member follows the rules that
+ * plan them.
  */
 public final class CommandCodec {
   static final byte SUBMIT_RUN = 1;
@@ -51,8 +53,13 @@ public final class CommandCodec {
   static final byte RAISE_RULES_VERSION = 8;
   static final byte GC = 9;
   static final byte V1 = 1;
-  /** {@link RegisterNode} with the rules version its code supports. */
+  /**
+   * {@link RegisterNode} with the rules version its code supports; {@link SubmitRun} with a flags
+   * byte per step (bit 0: a gather step).
+   */
   static final byte V2 = 2;
+
+  private static final int STEP_GATHERS = 1;
 
   /** A command whose format version is newer than this code reads. */
   public static final class NewerFormatException extends IllegalArgumentException {
@@ -147,7 +154,7 @@ public final class CommandCodec {
       int version = checkVersion(tag, in.readByte());
       Command command =
           switch (tag) {
-            case SUBMIT_RUN -> readSubmit(in);
+            case SUBMIT_RUN -> readSubmit(in, version);
             case ASSIGN_TASKS -> {
               long at = in.readLong();
               int n = count(in);
@@ -189,9 +196,9 @@ public final class CommandCodec {
   /** The newest format version of each command this code reads and writes. */
   private static int newestVersion(byte tag) {
     return switch (tag) {
-      case SUBMIT_RUN, ASSIGN_TASKS, PUT_CHUNKS, REPORT_RESULTS, EXPIRE_ATTEMPTS, CANCEL_RUN,
+      case ASSIGN_TASKS, PUT_CHUNKS, REPORT_RESULTS, EXPIRE_ATTEMPTS, CANCEL_RUN,
           RAISE_RULES_VERSION, GC -> V1;
-      case REGISTER_NODE -> V2;
+      case SUBMIT_RUN, REGISTER_NODE -> V2;
       default -> throw new IllegalArgumentException("unknown command tag " + tag);
     };
   }
@@ -224,7 +231,8 @@ public final class CommandCodec {
   }
 
   private static void writeSubmit(DataOutputStream out, SubmitRun s) throws IOException {
-    header(out, SUBMIT_RUN);
+    boolean flags = !s.gatherSteps().isEmpty();
+    header(out, SUBMIT_RUN, flags ? V2 : V1);
     writeString(out, s.requestId());
     writeString(out, s.pipeline());
     writeString(out, s.source());
@@ -255,10 +263,13 @@ public final class CommandCodec {
       }
       out.writeInt(step.priority());
       out.writeInt(step.line());
+      if (flags) {
+        out.writeByte(step.gather() ? STEP_GATHERS : 0);
+      }
     }
   }
 
-  private static SubmitRun readSubmit(DataInputStream in) throws IOException {
+  private static SubmitRun readSubmit(DataInputStream in, int version) throws IOException {
     String requestId = readRequired(in);
     String pipeline = readRequired(in);
     String source = readRequired(in);
@@ -290,9 +301,16 @@ public final class CommandCodec {
       for (int k = 0; k < nEnv; k++) {
         env.put(readRequired(in), readRequired(in));
       }
+      int priority = in.readInt();
+      int line = in.readInt();
+      int flags = version >= V2 ? in.readUnsignedByte() : 0;
+      if ((flags & ~STEP_GATHERS) != 0) {
+        throw new IOException("unknown step flags " + flags);
+      }
+      boolean gather = (flags & STEP_GATHERS) != 0;
       steps.add(
           new Step(
-              name, script, inputs, parallel, retries, backoff, timeout, env, in.readInt(), in.readInt()));
+              name, script, inputs, gather, parallel, retries, backoff, timeout, env, priority, line));
     }
     return new SubmitRun(
         requestId, pipeline, source, text, steps, submittedAt, startStep, only, maxParallel);

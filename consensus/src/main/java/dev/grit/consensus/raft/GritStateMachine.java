@@ -306,7 +306,33 @@ public final class GritStateMachine extends BaseStateMachine {
             + ": upgrade every member first";
       }
     }
+    if (command instanceof SubmitRun s && s.rulesNeeded() > RulesVersion.INITIAL) {
+      return rulesTooOld(s);
+    }
     return null;
+  }
+
+  /**
+   * Why a submission needs newer rules than this record follows, or null when it does not. The
+   * record only ever raises its rules, and entries apply in log order, so one accepted here is
+   * applied under rules at least as new by every replica; replicas that do not know those rules
+   * stopped at the raise, and never meet its newer format.
+   */
+  private String rulesTooOld(SubmitRun s) {
+    int rules = state.queries().rulesVersion();
+    String why = s.whyRulesTooOld(rules);
+    if (why == null) {
+      return null;
+    }
+    var older =
+        state.queries().nodes().stream()
+            .filter(n -> n.rulesVersion() < s.rulesNeeded())
+            .map(StateQueries.NodeRow::id)
+            .toList();
+    return why
+        + (older.isEmpty()
+            ? ": every member supports it, and the leader raises the rules shortly; submit again"
+            : ": upgrade the members still on an older release (" + String.join(", ", older) + ")");
   }
 
   /**

@@ -11,6 +11,7 @@ import dev.grit.consensus.state.Reply.RulesFollowed;
 import dev.grit.consensus.state.Reply.RunAlreadyEnded;
 import dev.grit.consensus.state.Reply.RunCancelled;
 import dev.grit.consensus.state.Reply.RunSubmitted;
+import dev.grit.consensus.state.Reply.SubmissionRefused;
 import dev.grit.consensus.state.Reply.TasksAssigned;
 import dev.grit.consensus.state.RunState;
 import java.nio.charset.StandardCharsets;
@@ -45,6 +46,7 @@ public final class ReplyCodec {
               + " (\\d+) chunks");
   private static final Pattern GC_NOT_YET =
       Pattern.compile("gc needs newer rules than version (-?\\d+)");
+  private static final Pattern REFUSED = Pattern.compile("refused: (.*)", Pattern.DOTALL);
 
   private ReplyCodec() {}
 
@@ -55,6 +57,9 @@ public final class ReplyCodec {
   private static String text(Reply reply) {
     if (reply instanceof RunSubmitted r) {
       return "run " + r.runId();
+    } else if (reply instanceof SubmissionRefused r) {
+      // Sent only for a manifest with gather steps, which only a release that reads it proposes.
+      return "refused: " + r.reason();
     } else if (reply instanceof TasksAssigned a) {
       return "assigned " + a.assigned() + " of " + (a.assigned() + a.skipped());
     } else if (reply instanceof ChunksStored c) {
@@ -136,6 +141,8 @@ public final class ReplyCodec {
           Integer.parseInt(m.group(6)));
     } else if ((m = GC_NOT_YET.matcher(text)).matches()) {
       return new Reply.GcNotYet(Integer.parseInt(m.group(1)));
+    } else if ((m = REFUSED.matcher(text)).matches()) {
+      return new SubmissionRefused(m.group(1));
     }
     return null;
   }

@@ -39,7 +39,8 @@ final class Applier {
     var tasks = new TaskTable(sql);
     var attempts = new AttemptTable(sql);
     var resources = new ResourceTable(sql);
-    runRules = new RunRules(runs, steps, tasks, attempts, resources, events);
+    runRules =
+        new RunRules(runs, steps, tasks, attempts, resources, new InputSetTable(sql), meta, events);
     retention = new RetentionRules(sql, meta, events);
     taskRules =
         new TaskRules(tasks, attempts, resources, steps, runs, meta, runRules, retention, events);
@@ -61,7 +62,7 @@ final class Applier {
     } else if (command instanceof ReportResults r) {
       reply = taskRules.report(r, index);
     } else if (command instanceof ExpireAttempts e) {
-      reply = taskRules.expire(e);
+      reply = taskRules.expire(e, index);
     } else if (command instanceof CancelRun r) {
       reply = runRules.cancel(r);
     } else if (command instanceof RegisterNode n) {

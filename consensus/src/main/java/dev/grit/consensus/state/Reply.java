@@ -9,6 +9,12 @@ public sealed interface Reply {
   record RunSubmitted(long runId) implements Reply {}
 
   /**
+   * {@code SubmitRun}: refused, nothing changed: the manifest needs newer rules than the record
+   * follows (normally refused before it is logged; see {@code RunRules.submit}).
+   */
+  record SubmissionRefused(String reason) implements Reply {}
+
+  /**
    * {@code AssignTasks}: how many assignments were taken, and how many were skipped because the
    * decision was made on an older view of the record.
    */

@@ -1,6 +1,8 @@
 package dev.grit.consensus.state;
 
+import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
+import dev.grit.engine.plan.InputSet;
 import dev.grit.engine.plan.Planner.ResourceRef;
 import java.sql.SQLException;
 import java.util.List;
@@ -78,4 +80,39 @@ final class ResourceTable {
         rs -> new ResourceRef(rs.getLong(1), rs.getString(2)),
         pipelineId);
   }
+
+  /**
+   * The pipeline's current resources: what its current step versions made from current inputs.
+   * That is the outputs of the succeeded seed tasks of current start steps and of the latest
+   * succeeded task of each current gather step, and, from those on, the outputs of every
+   * succeeded task of a current step whose input is current. Unlike {@link #live}, a resource made
+   * from an input that is no longer current (the output of an edited step's old version, say) is
+   * not, although the step that made it from that input is still current: a gather step sees the
+   * pipeline as its current versions made it, one generation, not every output ever published.
+   */
+  List<InputSet.Member> current(long pipelineId) throws SQLException {
+    return sql.queryList(
+        CURRENT + " SELECT r.id, r.name, r.object_hash FROM resource r JOIN cur ON cur.id = r.id"
+            + " ORDER BY r.name, r.object_hash",
+        rs -> new InputSet.Member(rs.getLong(1), rs.getString(2), Digest.valueOf(rs.getString(3))),
+        pipelineId,
+        TaskState.SUCCEEDED);
+  }
+
+  /**
+   * The ids of the current resources of pipeline {@code ?1} as a table {@code cur(id)}, with
+   * {@code ?2} bound to SUCCEEDED; see {@link #current}. A recursive walk from the seed and
+   * gather tasks down the inputs of current steps' tasks.
+   */
+  static final String CURRENT =
+      "WITH RECURSIVE cur(id) AS ("
+          + " SELECT o.resource_id FROM step s JOIN task t ON t.step_id = s.id"
+          + " JOIN task_output o ON o.task_id = t.id"
+          + " WHERE s.pipeline_id = ?1 AND s.current = 1 AND t.state = ?2"
+          + " AND ((s.gather = 0 AND t.input_resource_id = 0 AND t.input_set_id = 0)"
+          + " OR (s.gather = 1 AND t.id = s.gathered_task))"
+          + " UNION"
+          + " SELECT o.resource_id FROM cur JOIN task t ON t.input_resource_id = cur.id"
+          + " JOIN step s ON s.id = t.step_id JOIN task_output o ON o.task_id = t.id"
+          + " WHERE s.current = 1 AND t.state = ?2)";
 }

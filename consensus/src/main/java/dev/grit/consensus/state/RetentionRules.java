@@ -20,7 +20,8 @@ import java.util.Set;
  * finished tasks (and the outputs those attempts published); the tasks themselves where nothing
  * would plan them again (their step version is no longer current, or their input goes); the
  * resources they produced that no current step version produced, no unfinished task consumes and no
- * remaining attempt published; the runs. Then the objects no resource and no attempt's log names
+ * remaining attempt published and no gather task's input set holds; the runs (a gather task and its
+ * history stay, as its set's resources do). Then the objects no resource and no attempt's log names
  * any more, and of their chunks those no remaining object uses: every member deletes their bytes
  * once the entry is applied ({@link StateEvent.ChunksCollected}). A running run, a task still to
  * run and a current resource are never touched.
@@ -65,7 +66,9 @@ final class RetentionRules {
     // Finished tasks of those runs: their attempt history goes.
     sql.update(
         "INSERT INTO temp.gc_task SELECT t.id FROM task t"
-            + " WHERE t.run_id IN (SELECT id FROM temp.gc_run) AND t.state NOT IN (?,?)",
+            + " WHERE t.run_id IN (SELECT id FROM temp.gc_run) AND t.state NOT IN (?,?)"
+            // A gather task keeps its history, as its inputs stay: its set names it.
+            + " AND t.input_set_id = 0",
         TaskState.PENDING,
         TaskState.ASSIGNED);
     // Their resources that nothing current needs.
@@ -77,7 +80,8 @@ final class RetentionRules {
             + " AND NOT EXISTS (SELECT 1 FROM task t WHERE t.input_resource_id = r.id"
             + "   AND t.state IN (?,?))"
             + " AND NOT EXISTS (SELECT 1 FROM task_output o WHERE o.resource_id = r.id"
-            + "   AND o.task_id NOT IN (SELECT id FROM temp.gc_task))",
+            + "   AND o.task_id NOT IN (SELECT id FROM temp.gc_task))"
+            + " AND NOT EXISTS (SELECT 1 FROM input_set_member m WHERE m.resource_id = r.id)",
         TaskState.PENDING,
         TaskState.ASSIGNED);
     // Tasks nothing would plan again, and that produced no resource that stays.

@@ -18,6 +18,11 @@ final class RunTable {
     return id != null ? id : sql.insert("INSERT INTO pipeline(name) VALUES (?)", name);
   }
 
+  /** The pipeline of a run that exists. */
+  long pipelineOf(long runId) throws SQLException {
+    return sql.queryLong("SELECT pipeline_id FROM run WHERE id = ?", runId);
+  }
+
   /** The run a request made, or null when it made none yet. */
   Long byRequest(String requestId) throws SQLException {
     return sql.queryLong("SELECT id FROM run WHERE request_id = ?", requestId);
@@ -70,6 +75,16 @@ final class RunTable {
 
   void end(long runId, RunState state, long at) throws SQLException {
     sql.update("UPDATE run SET state = ?, finished_at = ? WHERE id = ?", state, at, runId);
+  }
+
+  /** Ends the run, saying why in {@code reason} (what it did not do, for one). */
+  void end(long runId, RunState state, long at, String reason) throws SQLException {
+    sql.update(
+        "UPDATE run SET state = ?, finished_at = ?, reason = ? WHERE id = ?",
+        state,
+        at,
+        reason,
+        runId);
   }
 
   /** The steps the run was limited to ({@code -step}); empty for all. */

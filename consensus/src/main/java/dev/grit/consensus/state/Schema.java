@@ -12,12 +12,35 @@ import java.sql.Statement;
  */
 final class Schema {
   /**
-   * 2: the rules version of the record and of each node. 3: reserved for the tables of gather
-   * steps. 4: indexes for a long history (a run's tasks by state, resources and their producers by
-   * step, runs by pipeline, attempts and tasks by run for retention) and the chunks retention
-   * collected ({@code collected_chunk}).
+   * 2: the rules version of the record and of each node. 3: gather steps: a step's {@code gather}
+   * mark, its place in the manifest and its latest gather task; a task's input set; input sets and
+   * their members; why a run ended as it did. 4: indexes for a long history (a run's tasks by state,
+   * resources and their producers by step, runs by pipeline, attempts and tasks by run for
+   * retention) and the chunks retention collected ({@code collected_chunk}).
    */
   static final int VERSION = 4;
+
+  /**
+   * The task table, named {@code %s}: version 3 rebuilds it to widen its identity to (step version,
+   * input resource, input set), a change SQLite makes only by copying the rows into a new table.
+   */
+  private static final String TASK_TABLE =
+      """
+      CREATE TABLE IF NOT EXISTS %s(
+        id INTEGER PRIMARY KEY,
+        step_id INTEGER NOT NULL,
+        input_resource_id INTEGER NOT NULL,
+        run_id INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        node TEXT,
+        not_before INTEGER NOT NULL,
+        failures INTEGER NOT NULL,
+        losses INTEGER NOT NULL,
+        error TEXT,
+        created_index INTEGER NOT NULL,
+        input_set_id INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (step_id, input_resource_id, input_set_id))""";
 
   private static final String[] DDL = {
     """
@@ -51,6 +74,9 @@ final class Schema {
       priority INTEGER NOT NULL,
       current INTEGER NOT NULL,
       created_index INTEGER NOT NULL,
+      gather INTEGER NOT NULL DEFAULT 0,
+      position INTEGER NOT NULL DEFAULT 0,
+      gathered_task INTEGER NOT NULL DEFAULT 0,
       UNIQUE (pipeline_id, name, version_hash),
       UNIQUE (pipeline_id, name, version))""",
     """
@@ -66,25 +92,27 @@ final class Schema {
       start_step TEXT,
       only_steps TEXT NOT NULL,
       max_parallel INTEGER NOT NULL,
-      superseded_by INTEGER)""",
-    """
-    CREATE TABLE IF NOT EXISTS task(
-      id INTEGER PRIMARY KEY,
-      step_id INTEGER NOT NULL,
-      input_resource_id INTEGER NOT NULL,
-      run_id INTEGER NOT NULL,
-      state TEXT NOT NULL,
-      attempt INTEGER NOT NULL,
-      node TEXT,
-      not_before INTEGER NOT NULL,
-      failures INTEGER NOT NULL,
-      losses INTEGER NOT NULL,
-      error TEXT,
-      created_index INTEGER NOT NULL,
-      UNIQUE (step_id, input_resource_id))""",
+      superseded_by INTEGER,
+      reason TEXT)""",
+    TASK_TABLE.formatted("task"),
     "CREATE INDEX IF NOT EXISTS task_by_state ON task(state, step_id, not_before, id)",
     "CREATE INDEX IF NOT EXISTS task_by_run ON task(run_id, state)",
     "CREATE INDEX IF NOT EXISTS task_by_node ON task(node, state)",
+    // What consumed a resource: lineage downward, and the current resources of a pipeline.
+    "CREATE INDEX IF NOT EXISTS task_by_input ON task(input_resource_id)",
+    """
+    CREATE TABLE IF NOT EXISTS input_set(
+      id INTEGER PRIMARY KEY,
+      pipeline_id INTEGER NOT NULL,
+      hash TEXT NOT NULL,
+      size INTEGER NOT NULL,
+      UNIQUE (pipeline_id, hash))""",
+    """
+    CREATE TABLE IF NOT EXISTS input_set_member(
+      set_id INTEGER NOT NULL,
+      resource_id INTEGER NOT NULL,
+      PRIMARY KEY (set_id, resource_id))""",
+    "CREATE INDEX IF NOT EXISTS input_set_by_resource ON input_set_member(resource_id)",
     """
     CREATE TABLE IF NOT EXISTS attempt(
       task_id INTEGER NOT NULL,
@@ -147,7 +175,6 @@ final class Schema {
     "CREATE INDEX IF NOT EXISTS resource_by_producer ON resource(producer_task)",
     "CREATE INDEX IF NOT EXISTS resource_by_object ON resource(object_hash)",
     "CREATE INDEX IF NOT EXISTS producer_by_step ON resource_producer(step_id, resource_id)",
-    "CREATE INDEX IF NOT EXISTS task_by_input ON task(input_resource_id)",
     "CREATE INDEX IF NOT EXISTS attempt_by_log ON attempt(log_hash)",
   };
 
@@ -162,7 +189,18 @@ final class Schema {
       "ALTER TABLE meta ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
       "ALTER TABLE node ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
     },
-    { // 2 to 3: reserved for gather steps
+    { // 2 to 3: gather steps
+      "ALTER TABLE step ADD COLUMN gather INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE step ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE step ADD COLUMN gathered_task INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE run ADD COLUMN reason TEXT",
+      TASK_TABLE.formatted("task_v3"),
+      "INSERT INTO task_v3(id, step_id, input_resource_id, run_id, state, attempt, node,"
+          + " not_before, failures, losses, error, created_index)"
+          + " SELECT id, step_id, input_resource_id, run_id, state, attempt, node, not_before,"
+          + " failures, losses, error, created_index FROM task",
+      "DROP TABLE task",
+      "ALTER TABLE task_v3 RENAME TO task",
     },
     { // 3 to 4: indexes for a long history and collected chunks, both created by the DDL
     },

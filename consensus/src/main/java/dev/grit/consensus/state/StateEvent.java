@@ -36,6 +36,9 @@ public sealed interface StateEvent {
 
   record RunEnded(long runId, RunState state) implements StateEvent {}
 
+  /** A quiet run got the task of a gather step over {@code inputs} resources. */
+  record GatherPlanned(long runId, long taskId, String step, int inputs) implements StateEvent {}
+
   /**
    * The record was replaced by a snapshot from the leader: chunks of objects it points at may be
    * missing here.

@@ -34,6 +34,10 @@ public final class StateQueries implements AutoCloseable {
     this.c = connection;
   }
 
+  /**
+   * @param reason why the run ended as it did, when the tasks do not say it all (gather steps a
+   *     failure kept from running); null otherwise
+   */
   public record RunView(
       long id,
       String pipeline,
@@ -41,7 +45,8 @@ public final class StateQueries implements AutoCloseable {
       String source,
       long submittedAt,
       Long finishedAt,
-      Map<TaskState, Integer> tasks) {
+      Map<TaskState, Integer> tasks,
+      String reason) {
 
     public int count(TaskState s) {
       return tasks.getOrDefault(s, 0);
@@ -83,7 +88,7 @@ public final class StateQueries implements AutoCloseable {
         () -> {
           try (var ps =
               c.prepareStatement(
-                  "SELECT r.id, p.name, r.state, r.source, r.submitted_at, r.finished_at"
+                  "SELECT r.id, p.name, r.state, r.source, r.submitted_at, r.finished_at, r.reason"
                       + " FROM run r JOIN pipeline p ON p.id = r.pipeline_id WHERE r.id = ?")) {
             ps.setLong(1, runId);
             try (ResultSet rs = ps.executeQuery()) {
@@ -99,7 +104,7 @@ public final class StateQueries implements AutoCloseable {
           var out = new ArrayList<RunView>();
           try (var ps =
               c.prepareStatement(
-                  "SELECT r.id, p.name, r.state, r.source, r.submitted_at, r.finished_at"
+                  "SELECT r.id, p.name, r.state, r.source, r.submitted_at, r.finished_at, r.reason"
                       + " FROM run r JOIN pipeline p ON p.id = r.pipeline_id"
                       + " ORDER BY r.id DESC LIMIT ?")) {
             ps.setInt(1, limit);
@@ -147,7 +152,8 @@ public final class StateQueries implements AutoCloseable {
         rs.getString(4),
         rs.getLong(5),
         nullableLong(rs, 6),
-        counts);
+        counts,
+        rs.getString(7));
   }
 
   /**
@@ -266,7 +272,7 @@ public final class StateQueries implements AutoCloseable {
               c.prepareStatement(
                   "SELECT s.id, s.name, s.script, s.inputs, s.env, s.parallel, s.retries,"
                       + " s.retry_backoff_ms, s.timeout_ms, s.priority, s.version, t.run_id, p.name,"
-                      + " t.state, t.attempt, t.node, res.name, res.object_hash, t.error"
+                      + " t.state, t.attempt, t.node, res.name, res.object_hash, t.error, s.gather"
                       + " FROM task t JOIN step s ON s.id = t.step_id"
                       + " JOIN pipeline p ON p.id = s.pipeline_id"
                       + " LEFT JOIN resource res ON res.id = t.input_resource_id WHERE t.id = ?")) {
@@ -275,7 +281,7 @@ public final class StateQueries implements AutoCloseable {
               if (!rs.next()) {
                 return Optional.empty();
               }
-              Step step = new StepCodec().fromRow(rs);
+              Step step = new StepCodec().fromRow(rs, rs.getInt(20) != 0);
               String inputHash = rs.getString(18);
               return Optional.of(
                   new TaskSpec(
@@ -292,6 +298,39 @@ public final class StateQueries implements AutoCloseable {
                       rs.getString(19)));
             }
           }
+        });
+  }
+
+  /** One input of a task: a resource, with the bytes' size. */
+  public record Input(long resourceId, String name, Digest hash, long size) {}
+
+  /**
+   * What a task consumes: nothing for a start step's seed task, its input resource, or every
+   * member of a gather task's input set, by name and then hash (the order its script sees them).
+   */
+  public synchronized List<Input> inputs(long taskId) {
+    return sql(
+        () -> {
+          var out = new ArrayList<Input>();
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT r.id, r.name, r.object_hash, r.size FROM task t JOIN resource r"
+                      + " ON r.id = t.input_resource_id WHERE t.id = ?1"
+                      + " UNION ALL"
+                      + " SELECT r.id, r.name, r.object_hash, r.size FROM task t"
+                      + " JOIN input_set_member m ON m.set_id = t.input_set_id"
+                      + " JOIN resource r ON r.id = m.resource_id WHERE t.id = ?1"
+                      + " ORDER BY 2, 3")) {
+            ps.setLong(1, taskId);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new Input(
+                        rs.getLong(1), rs.getString(2), Digest.valueOf(rs.getString(3)), rs.getLong(4)));
+              }
+            }
+          }
+          return out;
         });
   }
 
@@ -450,6 +489,56 @@ public final class StateQueries implements AutoCloseable {
         pipeline);
   }
 
+  /** Resources whose bytes are {@code hash}, oldest first; in one pipeline, or all when null. */
+  public synchronized List<ResourceRow> resourcesWithHash(Digest hash, String pipeline) {
+    return resourceRows(
+        RESOURCE_COLUMNS
+            + " WHERE r.object_hash = ? AND (? IS NULL OR p.name = ?) ORDER BY r.id",
+        hash.toString(),
+        pipeline,
+        pipeline);
+  }
+
+  public synchronized Optional<ResourceRow> resource(long id) {
+    return resourceRows(RESOURCE_COLUMNS + " WHERE r.id = ?", Long.toString(id)).stream().findFirst();
+  }
+
+  /** The tasks that published the resource (equal bytes under one name, from several), by id. */
+  public synchronized List<Long> producers(long resourceId) {
+    return ids("SELECT DISTINCT task_id FROM task_output WHERE resource_id = ? ORDER BY task_id", resourceId);
+  }
+
+  /** The tasks that consume the resource: as their one input or as a member of their set, by id. */
+  public synchronized List<Long> consumers(long resourceId) {
+    return ids(
+        "SELECT id FROM task WHERE input_resource_id = ?1"
+            + " UNION SELECT t.id FROM input_set_member m JOIN task t ON t.input_set_id = m.set_id"
+            + " WHERE m.resource_id = ?1 ORDER BY 1",
+        resourceId);
+  }
+
+  /** The resources the task published, by name. */
+  public synchronized List<Long> outputs(long taskId) {
+    return ids(
+        "SELECT o.resource_id FROM task_output o WHERE o.task_id = ? ORDER BY o.name", taskId);
+  }
+
+  private List<Long> ids(String query, long arg) {
+    return sql(
+        () -> {
+          var out = new ArrayList<Long>();
+          try (var ps = c.prepareStatement(query)) {
+            ps.setLong(1, arg);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getLong(1));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
   /** Every resource of a pipeline, by name then hash: what runs produced, comparably. */
   public synchronized List<ResourceRow> resources(String pipeline) {
     return resourceRows(
@@ -480,6 +569,46 @@ public final class StateQueries implements AutoCloseable {
           }
           return out;
         });
+  }
+
+  /**
+   * The pipeline's current resources, by name then hash: what its current step versions made
+   * from current inputs, one generation (a gather step's set is drawn from these).
+   */
+  public synchronized List<dev.grit.engine.plan.InputSet.Member> currentResources(String pipeline) {
+    return sql(
+        () -> {
+          var out = new ArrayList<dev.grit.engine.plan.InputSet.Member>();
+          try (var ps =
+              c.prepareStatement(
+                  ResourceTable.CURRENT
+                      + " SELECT r.id, r.name, r.object_hash FROM resource r JOIN cur ON cur.id = r.id"
+                      + " WHERE r.pipeline_id = ?1 ORDER BY r.name, r.object_hash")) {
+            Long id = pipelineId(pipeline);
+            if (id == null) {
+              return out;
+            }
+            ps.setLong(1, id);
+            ps.setString(2, TaskState.SUCCEEDED.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new dev.grit.engine.plan.InputSet.Member(
+                        rs.getLong(1), rs.getString(2), Digest.valueOf(rs.getString(3))));
+              }
+            }
+          }
+          return out;
+        });
+  }
+
+  private Long pipelineId(String pipeline) throws SQLException {
+    try (var ps = c.prepareStatement("SELECT id FROM pipeline WHERE name = ?")) {
+      ps.setString(1, pipeline);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getLong(1) : null;
+      }
+    }
   }
 
   /** The rules version the record follows ({@link dev.grit.engine.command.RulesVersion}). */

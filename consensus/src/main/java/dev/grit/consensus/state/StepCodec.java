@@ -29,6 +29,11 @@ final class StepCodec {
 
   /** Reads columns (id, name, script, inputs, env, parallel, retries, retry_backoff_ms, timeout_ms, priority). */
   Step fromRow(ResultSet rs) throws SQLException {
+    return fromRow(rs, false);
+  }
+
+  /** As {@link #fromRow(ResultSet)}, for a gather step when {@code gather}. */
+  Step fromRow(ResultSet rs, boolean gather) throws SQLException {
     var env = new TreeMap<String, String>();
     for (String kv : split(rs.getString(5))) {
       int eq = kv.indexOf('=');
@@ -38,6 +43,7 @@ final class StepCodec {
         rs.getString(2),
         rs.getString(3),
         split(rs.getString(4)),
+        gather,
         rs.getInt(6),
         rs.getInt(7),
         Duration.ofMillis(rs.getLong(8)),

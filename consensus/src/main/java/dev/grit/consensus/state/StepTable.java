@@ -49,8 +49,8 @@ final class StepTable {
       throws SQLException {
     return sql.insert(
         "INSERT INTO step(pipeline_id, name, version, version_hash, script, inputs, env, parallel,"
-            + " retries, retry_backoff_ms, timeout_ms, priority, current, created_index)"
-            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?)",
+            + " retries, retry_backoff_ms, timeout_ms, priority, current, created_index, gather)"
+            + " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)",
         pipelineId,
         step.name(),
         version,
@@ -63,7 +63,8 @@ final class StepTable {
         step.retryBackoff().toMillis(),
         step.timeout().toMillis(),
         step.priority(),
-        createdIndex);
+        createdIndex,
+        step.gather() ? 1 : 0);
   }
 
   /** No version of the pipeline's steps is current any more. */
@@ -75,12 +76,36 @@ final class StepTable {
     sql.update("UPDATE step SET current = 1 WHERE id = ?", id);
   }
 
+  /** The step's place in the manifest last submitted: the order gather steps settle in. */
+  void place(long id, int position) throws SQLException {
+    sql.update("UPDATE step SET position = ? WHERE id = ?", position, id);
+  }
+
   /** The pipeline's current step versions, in the order they were first registered. */
   List<StepVersion> current(long pipelineId) throws SQLException {
     return sql.queryList(
         "SELECT id, name, script, inputs, env, parallel, retries, retry_backoff_ms,"
-            + " timeout_ms, priority FROM step WHERE pipeline_id = ? AND current = 1 ORDER BY id",
-        rs -> new StepVersion(rs.getLong(1), codec.fromRow(rs)),
+            + " timeout_ms, priority, gather FROM step WHERE pipeline_id = ? AND current = 1"
+            + " ORDER BY id",
+        rs -> new StepVersion(rs.getLong(1), codec.fromRow(rs, rs.getInt(11) != 0)),
         pipelineId);
+  }
+
+  /** The pipeline's current gather steps, in manifest order. */
+  List<StepVersion> currentGathers(long pipelineId) throws SQLException {
+    return sql.queryList(
+        "SELECT id, name, script, inputs, env, parallel, retries, retry_backoff_ms,"
+            + " timeout_ms, priority FROM step WHERE pipeline_id = ? AND current = 1"
+            + " AND gather = 1 ORDER BY position, id",
+        rs -> new StepVersion(rs.getLong(1), codec.fromRow(rs, true)),
+        pipelineId);
+  }
+
+  /**
+   * The gather task over the step's latest set ({@code 0}: none, its set was empty): its outputs
+   * are the step's current ones.
+   */
+  void gathered(long id, long taskId) throws SQLException {
+    sql.update("UPDATE step SET gathered_task = ? WHERE id = ? AND gathered_task <> ?", taskId, id, taskId);
   }
 }

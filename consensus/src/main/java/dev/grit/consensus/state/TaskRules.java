@@ -113,7 +113,7 @@ final class TaskRules {
     }
     long at = lastFinish(r);
     for (long run : touched) {
-      runRules.endIfDone(run, at);
+      runRules.settle(run, at, index);
     }
     return new Reply.ReportsApplied(accepted, r.reports().size() - accepted);
   }
@@ -214,7 +214,7 @@ final class TaskRules {
    * A task's current attempt is LOST and the task PENDING again at once, or FAILED once it was
    * lost {@link #MAX_LOSSES} times; an expiry of any other attempt is ignored.
    */
-  Reply expire(ExpireAttempts e) throws SQLException {
+  Reply expire(ExpireAttempts e, long index) throws SQLException {
     int expired = 0;
     Set<Long> touched = new LinkedHashSet<>();
     for (var x : e.expiries()) {
@@ -227,7 +227,7 @@ final class TaskRules {
       lose(t, x.attempt(), e.at(), x.reason());
     }
     for (long run : touched) {
-      runRules.endIfDone(run, e.at());
+      runRules.settle(run, e.at(), index);
     }
     return new Reply.AttemptsExpired(expired);
   }

@@ -61,14 +61,30 @@ final class TaskTable {
   boolean create(TaskKey key, long runId, long notBefore, long createdIndex) throws SQLException {
     return sql.update(
             "INSERT OR IGNORE INTO task(step_id, input_resource_id, run_id, state, attempt,"
-                + " not_before, failures, losses, created_index) VALUES (?,?,?,?,0,?,0,0,?)",
+                + " not_before, failures, losses, created_index, input_set_id)"
+                + " VALUES (?,?,?,?,0,?,0,0,?,?)",
             key.stepId(),
             key.inputResourceId(),
             runId,
             PENDING,
             notBefore,
-            createdIndex)
+            createdIndex,
+            key.inputSetId())
         > 0;
+  }
+
+  /** A task found by its identity: its id, state and run. */
+  record Existing(long id, TaskState state, long runId) {}
+
+  /** The task of {@code key}, or null when there is none. */
+  Existing find(TaskKey key) throws SQLException {
+    return sql.queryOne(
+        "SELECT id, state, run_id FROM task"
+            + " WHERE step_id = ? AND input_resource_id = ? AND input_set_id = ?",
+        rs -> new Existing(rs.getLong(1), TaskState.valueOf(rs.getString(2)), rs.getLong(3)),
+        key.stepId(),
+        key.inputResourceId(),
+        key.inputSetId());
   }
 
   /**
@@ -79,12 +95,13 @@ final class TaskTable {
     return sql.update(
             "UPDATE task SET state = ?, run_id = ?, failures = 0, losses = 0, error = NULL,"
                 + " node = NULL, not_before = ? WHERE step_id = ? AND input_resource_id = ?"
-                + " AND state IN (?,?)",
+                + " AND input_set_id = ? AND state IN (?,?)",
             PENDING,
             runId,
             notBefore,
             key.stepId(),
             key.inputResourceId(),
+            key.inputSetId(),
             TaskState.FAILED,
             TaskState.CANCELLED)
         > 0;
@@ -99,6 +116,12 @@ final class TaskTable {
         pipelineId,
         PENDING,
         ASSIGNED);
+  }
+
+  /** Moves the task into {@code runId} if it is unfinished. */
+  void moveIfActive(long taskId, long runId) throws SQLException {
+    sql.update(
+        "UPDATE task SET run_id = ? WHERE id = ? AND state IN (?,?)", runId, taskId, PENDING, ASSIGNED);
   }
 
   /** Moves the step's unfinished tasks into {@code runId}. */
@@ -192,6 +215,19 @@ final class TaskTable {
             PENDING,
             ASSIGNED)
         > 0;
+  }
+
+  /** The first of the run's FAILED tasks, with its step's name, and how many there are. */
+  record Failures(int count, long firstTask, String firstStep) {}
+
+  Failures failuresIn(long runId) throws SQLException {
+    return sql.queryOne(
+        "SELECT COUNT(*), MIN(t.id), (SELECT s.name FROM task f JOIN step s ON s.id = f.step_id"
+            + " WHERE f.run_id = ?1 AND f.state = ?2 ORDER BY f.id LIMIT 1)"
+            + " FROM task t WHERE t.run_id = ?1 AND t.state = ?2",
+        rs -> new Failures(rs.getInt(1), rs.getLong(2), rs.getString(3)),
+        runId,
+        TaskState.FAILED);
   }
 
   boolean anyFailedIn(long runId) throws SQLException {

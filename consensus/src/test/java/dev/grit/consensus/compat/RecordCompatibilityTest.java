@@ -1,8 +1,11 @@
 package dev.grit.consensus.compat;
 
 import static dev.grit.consensus.testing.TestCommands.assign;
+import static dev.grit.consensus.testing.TestCommands.gather;
 import static dev.grit.consensus.testing.TestCommands.output;
 import static dev.grit.consensus.testing.TestCommands.results;
+import static dev.grit.consensus.testing.TestCommands.step;
+import static dev.grit.consensus.testing.TestCommands.submit;
 import static dev.grit.consensus.testing.TestCommands.success;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.state.SqlState;
 import dev.grit.engine.command.Command;
+import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
 import dev.grit.engine.command.RulesVersion;
 import java.io.IOException;
@@ -20,16 +24,17 @@ import java.sql.DriverManager;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
-/** A record written by the first release opens, migrates and grows as a new one would. */
+/**
+ * Records written by earlier releases (schema versions 1 and 2) open, migrate and grow as a new
+ * one would.
+ */
 class RecordCompatibilityTest {
   @TempDir Path dir;
 
   @Test
   void aFirstReleaseRecordOpensAsTheSameRecordTodaysCodeBuilds() throws Exception {
-    Path old = copyFixture();
+    Path old = copyFixture("record-v1");
     try (SqlState migrated = SqlState.open(old);
         SqlState fresh = SqlState.open(dir.resolve("fresh.db"))) {
       applyAll(fresh, RecordHistory.entries(), 1);
@@ -52,7 +57,7 @@ class RecordCompatibilityTest {
       next += more.size();
       List<Command> retention =
           List.of(
-              new dev.grit.engine.command.RaiseRulesVersion(RulesVersion.RETENTION, 12_000),
+              new RaiseRulesVersion(RulesVersion.RETENTION, 12_000),
               new dev.grit.engine.command.Gc(Long.MAX_VALUE - 1, 12_100));
       applyAll(migrated, retention, next);
       applyAll(fresh, retention, next);
@@ -62,17 +67,19 @@ class RecordCompatibilityTest {
 
   @Test
   void aMigratedRecordHasTheIndexesOfANewOne() throws Exception {
-    Path old = copyFixture();
-    SqlState.open(old).close();
     SqlState.open(dir.resolve("fresh.db")).close();
-    assertEquals(indexes(dir.resolve("fresh.db")), indexes(old));
-    assertTrue(indexes(old).contains("task_by_input"), indexes(old));
+    for (String fixture : List.of("record-v1", "record-v2")) {
+      Path old = copyFixture(fixture);
+      SqlState.open(old).close();
+      assertEquals(indexes(dir.resolve("fresh.db")), indexes(old), fixture);
+      assertTrue(indexes(old).contains("attempt_by_log"), indexes(old));
+    }
   }
 
-  @ParameterizedTest
-  @ValueSource(ints = {2, 3})
-  void aRecordOfAnEarlierSchemaGoesThroughEveryLaterStep(int version) throws Exception {
-    // A record as schema `version` left it: none of the tables and indexes schema 4 adds.
+  @Test
+  void aRecordOfSchemaThreeGainsTheIndexesOfFour() throws Exception {
+    // A record as schema 3 left it: none of the tables and indexes schema 4 adds.
+    int version = 3;
     Path old = dir.resolve("v" + version + ".db");
     try (SqlState state = SqlState.open(old)) {
       applyAll(state, RecordHistory.entries(), 1);
@@ -108,7 +115,6 @@ class RecordCompatibilityTest {
           "resource_by_producer",
           "resource_by_object",
           "producer_by_step",
-          "task_by_input",
           "attempt_by_log");
 
   private static String indexes(Path file) throws Exception {
@@ -127,18 +133,75 @@ class RecordCompatibilityTest {
   }
 
   @Test
-  void theFixtureIsWhatTheFirstReleaseWrote() throws Exception {
-    // Guards the fixture itself: its dump, taken when it was made, still matches it.
-    try (InputStream in = getClass().getResourceAsStream("/compat/record-v1.dump");
-        var c = DriverManager.getConnection("jdbc:sqlite:" + copyFixture())) {
-      String expected = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      assertEquals(expected, SqlState.dump(c));
+  void aSecondReleaseRecordOpensAsTheSameRecordTodaysCodeBuilds() throws Exception {
+    Path old = copyFixture("record-v2");
+    try (SqlState migrated = SqlState.open(old);
+        SqlState fresh = SqlState.open(dir.resolve("fresh.db"))) {
+      applyAll(fresh, RecordHistoryV2.entries(), 1);
+      assertEquals(RecordHistoryV2.entries().size(), migrated.appliedIndex());
+      assertEquals(fresh.dump(), migrated.dump());
+
+      // Both grow alike: the failed task's retry by a resubmission, and its report.
+      long next = migrated.appliedIndex() + 1;
+      List<Command> more =
+          List.of(
+              submit(
+                  "req-4",
+                  "pipe",
+                  13_000,
+                  step("gen", "printf 'a\\nb\\n' > $OUTPUT_DIR/lines"),
+                  step("map", "wc -l $INPUT_FILE > $OUTPUT_DIR/count", "lines"),
+                  step("split", "split -l 1 $INPUT_FILE $OUTPUT_DIR/part_", "lines"),
+                  step("count", "wc -c < $INPUT_FILE > $OUTPUT_DIR/size", "part_*")),
+              assign(13_100, 6, 2, "n3"),
+              results(success(6, 2, "n3", 13_200, output("size", "2\n"))),
+              // The rules of gather steps, and one: the migrated task table takes input sets.
+              new RaiseRulesVersion(RulesVersion.GATHER, 14_000),
+              submit(
+                  "req-5",
+                  "pipe",
+                  15_000,
+                  step("gen", "printf 'a\\nb\\n' > $OUTPUT_DIR/lines"),
+                  step("split", "split -l 1 $INPUT_FILE $OUTPUT_DIR/part_", "lines"),
+                  gather("joined", "cat $INPUT_DIR/* > $OUTPUT_DIR/joined", "part_*")),
+              assign(15_100, 7, 1, "n1"),
+              results(success(7, 1, "n1", 15_200, output("joined", "a\nb\n"))));
+      applyAll(migrated, more, next);
+      applyAll(fresh, more, next);
+      assertEquals(fresh.dump(), migrated.dump());
+      var joined = migrated.queries().task(7).orElseThrow();
+      assertTrue(joined.step().gather(), joined.toString());
+      assertEquals(2, migrated.queries().inputs(7).size());
+      assertEquals(
+          dev.grit.consensus.state.RunState.SUCCEEDED, migrated.queries().run(5).orElseThrow().state());
+
+      // Retention, once the rules allow it, removes the same history from both.
+      next += more.size();
+      List<Command> retention =
+          List.of(
+              new RaiseRulesVersion(RulesVersion.RETENTION, 16_000),
+              new dev.grit.engine.command.Gc(Long.MAX_VALUE - 1, 16_100));
+      applyAll(migrated, retention, next);
+      applyAll(fresh, retention, next);
+      assertEquals(fresh.dump(), migrated.dump());
+    }
+  }
+
+  @Test
+  void theFixturesAreWhatTheirReleasesWrote() throws Exception {
+    // Guards the fixtures themselves: their dumps, taken when they were made, still match them.
+    for (String fixture : List.of("record-v1", "record-v2")) {
+      try (InputStream in = getClass().getResourceAsStream("/compat/" + fixture + ".dump");
+          var c = DriverManager.getConnection("jdbc:sqlite:" + copyFixture(fixture))) {
+        String expected = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(expected, SqlState.dump(c), fixture);
+      }
     }
   }
 
   @Test
   void aRecordOfANewerSchemaIsRefusedAndLeftAsItWas() throws Exception {
-    Path file = copyFixture();
+    Path file = copyFixture("record-v2");
     try (var c = DriverManager.getConnection("jdbc:sqlite:" + file);
         var s = c.createStatement()) {
       s.execute("UPDATE meta SET schema_version = 99");
@@ -155,9 +218,9 @@ class RecordCompatibilityTest {
     }
   }
 
-  private Path copyFixture() throws IOException {
-    Path file = Files.createTempFile(dir, "record-v1", ".db");
-    try (InputStream in = getClass().getResourceAsStream("/compat/record-v1.db")) {
+  private Path copyFixture(String fixture) throws IOException {
+    Path file = Files.createTempFile(dir, fixture, ".db");
+    try (InputStream in = getClass().getResourceAsStream("/compat/" + fixture + ".db")) {
       Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
     return file;

@@ -62,6 +62,20 @@ class CommandCodecTest {
           -7,
           12);
 
+  private static final Step TOTAL =
+      new Step(
+          "total",
+          "cut -f3 \"$INPUT_LIST\" | xargs cat > $OUTPUT_DIR/total\n",
+          List.of("counts/*"),
+          true,
+          1,
+          0,
+          Duration.ofSeconds(1),
+          Duration.ZERO,
+          Map.of(),
+          0,
+          20);
+
   private static final byte[] SMALL = "hello, chunk".getBytes(StandardCharsets.UTF_8);
 
   /** A layout of three chunks whose object digest differs from every chunk's. */
@@ -138,11 +152,22 @@ class CommandCodecTest {
                 new ExpireAttempts.Expiry(3, 1, "node n1 silent for 30s"),
                 new ExpireAttempts.Expiry(4, 7, ""))),
         new CancelRun(12, 1234),
-        // Written when the initial rules were all there was: they say so explicitly now.
+        // What releases before the rules version wrote (format 1), as a node of initial rules does.
         new RegisterNode("n2", "127.0.0.1:8082", 4, 1234, RulesVersion.INITIAL),
         new RegisterNode("local", "", 1, 0, RulesVersion.INITIAL),
         new RegisterNode("n3", "127.0.0.1:8083", 2, 99, 2),
         new RaiseRulesVersion(2, 4321),
+        // A manifest with a gather step: format 2, a flags byte per step.
+        new SubmitRun(
+            "req-3",
+            "pipe",
+            "wordcount.toml",
+            "[[step]]\nname = \"total\"\n",
+            List.of(GEN, MAP, TOTAL),
+            1_700_000_000_001L,
+            null,
+            List.of("total"),
+            0),
         new Gc(1_700_000_000_000L - 30L * 24 * 3600 * 1000, 1_700_000_000_000L),
         new Gc(0, Long.MAX_VALUE));
   }
@@ -159,6 +184,27 @@ class CommandCodecTest {
       seen.add(command.getClass());
     }
     assertEquals(Command.class.getPermittedSubclasses().length, seen.size(), "types covered");
+  }
+
+  @Test
+  void aSubmissionWithoutGatherStepsKeepsTheFirstFormatAndOneWithThemTheSecond() {
+    // Members of earlier releases read only format 1: what they could meet must stay in it.
+    assertEquals(1, CommandCodec.encode(samples().get(0))[1]);
+    assertEquals(1, CommandCodec.encode(samples().get(1))[1]);
+    byte[] gathering = CommandCodec.encode(samples().get(14));
+    assertEquals(2, gathering[1]);
+    var decoded = (SubmitRun) CommandCodec.decode(gathering).command();
+    assertEquals(List.of(false, false, true), decoded.steps().stream().map(Step::gather).toList());
+  }
+
+  @Test
+  void unknownStepFlagsAreAnIllegalArgument() {
+    byte[] gathering = CommandCodec.encode(samples().get(14));
+    // The last step's flags byte ends the entry.
+    assertEquals(1, gathering[gathering.length - 1]);
+    gathering[gathering.length - 1] = 3;
+    var e = assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(gathering));
+    assertEquals(true, e.getMessage().contains("unknown step flags 3"), e.getMessage());
   }
 
   @Test

@@ -34,6 +34,9 @@ import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
+import dev.grit.engine.command.RegisterNode;
+import dev.grit.engine.command.RulesVersion;
+import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
@@ -255,6 +258,45 @@ class GritStateMachineTest {
           assertEquals(dump, c.dump(0));
           // The group still works.
           assertEquals(new RunSubmitted(2), send(node, submit("r2", P, 2000, step("gen", "x"))));
+        });
+  }
+
+  @Test
+  void aManifestWithGatherStepsIsRefusedBeforeItIsLoggedUntilTheRulesPlanThem() throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          RaftNode node = c.leader();
+          send(node, new RegisterNode("old", "127.0.0.1:1", 1, 10, RulesVersion.INITIAL));
+          long applied = c.stateMachine(0).appliedIndex();
+          String dump = c.dump(0);
+          var gathering =
+              submit(
+                  "r1",
+                  P,
+                  1000,
+                  step("split", "x"),
+                  dev.grit.consensus.testing.TestCommands.gather("total", "y", "chunk_*"));
+          String why = rejected(node, gathering, null).getMessage();
+          assertTrue(
+              why.contains(
+                  "the manifest has gather steps (total), which need rules version 2, and the"
+                      + " cluster still follows rules version 1: upgrade the members still on an"
+                      + " older release (old)"),
+              why);
+          assertEquals(applied, c.stateMachine(0).appliedIndex(), "nothing was logged");
+          assertEquals(dump, c.dump(0));
+
+          // The old member upgraded: the leader raises the rules shortly, so it says so.
+          send(node, new RegisterNode("old", "127.0.0.1:1", 1, 20, RulesVersion.SUPPORTED));
+          why = rejected(node, gathering, null).getMessage();
+          assertTrue(why.contains("every member supports it"), why);
+
+          send(node, new RaiseRulesVersion(RulesVersion.GATHER, 30));
+          assertEquals(new RunSubmitted(1), send(node, gathering));
+          var view = c.stateMachine(0).queries();
+          assertTrue(view.task(1).orElseThrow().step().name().equals("split"));
+          assertTrue(view.task(2).isEmpty(), "the gather step waits for split");
         });
   }
 

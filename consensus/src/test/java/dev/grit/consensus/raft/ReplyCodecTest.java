@@ -12,6 +12,7 @@ import dev.grit.consensus.state.Reply.NoSuchRun;
 import dev.grit.consensus.state.Reply.NodeRegistered;
 import dev.grit.consensus.state.Reply.ReportsApplied;
 import dev.grit.consensus.state.Reply.RulesFollowed;
+import dev.grit.consensus.state.Reply.SubmissionRefused;
 import dev.grit.consensus.state.Reply.RunAlreadyEnded;
 import dev.grit.consensus.state.Reply.RunCancelled;
 import dev.grit.consensus.state.Reply.RunSubmitted;
@@ -44,6 +45,9 @@ class ReplyCodecTest {
     out.put(new RunAlreadyEnded(3, RunState.SUPERSEDED), "run 3 already superseded");
     out.put(new NodeRegistered("node-1.a_b"), "registered node-1.a_b");
     out.put(new RulesFollowed(2), "rules version 2");
+    out.put(
+        new SubmissionRefused("the manifest has gather steps (total), which need rules version 2"),
+        "refused: the manifest has gather steps (total), which need rules version 2");
     out.put(new AlreadyApplied(), "");
     // Sent only once every member follows retention's rules, so every member reads them.
     out.put(

@@ -7,11 +7,11 @@ import dev.grit.consensus.state.StateEvent.AttemptRef;
 import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
+import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.Gc;
+import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RulesVersion;
-import dev.grit.engine.command.ExpireAttempts;
-import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Step;
@@ -29,7 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Apply is a pure function of (record, command): random but plausible command sequences applied to
- * separate records give identical records, also across a close and reopen in the middle.
+ * separate records give identical records, also across a close and reopen in the middle. The
+ * sequences raise the rules to those of gather steps partway, so both the refusal of gather steps
+ * and their barrier, sets and tasks are covered.
  */
 class DeterminismTest {
   private static final int SEEDS = 20;
@@ -79,7 +81,12 @@ class DeterminismTest {
             "gc runs",
             "gc resources",
             "gc chunks",
-            "gc refused")) {
+            "gc refused",
+            "gather task SUCCEEDED",
+            "gather task FAILED",
+            "runs whose gather steps a failure held back",
+            "gather inputs",
+            "submissions refused for their rules")) {
       assertTrue(
           reached.getOrDefault(what, 0L) > 0, () -> "no sequence reached " + what + ": " + reached);
     }
@@ -88,10 +95,23 @@ class DeterminismTest {
   private void record(StateQueries view) {
     for (var run : view.runs(10_000)) {
       reached.merge("run " + run.state(), 1L, Long::sum);
+      if (run.reason() != null) {
+        reached.merge("runs whose gather steps a failure held back", 1L, Long::sum);
+      }
       run.tasks().forEach((state, n) -> reached.merge("task " + state, (long) n, Long::sum));
     }
     reached.merge("resources", (long) view.resources("main").size(), Long::sum);
     reached.merge("stale reports", view.counter("stale_reports"), Long::sum);
+    for (long id = 1; ; id++) {
+      var task = view.task(id);
+      if (task.isEmpty()) {
+        break;
+      }
+      if (task.get().step().gather()) {
+        reached.merge("gather task " + task.get().state(), 1L, Long::sum);
+        reached.merge("gather inputs", (long) view.inputs(id).size(), Long::sum);
+      }
+    }
   }
 
   private void checkSeed(long seed, Path root) throws Exception {
@@ -118,6 +138,8 @@ class DeterminismTest {
           reached.merge("gc chunks", (long) collected.chunks(), Long::sum);
         } else if (ra.reply() instanceof Reply.GcNotYet) {
           reached.merge("gc refused", 1L, Long::sum);
+        } else if (ra.reply() instanceof Reply.SubmissionRefused) {
+          reached.merge("submissions refused for their rules", 1L, Long::sum);
         }
 
         if (i == COMMANDS / 2) {
@@ -162,6 +184,10 @@ class DeterminismTest {
       if (submissions == 0 || roll < 8) {
         return submit();
       }
+      if (roll == 99 || (submissions > 3 && roll == 98)) {
+        // The rules that plan gather steps: raised some time into the sequence, once or again.
+        return new RaiseRulesVersion(RulesVersion.GATHER, clock);
+      }
       if (roll < 40) {
         Command c = assign(view);
         if (c != null) {
@@ -186,10 +212,10 @@ class DeterminismTest {
       if (roll < 96) {
         return new CancelRun(1 + random.nextInt(submissions + 1), clock);
       }
-      if (roll < 98) {
+      if (roll < 97) {
         return new PutChunks(List.of(new PutChunks.Chunk(ObjectLayout.of(content()).digest(), 3)));
       }
-      if (roll < 99 && random.nextBoolean()) {
+      if (roll < 98) {
         // Retention once in a while, first under the initial rules (refused), then raised.
         if (gcs++ == 1) {
           return new RaiseRulesVersion(RulesVersion.RETENTION, clock);
@@ -224,6 +250,17 @@ class DeterminismTest {
       if (random.nextInt(6) == 0) {
         steps.add(step("second", "second start v" + random.nextInt(2)));
       }
+      // Gather steps (refused while the record follows the first rules): over the chunks, over
+      // what the map and the loop publish, and one over another's output, listed before it.
+      if (random.nextInt(3) == 0) {
+        steps.add(gather("sum", "sum v" + random.nextInt(2), "chunk_*", "parts/**"));
+      }
+      if (random.nextInt(4) == 0) {
+        steps.add(1, gather("early", "early", "other"));
+      }
+      if (random.nextInt(4) == 0) {
+        steps.add(gather("all", "all", "loop", "log.txt", "other"));
+      }
       String start = random.nextInt(10) == 0 ? "gen" : null;
       List<String> only = random.nextInt(10) == 0 ? List.of("gen", "map") : List.of();
       return new SubmitRun(
@@ -239,10 +276,19 @@ class DeterminismTest {
     }
 
     private Step step(String name, String script, String... inputs) {
+      return step(name, script, false, inputs);
+    }
+
+    private Step gather(String name, String script, String... inputs) {
+      return step(name, script, true, inputs);
+    }
+
+    private Step step(String name, String script, boolean gather, String... inputs) {
       return new Step(
           name,
           script,
           List.of(inputs),
+          gather,
           random.nextBoolean() ? Step.UNLIMITED : 1 + random.nextInt(3),
           random.nextInt(3),
           Duration.ofMillis(100 + random.nextInt(2_000)),

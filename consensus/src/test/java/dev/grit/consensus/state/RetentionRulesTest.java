@@ -2,6 +2,7 @@ package dev.grit.consensus.state;
 
 import static dev.grit.consensus.testing.TestCommands.assign;
 import static dev.grit.consensus.testing.TestCommands.bytes;
+import static dev.grit.consensus.testing.TestCommands.gather;
 import static dev.grit.consensus.testing.TestCommands.output;
 import static dev.grit.consensus.testing.TestCommands.results;
 import static dev.grit.consensus.testing.TestCommands.step;
@@ -119,6 +120,42 @@ class RetentionRulesTest {
 
     // Nothing older is left: the same Gc again removes nothing.
     assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 0), apply(new Gc(15_000, 40_000)));
+  }
+
+  @Test
+  void aGatherTaskItsHistoryAndTheResourcesOfItsSetStay() throws Exception {
+    apply(new RaiseRulesVersion(RulesVersion.RETENTION, 0));
+    // Run 1: gen v1 writes two parts, the gather joins them; run 2: gen v2 writes other parts.
+    apply(submit("r1", P, 1_000, step("gen", "v1"), gather("join", "cat", "part_*")));
+    apply(assign(1_100, 1, 1, "n1"));
+    apply(results(success(1, 1, "n1", 1_200, output("part_a", "a1"), output("part_b", "b1"))));
+    long join = gatherTask();
+    apply(assign(1_300, join, 1, "n1"));
+    apply(results(success(join, 1, "n1", 1_400, output("joined", "a1b1"))));
+    assertEquals(RunState.SUCCEEDED, state.queries().run(1).orElseThrow().state());
+    apply(submit("r2", P, 10_000, step("gen", "v2"), gather("join", "cat", "part_*")));
+    String inputsBefore = state.queries().inputs(join).toString();
+    assertEquals(2, state.queries().inputs(join).size());
+
+    Reply reply = apply(new Gc(5_000, 30_000));
+
+    assertEquals(1, ((Reply.Collected) reply).runs(), reply.toString());
+    var queries = state.queries();
+    assertTrue(queries.task(join).isPresent(), "the gather task");
+    assertEquals(1, queries.attempts(join).size(), "and its history");
+    assertEquals(inputsBefore, queries.inputs(join).toString(), "and its set's resources");
+    for (var input : queries.inputs(join)) {
+      assertTrue(queries.object(input.hash()).isPresent(), input.toString());
+    }
+  }
+
+  /** The one gather task of the record. */
+  private long gatherTask() throws Exception {
+    return state.queries().pending(1).stream()
+        .filter(t -> state.queries().task(t.taskId()).orElseThrow().step().gather())
+        .findFirst()
+        .orElseThrow()
+        .taskId();
   }
 
   @Test

@@ -46,11 +46,28 @@ public final class TestCommands {
         1);
   }
 
+  /** A gather step: one task over every resource its inputs match; otherwise as {@link #step}. */
+  public static Step gather(String name, String script, String... inputs) {
+    return new Step(
+        name,
+        script,
+        List.of(inputs),
+        true,
+        Step.UNLIMITED,
+        0,
+        Step.DEFAULT_RETRY_BACKOFF,
+        Duration.ZERO,
+        Map.of(),
+        0,
+        1);
+  }
+
   public static Step withRetries(Step s, int retries, Duration backoff) {
     return new Step(
         s.name(),
         s.script(),
         s.inputs(),
+        s.gather(),
         s.parallel(),
         retries,
         backoff,

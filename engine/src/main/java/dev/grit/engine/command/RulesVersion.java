@@ -15,6 +15,13 @@ public final class RulesVersion {
   public static final int INITIAL = 1;
 
   /**
+   * The rules that plan gather steps: a gather task per (step version, input set), created when a
+   * run is quiet; a run with gather steps ends only once each is settled. A manifest with gather
+   * steps is refused by a record that follows older rules.
+   */
+  public static final int GATHER = 2;
+
+  /**
    * Retention ({@link Gc}) exists, and a report whose bytes a {@link Gc} collected while it was
    * on its way is applied as a lost attempt.
    */

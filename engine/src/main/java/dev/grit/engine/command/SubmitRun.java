@@ -30,4 +30,27 @@ public record SubmitRun(
     steps = List.copyOf(steps);
     onlySteps = List.copyOf(onlySteps);
   }
+
+  /** The names of the manifest's gather steps, in manifest order. */
+  public List<String> gatherSteps() {
+    return steps.stream().filter(Step::gather).map(Step::name).toList();
+  }
+
+  /** The lowest rules version that applies this submission as it is meant. */
+  public int rulesNeeded() {
+    return gatherSteps().isEmpty() ? RulesVersion.INITIAL : RulesVersion.GATHER;
+  }
+
+  /** Why a record that follows {@code rules} cannot take this submission, or null when it can. */
+  public String whyRulesTooOld(int rules) {
+    if (rulesNeeded() <= rules) {
+      return null;
+    }
+    return "the manifest has gather steps ("
+        + String.join(", ", gatherSteps())
+        + "), which need rules version "
+        + rulesNeeded()
+        + ", and the cluster still follows rules version "
+        + rules;
+  }
 }

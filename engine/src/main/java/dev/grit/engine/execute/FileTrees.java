@@ -13,7 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Removal of the directories attempts leave behind. */
-final class FileTrees {
+public final class FileTrees {
   private static final Logger log = LoggerFactory.getLogger(FileTrees.class);
 
   private FileTrees() {}
@@ -22,7 +22,7 @@ final class FileTrees {
    * Deletes {@code root} and everything below it, never following symbolic links. A script may have
    * left a directory without write permission: it is made writable first.
    */
-  static void delete(Path root) throws IOException {
+  public static void delete(Path root) throws IOException {
     if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
@@ -72,7 +72,7 @@ final class FileTrees {
   }
 
   /** {@link #delete}, logging instead of throwing: for clean-up that must not fail an attempt. */
-  static void deleteQuietly(Path root) {
+  public static void deleteQuietly(Path root) {
     try {
       delete(root);
     } catch (IOException e) {

@@ -23,7 +23,8 @@ import java.util.Map;
  *   <li>the node's environment, then the step's {@code env}, then — not overridable — {@code
  *       OUTPUT_DIR}, {@code INPUT_FILE} (empty for a start step), {@code GRIT_INPUT_NAME}, {@code
  *       GRIT_INPUT_HASH} (empty for a start step), {@code GRIT_TASK_ID}, {@code GRIT_ATTEMPT} and
- *       {@code GRIT_STEP}.
+ *       {@code GRIT_STEP}; for a gather task also {@code INPUT_DIR} and {@code INPUT_LIST} (see
+ *       {@link GatheredInputs}), its {@code INPUT_FILE} and {@code GRIT_INPUT_*} being empty.
  * </ul>
  *
  * <p>An attempt succeeds when the script exits with status 0; only then are its outputs collected.
@@ -111,6 +112,10 @@ public final class TaskRunner {
     env.put("GRIT_TASK_ID", Long.toString(spec.taskId()));
     env.put("GRIT_ATTEMPT", Integer.toString(spec.attempt()));
     env.put("GRIT_STEP", spec.stepName());
+    if (spec.gathered() != null) {
+      env.put("INPUT_DIR", spec.gathered().dir().toString());
+      env.put("INPUT_LIST", spec.gathered().list().toString());
+    }
   }
 
   /** A duration as people write it: {@code 500ms}, {@code 10s}, {@code 1.5s}, {@code 1h2m3s}. */

@@ -24,7 +24,10 @@ public final class Lint {
    *   <li>a step whose inputs match a name its own script writes literally: it consumes its own
    *       outputs and runs again for each new one, until an output repeats;
    *   <li>an input pattern that no script writes a matching name for, checked only when every
-   *       script's output names can be read off its text.
+   *       script's output names can be read off its text;
+   *   <li>a gather step that consumes a fixed name a per-resource step writes: every task of that
+   *       step publishes the same name, and equal bytes under one name are one resource, so two
+   *       tasks that happen to write the same bytes reach the gather step as one input.
    * </ul>
    */
   public static List<Problem> warnings(Manifest manifest) {
@@ -51,8 +54,73 @@ public final class Lint {
       if (allLiteral) {
         unmatchedInputs(source, i, step, everyName, warnings);
       }
+      if (step.gather()) {
+        fixedNamesGathered(source, i, step, steps, scans, warnings);
+      }
     }
     return warnings;
+  }
+
+  /**
+   * What the manifest's gather steps do, one note per gather step, in words: a reader of {@code
+   * grit lint} learns what {@code gather = true} means without the documentation at hand.
+   */
+  public static List<Problem> notes(Manifest manifest) {
+    var notes = new ArrayList<Problem>();
+    List<Step> steps = manifest.steps();
+    for (int i = 0; i < steps.size(); i++) {
+      Step step = steps.get(i);
+      if (step.gather()) {
+        notes.add(
+            new Problem(
+                manifest.source(),
+                step.line(),
+                0,
+                "step[" + i + "].gather",
+                "one task over every current resource matching "
+                    + quoted(step.inputs())
+                    + " at once ($INPUT_DIR holds them under their names, $INPUT_LIST lists"
+                    + " name, sha256 and path), run once no other task of the run is pending or"
+                    + " running (retries included) and none failed for good, after the gather"
+                    + " steps listed before it; it runs again only when that set of resources"
+                    + " changes"));
+      }
+    }
+    return notes;
+  }
+
+  private static void fixedNamesGathered(
+      String source,
+      int index,
+      Step gather,
+      List<Step> steps,
+      List<ScriptOutputs> scans,
+      List<Problem> warnings) {
+    for (int k = 0; k < steps.size(); k++) {
+      Step producer = steps.get(k);
+      if (producer.isStart() || producer.gather()) {
+        continue; // one task per version: its fixed names are published once
+      }
+      var fixed = scans.get(k).literalNames().stream().filter(gather::consumes).toList();
+      if (!fixed.isEmpty()) {
+        warnings.add(
+            new Problem(
+                source,
+                gather.line(),
+                0,
+                "step[" + index + "].inputs",
+                "gathers "
+                    + quoted(fixed)
+                    + ", which step "
+                    + Names.quote(producer.name())
+                    + " writes under that one name for every resource it consumes: equal bytes"
+                    + " under one name are one resource, so its tasks that write the same bytes"
+                    + " reach this step as one input; name each output after its input, e.g."
+                    + " $OUTPUT_DIR/"
+                    + fixed.get(0)
+                    + "/$GRIT_INPUT_NAME"));
+      }
+    }
   }
 
   private static void selfConsuming(

@@ -21,6 +21,7 @@ import java.util.stream.Collectors;
  *
  * step[I] NAME (line L)
  *   inputs: ["PATTERN", ...]        or  [] (start step)
+ *   gather: true                     only for a gather step
  *   script:
  *     | LINE                         one per script line; "\ no newline at end" when it lacks one
  *   parallel: N                      or  unlimited
@@ -59,6 +60,9 @@ public final class ManifestPrinter {
     out.append("step[").append(index).append("] ").append(step.name());
     out.append(" (line ").append(step.line()).append(")\n");
     out.append("  inputs: ").append(inputs(step.inputs())).append('\n');
+    if (step.gather()) {
+      out.append("  gather: true\n");
+    }
     out.append("  script:\n");
     script(out, step.script());
     out.append("  parallel: ")

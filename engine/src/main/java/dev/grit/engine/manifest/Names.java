@@ -38,16 +38,20 @@ final class Names {
   }
 
   /**
-   * Why {@code key} cannot be set in a step's {@code env}, or null when it can. The variables grit
-   * sets itself are refused, because a script that overrode them would read or write the wrong
-   * files.
+   * Why {@code key} cannot be set in the {@code env} of a step (a gather step when {@code gather}),
+   * or null when it can. The variables grit sets itself are refused, because a script that
+   * overrode them would read or write the wrong files; {@code INPUT_DIR} and {@code INPUT_LIST}
+   * only for gather steps, the only ones grit sets them for.
    */
-  static String whyInvalidEnv(String key) {
+  static String whyInvalidEnv(String key, boolean gather) {
     if (!ENV_NAME.matcher(key).matches()) {
       return "\"" + key + "\" is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
     }
     if (key.equals("OUTPUT_DIR") || key.equals("INPUT_FILE") || key.startsWith("GRIT_")) {
       return key + " is set by grit itself and cannot be overridden";
+    }
+    if (gather && (key.equals("INPUT_DIR") || key.equals("INPUT_LIST"))) {
+      return key + " is set by grit itself for a gather step and cannot be overridden";
     }
     return null;
   }

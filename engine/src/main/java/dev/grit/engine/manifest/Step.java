@@ -14,6 +14,9 @@ import java.util.TreeMap;
  * One {@code [[step]]} of a manifest.
  *
  * @param inputs resource-name patterns ({@code *} and {@code ?} globs); empty for a start step
+ * @param gather true for a gather (fan-in) step: one task over the whole set of live resources its
+ *     inputs match, decided once nothing that could still add to the set is pending or running,
+ *     instead of one task per resource
  * @param parallel the most tasks of this step running at once; {@link #UNLIMITED} when not set
  * @param retries how many times a failing attempt is retried (0: fail at once)
  * @param retryBackoff the delay before the first retry; doubled for each further one
@@ -26,6 +29,7 @@ public record Step(
     String name,
     String script,
     List<String> inputs,
+    boolean gather,
     int parallel,
     int retries,
     Duration retryBackoff,
@@ -40,6 +44,23 @@ public record Step(
   public Step {
     inputs = List.copyOf(inputs);
     env = Map.copyOf(env);
+  }
+
+  /** A step that consumes one resource per task (or none, a start step): not a gather step. */
+  public Step(
+      String name,
+      String script,
+      List<String> inputs,
+      int parallel,
+      int retries,
+      Duration retryBackoff,
+      Duration timeout,
+      Map<String, String> env,
+      int priority,
+      int line) {
+    this(
+        name, script, inputs, false, parallel, retries, retryBackoff, timeout, env, priority,
+        line);
   }
 
   public boolean isStart() {
@@ -58,8 +79,9 @@ public record Step(
 
   /**
    * The identity of this step's version: a hash of what changes its outputs (script, inputs,
-   * env). Operational options (parallel, retries, timeout, priority) are not part of it, so
-   * changing them does not rerun anything.
+   * env, gathering). Operational options (parallel, retries, timeout, priority) are not part of it,
+   * so changing them does not rerun anything. A gather step's hash has a mark appended, so the
+   * hashes of every step that does not gather are what they were before gather steps existed.
    */
   public Digest versionHash() {
     var bytes = new ByteArrayOutputStream();
@@ -75,6 +97,9 @@ public record Step(
       for (var e : sortedEnv.entrySet()) {
         writeString(out, e.getKey());
         writeString(out, e.getValue());
+      }
+      if (gather) {
+        out.writeUTF("gather");
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

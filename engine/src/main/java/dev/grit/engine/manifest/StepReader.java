@@ -20,6 +20,7 @@ final class StepReader {
           "name",
           "script",
           "inputs",
+          "gather",
           "start",
           "parallel",
           "retries",
@@ -58,6 +59,7 @@ final class StepReader {
     String name = name();
     String script = script();
     List<String> inputs = inputs();
+    boolean gather = gather();
     start();
     // GRIT's own scheduler never started a step with parallel = 0, hence the pointed message.
     int parallel =
@@ -66,7 +68,7 @@ final class StepReader {
     int retries = intInRange("retries", 0, 0, MAX_RETRIES, null);
     Duration backoff = duration("retry_backoff", Step.DEFAULT_RETRY_BACKOFF, true);
     Duration timeout = duration("timeout", Duration.ZERO, false);
-    Map<String, String> env = env();
+    Map<String, String> env = env(gather);
     int priority = intInRange("priority", 0, Integer.MIN_VALUE, Integer.MAX_VALUE, null);
     if (problems.size() > before) {
       return null;
@@ -75,6 +77,7 @@ final class StepReader {
         name,
         script,
         inputs,
+        gather,
         parallel,
         retries,
         backoff,
@@ -150,6 +153,25 @@ final class StepReader {
     return inputs;
   }
 
+  /** {@code gather = true}: one task over the whole set of matching resources (fan-in). */
+  private boolean gather() {
+    if (!table.contains(List.of("gather"))) {
+      return false;
+    }
+    Object value = table.get(List.of("gather"));
+    if (!(value instanceof Boolean gather)) {
+      problem("gather", mustBe("a boolean (true or false)", value));
+      return false;
+    }
+    if (gather && declaredInputs == 0) {
+      problem(
+          "gather",
+          "gather = true but the step has no inputs: a gather step runs once over every resource"
+              + " its inputs match; add inputs = [\"pattern\", ...]");
+    }
+    return gather;
+  }
+
   private void start() {
     if (!table.contains(List.of("start"))) {
       return;
@@ -220,7 +242,7 @@ final class StepReader {
     return d;
   }
 
-  private Map<String, String> env() {
+  private Map<String, String> env(boolean gather) {
     if (!table.contains(List.of("env"))) {
       return Map.of();
     }
@@ -234,7 +256,7 @@ final class StepReader {
       TomlPosition keyAt = envTable.inputPositionOf(List.of(key));
       String keyField = field("env") + "." + Names.tomlKey(key);
       Object v = envTable.get(List.of(key));
-      String why = Names.whyInvalidEnv(key);
+      String why = Names.whyInvalidEnv(key, gather);
       if (why != null) {
         problems.add(keyAt, keyField, why);
       } else if (!(v instanceof String s)) {

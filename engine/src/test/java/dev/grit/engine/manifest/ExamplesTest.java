@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The manifests under the repository's {@code examples/} are documentation: they must be clean. */
 class ExamplesTest {
   @ParameterizedTest
-  @ValueSource(strings = {"workflow.toml", "fanout.toml", "retries.toml"})
+  @ValueSource(strings = {"workflow.toml", "fanout.toml", "retries.toml", "wordcount.toml"})
   void parsesWithoutErrorsOrWarnings(String file) throws Exception {
     Manifest m = ManifestParser.parse(example(file));
     assertEquals(List.of(), Lint.warnings(m));
@@ -61,6 +61,17 @@ class ExamplesTest {
     assertEquals(Duration.ofSeconds(30), summarize.timeout());
     assertEquals(-1, summarize.priority());
     assertEquals("rows, last first:", summarize.env().get("HEADER"));
+  }
+
+  @Test
+  void wordcountGathersTheCountsOfEveryChunkNamedAfterIt() throws Exception {
+    Manifest m = ManifestParser.parse(example("wordcount.toml"));
+    assertEquals(List.of("split", "count", "total"), names(m));
+    Step total = m.step("total").orElseThrow();
+    assertTrue(total.gather());
+    assertTrue(total.consumes("counts/chunk_000"));
+    assertTrue(m.step("count").orElseThrow().script().contains("$GRIT_INPUT_NAME"));
+    assertEquals(1, Lint.notes(m).size());
   }
 
   private static List<String> names(Manifest m) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Golden-file tests: every {@code src/test/resources/manifest/CASE.toml} is parsed and linted, and
  * the outcome must equal {@code CASE.expected} byte for byte. A valid manifest renders as {@link
- * ManifestPrinter} prints it, followed by a {@code warnings:} section when {@link Lint} has any; an
+ * ManifestPrinter} prints it, followed by a {@code notes:} section (what its gather steps do) and a
+ * {@code warnings:} section when {@link Lint} has any; an
  * invalid one renders as {@code errors:} and one {@link Problem} per line.
  *
  * <p>To accept a deliberate change of output, run with {@code -Dgolden.update=true}: the expected
@@ -62,6 +63,11 @@ class ManifestGoldenTest {
     try {
       Manifest manifest = ManifestParser.parse(source, text, defaultName);
       var out = new StringBuilder(ManifestPrinter.print(manifest));
+      List<Problem> notes = Lint.notes(manifest);
+      if (!notes.isEmpty()) {
+        out.append("\nnotes:\n");
+        notes.forEach(n -> out.append(n).append('\n'));
+      }
       List<Problem> warnings = Lint.warnings(manifest);
       if (!warnings.isEmpty()) {
         out.append("\nwarnings:\n");

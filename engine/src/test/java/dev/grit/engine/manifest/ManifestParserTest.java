@@ -179,7 +179,7 @@ class ManifestParserTest {
                 9,
                 1,
                 "step[1].bogus",
-                "unknown key (a step may have: name, script, inputs, start, parallel, retries,"
+                "unknown key (a step may have: name, script, inputs, gather, start, parallel, retries,"
                     + " retry_backoff, timeout, env, priority)")),
         e.problems());
     assertEquals(3, e.getMessage().lines().count());

@@ -58,6 +58,28 @@ class StepVersionHashTest {
   }
 
   @Test
+  void gatheringIsPartOfTheVersionWithoutChangingTheHashOfOtherSteps() {
+    Step gathering =
+        new Step(
+            BASE.name(),
+            BASE.script(),
+            BASE.inputs(),
+            true,
+            BASE.parallel(),
+            BASE.retries(),
+            BASE.retryBackoff(),
+            BASE.timeout(),
+            BASE.env(),
+            BASE.priority(),
+            BASE.line());
+    assertNotEquals(BASE.versionHash(), gathering.versionHash());
+    // The hash BASE had before gather steps existed: stored step versions keep their identity.
+    assertEquals(
+        "e856d3ec86a977c239c07abd4ec3ec52ba58fdecc75e0d5dd02a7db98fdae0af",
+        BASE.versionHash().toString());
+  }
+
+  @Test
   void fieldBoundariesAreNotAmbiguous() {
     // "ab" + "c" and "a" + "bc" must not collide however the fields are laid out.
     Step one = with(BASE, BASE.script(), List.of("ab", "c"), Map.of());

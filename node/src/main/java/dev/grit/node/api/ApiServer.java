@@ -167,6 +167,7 @@ public final class ApiServer implements AutoCloseable {
         .add(HttpMethod.POST, "/v1/gc", runs::gc)
         .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", objects::pipelineResources)
         .add(HttpMethod.GET, "/v1/resources", objects::resourcesNamed)
+        .add(HttpMethod.GET, "/v1/resources/{ref}/lineage", objects::lineage)
         .add(HttpMethod.GET, "/v1/objects/{hash}", objects::object)
         .add(HttpMethod.GET, "/v1/chunks/{hash}", objects::chunk)
         .add(HttpMethod.GET, "/v1/tasks/{id}", tasks::get)

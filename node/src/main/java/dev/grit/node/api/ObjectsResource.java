@@ -4,6 +4,7 @@ import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.state.StateQueries.ResourceRow;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
+import dev.grit.node.Lineage;
 import dev.grit.node.Node;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -17,8 +18,9 @@ import java.util.List;
 
 /**
  * Resources and the bytes behind them: {@code /v1/pipelines/{p}/resources}, {@code /v1/resources},
- * {@code /v1/objects/{sha256}} (a whole object, streamed and verified chunk by chunk) and {@code
- * /v1/chunks/{sha256}} (one chunk, for peers).
+ * {@code /v1/resources/{ref}/lineage} (see {@link Lineage}), {@code /v1/objects/{sha256}} (a whole
+ * object, streamed and verified chunk by chunk) and {@code /v1/chunks/{sha256}} (one chunk, for
+ * peers).
  *
  * <p>An object is streamed by {@link StreamedBody}: at most one stored chunk is in memory per
  * download, and a chunk that fails verification mid-stream aborts the connection, so the client
@@ -55,6 +57,32 @@ final class ObjectsResource {
       throw ApiException.badRequest("missing name", "GET /v1/resources?name=NAME");
     }
     ex.json(HttpResponseStatus.OK, json(node.queries().resourcesNamed(name, ex.query("pipeline"))));
+  }
+
+  /**
+   * {@code GET /v1/resources/{ref}/lineage[?direction=up|down][&depth=N][&pipeline=P]}: where the
+   * resource came from (up, the default) or what came of it (down); {@code ref} is a sha256 or a
+   * resource name (percent-encoded, so {@code counts%2Fchunk_1}), {@code depth} a number of task
+   * generations, 0 (the default) for all.
+   */
+  void lineage(Exchange ex) {
+    String direction = ex.query("direction");
+    Lineage.Direction way;
+    if (direction == null || direction.equals("up")) {
+      way = Lineage.Direction.UP;
+    } else if (direction.equals("down")) {
+      way = Lineage.Direction.DOWN;
+    } else {
+      throw ApiException.badRequest("malformed direction", "up or down, not " + direction);
+    }
+    int depth = ex.intQuery("depth", 0, 0, 1_000_000);
+    try {
+      ex.json(
+          HttpResponseStatus.OK,
+          Lineage.of(node.queries(), ex.param("ref"), ex.query("pipeline"), way, depth));
+    } catch (Lineage.NotFoundException e) {
+      throw ApiException.notFound("no such resource", e.getMessage());
+    }
   }
 
   /** {@code GET /v1/objects/{hash}}: the bytes, verified as they go out. */

@@ -1,11 +1,13 @@
 package dev.grit.node.api;
 
 import dev.grit.consensus.raft.CommandRejectedException;
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.state.Reply.NoSuchRun;
 import dev.grit.consensus.state.Reply.RunAlreadyEnded;
 import dev.grit.consensus.state.Reply.RunCancelled;
 import dev.grit.consensus.state.Reply.RunSubmitted;
 import dev.grit.consensus.state.Reply;
+import dev.grit.consensus.state.Reply.SubmissionRefused;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateQueries.RunView;
 import dev.grit.consensus.state.TaskState;
@@ -42,6 +44,9 @@ final class RunsResource {
   /** Pipeline names, as the manifest parser accepts them. */
   private static final Pattern PIPELINE_NAME = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
+  /** How long a submission waits for the rules it needs to be raised. */
+  private static final Duration RULES_WAIT = Duration.ofSeconds(15);
+
   private final Node node;
   private final InstantSource clock;
   private final Duration proposalTimeout;
@@ -66,6 +71,7 @@ final class RunsResource {
       String submittedAt,
       String finishedAt,
       Map<String, Integer> tasks,
+      String reason,
       List<FailedTask> failed) {}
 
   record Submitted(long run, String pipeline, String requestId, List<String> warnings) {}
@@ -104,8 +110,9 @@ final class RunsResource {
             steps,
             parallel);
     List<String> warnings = Lint.warnings(manifest).stream().map(Problem::toString).toList();
+    awaitRules(command);
     propose(node.raft().submit(command))
-        .thenApply(reply -> reply.as(RunSubmitted.class))
+        .thenApply(RunsResource::submitted)
         .whenComplete(
             (reply, error) -> {
               if (error != null) {
@@ -128,6 +135,27 @@ final class RunsResource {
                         }
                       });
             });
+  }
+
+  /**
+   * A manifest with gather steps needs rules the cluster may not have raised to yet: a cluster
+   * that just started raises them within seconds once every member registered.
+   */
+  private void awaitRules(SubmitRun command) {
+    try {
+      node.awaitRules(command.rulesNeeded(), RULES_WAIT);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ApiException.unavailable("interrupted", null);
+    }
+  }
+
+  /** The run a submission made; a refusal by the rules is the client's to fix (400). */
+  static RunSubmitted submitted(Reply reply) {
+    if (reply instanceof SubmissionRefused refused) {
+      throw ApiException.badRequest("rejected", refused.reason());
+    }
+    return reply.as(RunSubmitted.class);
   }
 
   void list(Exchange ex) {
@@ -189,6 +217,7 @@ final class RunsResource {
         Json.time(run.submittedAt()),
         Json.time(run.finishedAt()),
         tasks,
+        run.reason(),
         failed);
   }
 

@@ -25,6 +25,9 @@ final class TasksResource {
 
   record Input(String name, Digest hash) {}
 
+  /** One of the task's inputs: every member of a gather task's set, in the order it sees them. */
+  record InputJson(long resource, String name, Digest hash, long size) {}
+
   record Attempt(
       int n,
       String node,
@@ -45,7 +48,9 @@ final class TasksResource {
       String state,
       int attempt,
       String node,
+      boolean gather,
       Input input,
+      List<InputJson> inputs,
       String error,
       List<Attempt> attempts) {}
 
@@ -77,7 +82,11 @@ final class TasksResource {
             t.state().name(),
             t.attempt(),
             t.node(),
+            t.step().gather(),
             t.inputName() == null ? null : new Input(t.inputName(), t.inputHash()),
+            node.queries().inputs(id).stream()
+                .map(i -> new InputJson(i.resourceId(), i.name(), i.hash(), i.size()))
+                .toList(),
             t.error(),
             attempts));
   }

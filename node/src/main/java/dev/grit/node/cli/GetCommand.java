@@ -30,14 +30,18 @@ final class GetCommand implements Callable<Integer> {
       OutputOption.printJson(view, out);
       return Main.OK;
     }
-    new Table("RUN", String.valueOf(view.path("id").asLong()))
-        .row("PIPELINE", view.path("pipeline").asText())
-        .row("STATE", view.path("state").asText())
-        .row("SOURCE", text(view.path("source")))
-        .row("SUBMITTED", text(view.path("submitted_at")))
-        .row("FINISHED", text(view.path("finished_at")))
-        .row("TASKS", counts(view.path("tasks")))
-        .print(out);
+    var table =
+        new Table("RUN", String.valueOf(view.path("id").asLong()))
+            .row("PIPELINE", view.path("pipeline").asText())
+            .row("STATE", view.path("state").asText())
+            .row("SOURCE", text(view.path("source")))
+            .row("SUBMITTED", text(view.path("submitted_at")))
+            .row("FINISHED", text(view.path("finished_at")))
+            .row("TASKS", counts(view.path("tasks")));
+    if (view.path("reason").isTextual()) {
+      table.row("REASON", view.path("reason").asText());
+    }
+    table.print(out);
     if (!view.path("failed").isEmpty()) {
       out.println();
       var failed = new Table("FAILED TASK", "STEP", "INPUT", "ATTEMPTS", "ERROR");

@@ -12,7 +12,9 @@ import picocli.CommandLine.Parameters;
 /** {@code grit lint}: validates a manifest offline. */
 @Command(
     name = "lint",
-    description = "Check a manifest without running it: errors exit 2, warnings are printed.",
+    description =
+        "Check a manifest without running it: errors exit 2, warnings are printed, and so is what"
+            + " each gather step does.",
     mixinStandardHelpOptions = true)
 final class LintCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MANIFEST")
@@ -22,6 +24,9 @@ final class LintCommand implements Callable<Integer> {
   public Integer call() {
     try {
       var manifest = ManifestParser.parse(manifestFile);
+      for (Problem note : Lint.notes(manifest)) {
+        System.out.println("note: " + note);
+      }
       var warnings = Lint.warnings(manifest);
       for (Problem w : warnings) {
         System.err.println("warning: " + w);

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       LogsCommand.class,
       ExportCommand.class,
       ExportHashCommand.class,
+      LineageCommand.class,
       ClusterCommand.class,
       LintCommand.class,
     })

@@ -82,7 +82,7 @@ final class Progress implements Consumer<List<StateEvent>> {
         ProgressLines.ended(
             a.step(),
             a.taskId(),
-            task.map(t -> t.inputName()).orElse(null),
+            task.map(this::input).orElse(null),
             a.taskState() == TaskState.SUCCEEDED,
             a.taskState() == TaskState.PENDING,
             a.attempt(),
@@ -92,6 +92,11 @@ final class Progress implements Consumer<List<StateEvent>> {
     if (level == Level.VERBOSE) {
       logs.printLastAttempt(a.taskId(), out, "      | ");
     }
+  }
+
+  /** What the line shows of the task's input: its name, or how many a gather task took. */
+  private String input(dev.grit.consensus.state.StateQueries.TaskSpec t) {
+    return t.step().gather() ? queries.get().inputs(t.taskId()).size() + " inputs" : t.inputName();
   }
 
   static String millis(long ms) {

@@ -103,8 +103,14 @@ final class RunCommand implements Callable<Integer> {
               filters.start,
               filters.steps,
               parallel);
-      long runId =
-          node.raft().submit(submit).get(60, TimeUnit.SECONDS).as(RunSubmitted.class).runId();
+      // A node just started raises the rules of gather steps on its first round as leader.
+      node.awaitRules(submit.rulesNeeded(), java.time.Duration.ofSeconds(15));
+      var reply = node.raft().submit(submit).get(60, TimeUnit.SECONDS);
+      if (reply instanceof dev.grit.consensus.state.Reply.SubmissionRefused refused) {
+        err.println("grit: " + refused.reason());
+        return Main.FAILED;
+      }
+      long runId = reply.as(RunSubmitted.class).runId();
       if (level != Progress.Level.QUIET) {
         out.printf(
             "grit: pipeline %s, run %d (%d steps, outputs via %s)%n",
@@ -133,6 +139,9 @@ final class RunCommand implements Callable<Integer> {
     }
     if (end == RunState.SUCCEEDED) {
       return Main.OK;
+    }
+    if (run.reason() != null) {
+      err.println("grit: " + run.reason());
     }
     for (var t : node.queries().failedTasks(run.id())) {
       err.println(

@@ -220,6 +220,9 @@ final class RunWatcher {
               elapsed));
       out.flush();
     }
+    if (run.path("reason").isTextual()) {
+      err.println("grit: " + run.path("reason").asText());
+    }
     for (JsonNode t : run.path("failed")) {
       err.println(
           ProgressLines.failedTask(

@@ -9,6 +9,8 @@ import dev.grit.consensus.state.TaskState;
 import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.execute.AttemptResult;
 import dev.grit.engine.execute.AttemptSpec;
+import dev.grit.engine.execute.FileTrees;
+import dev.grit.engine.execute.GatheredInputs;
 import dev.grit.engine.execute.OutputFile;
 import dev.grit.engine.execute.RunningAttempt;
 import dev.grit.engine.execute.TaskRunner;
@@ -24,6 +26,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +53,9 @@ import org.slf4j.LoggerFactory;
  * attempt stays assigned here without running, and none runs here once the record gave it away.
  * An attempt that cannot start here (its input cannot be fetched, no process) goes back like a
  * lost one: the node's failure does not use up the script's retries.
+ *
+ * <p>A task's input is copied to a read-only file; a gather task's inputs are linked into an input
+ * directory from the {@link InputCache}. Inputs whose chunks are not here are fetched from peers.
  */
 public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
@@ -61,6 +67,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final TaskRunner runner;
   private final ChunkFetcher fetcher;
   private final Path inputs;
+  private final InputCache cache;
   private final InstantSource clock;
   private final Reporter reporter;
   /** Attempts waiting for a slot: a retried one first (see {@link Queued}), else in arrival order. */
@@ -93,6 +100,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     this.runner = runner;
     this.fetcher = fetcher;
     this.inputs = workDir.resolve("inputs");
+    this.cache = new InputCache(workDir.resolve("cache"), stateMachine.chunks());
     this.clock = clock;
     this.reporter = new Reporter(node, raft, stateMachine.chunks());
     for (int i = 0; i < slotCount; i++) {
@@ -103,6 +111,9 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   }
 
   public void start() throws IOException {
+    // What an earlier process left: nothing runs yet, and a gather task's links would keep the
+    // cache's old copies on the disk.
+    FileTrees.delete(inputs);
     Files.createDirectories(inputs);
     reporter.start();
     slots.forEach(Thread::start);
@@ -224,9 +235,14 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       return;
     }
     Path inputFile = null;
+    GatheredInputs gathered = null;
     RunningAttempt attempt;
     try {
-      inputFile = materializeInput(task, ref);
+      if (task.step().gather()) {
+        gathered = gatherInputs(task, ref);
+      } else {
+        inputFile = materializeInput(task, ref);
+      }
       var spec =
           new AttemptSpec(
               task.taskId(),
@@ -236,6 +252,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
               inputFile,
               task.inputName(),
               task.inputHash(),
+              gathered,
               task.step().timeout(),
               task.step().env());
       attempt = runner.start(spec);
@@ -243,11 +260,22 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       // Its input could not be fetched, or no process started: this node's failure, not the
       // script's, so the attempt goes back like a lost one instead of using up a retry.
       deleteInput(inputFile);
+      releaseInputs(gathered);
       mine.remove(ref);
       giveBackQuietly(ref, "could not start on " + node + ": " + e.getMessage());
       return;
     }
-    final AutoCloseable release = attempt;
+    final GatheredInputs links = gathered;
+    final AutoCloseable release =
+        links == null
+            ? attempt
+            : () -> {
+              try {
+                attempt.close();
+              } finally {
+                releaseInputs(links);
+              }
+            };
     AttemptResult result;
     running.put(ref, attempt);
     // A cancellation applied since the check above found nothing here to stop: look again.
@@ -335,6 +363,35 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
         return retry ? -1 : 1;
       }
       return Long.compare(arrival, other.arrival);
+    }
+  }
+
+  /**
+   * A gather task's inputs in a read-only directory of links to the {@link InputCache}'s copies,
+   * and their list; chunks missing here are fetched from peers first.
+   */
+  private GatheredInputs gatherInputs(TaskSpec task, AttemptRef ref) throws IOException {
+    var layouts = new HashMap<Digest, ObjectLayout>();
+    var set = new ArrayList<GatheredInputs.Input>();
+    for (var in : stateMachine.queries().inputs(task.taskId())) {
+      ObjectLayout layout =
+          stateMachine
+              .queries()
+              .object(in.hash())
+              .orElseThrow(() -> new IOException("input object " + in.hash() + " is unknown"));
+      fetcher.ensureLocal(layout);
+      layouts.put(in.hash(), layout);
+      set.add(new GatheredInputs.Input(in.name(), in.hash()));
+    }
+    return GatheredInputs.prepare(
+        inputs, ref.taskId() + "-" + ref.attempt(), set, (in, target) -> cache.place(layouts.get(in.hash()), target));
+  }
+
+  /** Removes a gather task's input directory, then the cached copies beyond the budget. */
+  private void releaseInputs(GatheredInputs gathered) {
+    if (gathered != null) {
+      gathered.close();
+      cache.trim();
     }
   }
 

@@ -151,6 +151,44 @@ class ClientCommandsTest {
   }
 
   @Test
+  void lineageAndTheInputsOfAGatherTaskFromAServer() throws Exception {
+    Path m = manifest("wordcount.toml", Files.readString(dev.grit.node.testing.Examples.path("wordcount.toml")));
+    String url = server.url();
+    run(0, "submit", m.toString(), "--wait", "--server", url);
+
+    JsonNode graph =
+        new ObjectMapper()
+            .readTree(run(0, "lineage", "total", "--pipeline", "wordcount", "-o", "json", "--server", url).out());
+    assertEquals("up", graph.path("direction").asText());
+    JsonNode total = graph.path("tasks").get(0);
+    assertTrue(total.path("gather").asBoolean());
+    int inputs = total.path("inputs").size();
+    assertTrue(inputs >= 5, graph.toString());
+    // The same graph as the local command reads from the data directory would give: by hash too.
+    String hash = graph.path("resources").get(0).path("hash").asText();
+    JsonNode byHash = new ObjectMapper().readTree(run(0, "lineage", hash, "-o", "json", "--server", url).out());
+    assertEquals(graph, byHash);
+    String tree = run(0, "lineage", "total", "--depth", "1", "--server", url).out();
+    assertTrue(tree.contains("gather of " + inputs + " inputs"), tree);
+    assertTrue(!tree.contains("split"), "one generation only: " + tree);
+
+    // The task's own view lists every input, by name.
+    JsonNode task = TestServer.json(server.get("/v1/tasks/" + total.path("id").asLong()));
+    assertTrue(task.path("gather").asBoolean());
+    assertEquals(inputs, task.path("inputs").size());
+    assertEquals("counts/chunk_000", task.path("inputs").get(0).path("name").asText());
+
+    // Names with a slash travel percent-encoded; unknown ones are a 404, a bad direction a 400.
+    String down = run(0, "lineage", "counts/chunk_000", "--down", "--server", url).out();
+    assertTrue(down.startsWith("counts/chunk_000  "), down);
+    assertTrue(down.contains("total v1"), down);
+    Result none = run(1, "lineage", "nothing-here", "--server", url);
+    assertTrue(none.err().contains("no such resource"), none::toString);
+    assertEquals(400, server.get("/v1/resources/total/lineage?direction=sideways").statusCode());
+    assertEquals(404, server.get("/v1/resources/nothing/lineage").statusCode());
+  }
+
+  @Test
   void clusterStatusIsATable() throws Exception {
     String out = run(0, "cluster", "status", "--server", server.url()).out();
     String[] lines = out.split("\n");

@@ -11,7 +11,9 @@ import dev.grit.consensus.state.SqlState;
 import dev.grit.consensus.state.StateQueries.AttemptInfo;
 import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
+import dev.grit.engine.command.RulesVersion;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,6 +42,8 @@ class LeaderLoopTest {
     for (String id : List.of("n1", "n2", "n3")) {
       group.apply(new RegisterNode(id, id + ":80", 1, 0));
     }
+    // Every member runs this code, whose rules the record follows already: nothing to raise.
+    group.apply(new RaiseRulesVersion(RulesVersion.SUPPORTED, 0));
     group.apply(submit("r1", "pipe", 0, step("a", "true")));
     group.apply(assign(0, 1, 1, "n2"));
     InstantSource clock = () -> Instant.ofEpochMilli(now);
@@ -103,5 +107,26 @@ class LeaderLoopTest {
     now += TIMEOUT.toMillis();
     loop.tick();
     assertTrue(group.proposed.get(0) instanceof ExpireAttempts, group.proposed::toString);
+  }
+
+  @Test
+  void theLeaderRaisesTheRulesOnceEveryVoterSupportsThem() throws Exception {
+    try (SqlState fresh = SqlState.open(dir.resolve("fresh.db"))) {
+      var other = new FakeGroup(fresh, Set.of("n1", "n2"));
+      other.apply(new RegisterNode("n1", "n1:80", 1, 0));
+      other.apply(new RegisterNode("n2", "n2:80", 1, 0, RulesVersion.INITIAL));
+      InstantSource clock = () -> Instant.ofEpochMilli(now);
+      var leader =
+          new LeaderLoop(other, other, fresh::queries, "n1", TIMEOUT, false, slots -> slots, clock);
+      leader.tick();
+      assertEquals(List.of(), other.proposed, "n2 runs an older release");
+
+      other.apply(new RegisterNode("n2", "n2:80", 1, 0));
+      now += 10_000;
+      leader.tick();
+      assertEquals(
+          List.of(new RaiseRulesVersion(RulesVersion.SUPPORTED, now)), other.proposed);
+      assertEquals(RulesVersion.GATHER, fresh.queries().rulesVersion());
+    }
   }
 }
