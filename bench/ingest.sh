@@ -5,7 +5,7 @@
 # chunks proposed, verified, stored and committed with no script and no start-up). Each grit run
 # is timed against the same run with an empty output, so start-up and shutdown are left out of the
 # rate; peak RSS is reported for every JVM. Then the Raft commit throughput of the command path
-# (small commands, 64 in flight) on one member and on three.
+# (small commands, 64 in flight) on one member and on three, the three also with mutual TLS.
 #
 #   bench/ingest.sh [MiB]        (default 1024)
 #   GRIT_BENCH_HEAP=256m bench/ingest.sh 4096    (every grit JVM with -Xmx256m)
@@ -124,4 +124,5 @@ printf '(start-up left out: the same runs with an empty output took %.1f s FUSE,
 if [ "${GRIT_BENCH_COMMITS:-yes}" = yes ]; then
   java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.CommitThroughput 1 20000 64 "$work"
   java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.CommitThroughput 3 20000 64 "$work"
+  java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.CommitThroughput 3 20000 64 "$work" tls
 fi

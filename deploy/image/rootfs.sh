@@ -45,7 +45,8 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 # 1. The Java runtime. jdeps finds the modules the jars link to; jdk.crypto.ec is looked up by name
-#    at run time (TLS to the Kubernetes API server), so jdeps cannot see it.
+#    at run time (TLS to the Kubernetes API server, and the members' ECDSA certificates), so
+#    jdeps cannot see it.
 modules=$("$JAVA_HOME/bin/jdeps" --ignore-missing-deps --print-module-deps --multi-release 17 -q \
   --class-path "$lib_dir/*" "$@" "$lib_dir"/*.jar)
 modules="$modules,jdk.crypto.ec"

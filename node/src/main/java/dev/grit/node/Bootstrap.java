@@ -2,6 +2,7 @@ package dev.grit.node;
 
 import dev.grit.consensus.raft.Membership;
 import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.consensus.tls.MemberTls;
 import dev.grit.discovery.PeerAddress;
 import dev.grit.discovery.PeerDiscovery;
 import dev.grit.discovery.PeerDiscovery.DiscoveryException;
@@ -29,14 +30,19 @@ public final class Bootstrap {
 
   private Bootstrap() {}
 
-  /** The peers to start node {@code self} with; blocks until discovery has found enough. */
+  /**
+   * The peers to start node {@code self} with; blocks until discovery has found enough. The group
+   * is asked with {@code tls} (null: plain text): a node that cannot speak TLS with its members
+   * never learns of the group, so it can never join it.
+   */
   public static List<Peer> peers(
       String clusterName,
       String self,
       PeerDiscovery discovery,
       int expected,
       Path dataDir,
-      Duration limit)
+      Duration limit,
+      MemberTls tls)
       throws DiscoveryException, InterruptedException, IOException {
     long deadline = System.nanoTime() + limit.toNanos();
     boolean hasLog = hasRaftLog(dataDir);
@@ -55,7 +61,7 @@ public final class Bootstrap {
     // Not a founder: the group must exist before this node can join it.
     var others = found.stream().filter(p -> !p.id().equals(self)).toList();
     while (true) {
-      var existing = Membership.probe(clusterName, others);
+      var existing = Membership.probe(clusterName, others, tls);
       if (existing.isPresent()) {
         var peers = new ArrayList<>(existing.get());
         found.stream().filter(p -> p.id().equals(self)).forEach(peers::add);

@@ -86,7 +86,10 @@ public final class Node implements AutoCloseable {
       boolean join = false;
       if (!Bootstrap.hasRaftLog(data)) {
         var others = peers.stream().filter(p -> !p.id().equals(config.id())).toList();
-        var existing = others.isEmpty() ? Optional.<List<Peer>>empty() : Membership.probe(config.clusterName(), others);
+        var existing =
+            others.isEmpty()
+                ? Optional.<List<Peer>>empty()
+                : Membership.probe(config.clusterName(), others, config.security().tls());
         // Either way it starts from the group as it is now, not as its start-up list had it.
         if (existing.isPresent()) {
           peers = new ArrayList<>(existing.get());
@@ -98,14 +101,22 @@ public final class Node implements AutoCloseable {
       }
       RaftNode raft =
           RaftNode.start(
-              config.clusterName(), config.id(), peers, config.raftBindHost(), raftDir, stateMachine);
+              config.clusterName(),
+              config.id(),
+              peers,
+              config.raftBindHost(),
+              raftDir,
+              stateMachine,
+              config.security().tls());
       closers.push(raft);
+      closers.push(CredentialReload.start(config.security()));
       if (join) {
         LOG.info("{} joins the existing group {}", config.id(), peers);
         raft.membership().addMember(config.self());
       }
       var runner = new TaskRunner(outputs, data.resolve("work"), clock);
-      var fetcher = new ChunkFetcher(config.id(), stateMachine::queries, chunks);
+      var fetcher =
+          new ChunkFetcher(config.id(), stateMachine::queries, chunks, config.security().tls());
       var worker =
           new Worker(config.id(), config.slots(), raft, runner, fetcher, data.resolve("work"), clock);
       events.subscribe(worker);
@@ -249,9 +260,14 @@ public final class Node implements AutoCloseable {
   public void drain(Duration grace) throws Exception {
     raft.submit(new RegisterNode(config.id(), config.httpAddress(), 0, System.currentTimeMillis()))
         .get(30, TimeUnit.SECONDS);
-    String next = raft.membership().transferLeadership(Duration.ofSeconds(10));
-    if (next != null) {
-      LOG.info("{} handed leadership to {}", config.id(), next);
+    try {
+      String next = raft.membership().transferLeadership(Duration.ofSeconds(10));
+      if (next != null) {
+        LOG.info("{} handed leadership to {}", config.id(), next);
+      }
+    } catch (IOException | RuntimeException e) {
+      // The group elects a leader after this member stops all the same: its attempts still go back.
+      LOG.warn("{} could not hand leadership over: {}", config.id(), e.toString());
     }
     worker.drain(grace);
   }

@@ -17,6 +17,7 @@ import java.util.List;
  * @param nodeTimeout how long a node may be silent before its attempts are given to others
  * @param raftBindHost the host the Raft server listens on; null for the host of its own peer
  *     address (a pod binds every interface while its peers dial its DNS name)
+ * @param security its TLS material and API tokens ({@link NodeSecurity#NONE}: plain text, open)
  */
 public record NodeConfig(
     String clusterName,
@@ -27,12 +28,38 @@ public record NodeConfig(
     int slots,
     boolean leaderRunsTasks,
     Duration nodeTimeout,
-    String raftBindHost) {
+    String raftBindHost,
+    NodeSecurity security) {
 
   public static final Duration DEFAULT_NODE_TIMEOUT = Duration.ofSeconds(10);
 
+  /** A node speaking plain text with an open API (see {@link NodeSecurity#NONE}). */
+  public NodeConfig(
+      String clusterName,
+      String id,
+      List<Peer> peers,
+      Path dataDir,
+      String httpAddress,
+      int slots,
+      boolean leaderRunsTasks,
+      Duration nodeTimeout,
+      String raftBindHost) {
+    this(
+        clusterName,
+        id,
+        peers,
+        dataDir,
+        httpAddress,
+        slots,
+        leaderRunsTasks,
+        nodeTimeout,
+        raftBindHost,
+        NodeSecurity.NONE);
+  }
+
   public NodeConfig {
     peers = List.copyOf(peers);
+    security = security == null ? NodeSecurity.NONE : security;
     // Scripts run in their own working directory: every path handed to them must be absolute.
     dataDir = dataDir.toAbsolutePath().normalize();
     if (slots < 1) {
@@ -48,7 +75,22 @@ public record NodeConfig(
     return peers.stream().filter(p -> p.id().equals(id)).findFirst().orElseThrow();
   }
 
-  /** One process on one machine: a group of one on loopback, no API. */
+  /** The same node with {@code security}. */
+  public NodeConfig withSecurity(NodeSecurity security) {
+    return new NodeConfig(
+        clusterName,
+        id,
+        peers,
+        dataDir,
+        httpAddress,
+        slots,
+        leaderRunsTasks,
+        nodeTimeout,
+        raftBindHost,
+        security);
+  }
+
+  /** One process on one machine: a group of one on loopback, no API, no TLS. */
   public static NodeConfig embedded(Path dataDir, int raftPort, int slots) {
     return new NodeConfig(
         "embedded",

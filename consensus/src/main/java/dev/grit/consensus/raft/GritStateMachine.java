@@ -257,6 +257,19 @@ public final class GritStateMachine extends BaseStateMachine {
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
     ByteString content = request.getMessage().getContent();
     var builder = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request);
+    if (content.size() > RaftNode.MAX_COMMAND_BYTES) {
+      // gRPC's own cap is a little higher (headers, appends of several entries): this one names
+      // the limit to the proposer.
+      TransactionContext trx = builder.setLogData(ByteString.EMPTY).build();
+      trx.setException(
+          new IllegalArgumentException(
+              "a command of "
+                  + content.size()
+                  + " bytes is larger than the "
+                  + RaftNode.MAX_COMMAND_BYTES
+                  + " bytes a command may have"));
+      return trx;
+    }
     CommandCodec.Decoded decoded;
     try {
       decoded = CommandCodec.decode(content.newInput());

@@ -1,6 +1,7 @@
 package dev.grit.consensus.raft;
 
 import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.consensus.tls.MemberTls;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Comparator;
@@ -17,6 +18,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
@@ -29,6 +31,7 @@ import org.apache.ratis.util.TimeDuration;
  * has brought it up to date.
  */
 public final class Membership {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Membership.class);
   private static final long LEADERSHIP_TRANSFER_MILLIS = 10_000;
 
   private final RaftServer server;
@@ -65,7 +68,19 @@ public final class Membership {
             .setServersInNewConf(List.of(peer.raftPeer()))
             .setMode(SetConfigurationRequest.Mode.ADD)
             .build();
-    RaftClientReply reply = admin.admin().setConfiguration(args);
+    RaftClientReply reply;
+    try {
+      reply = admin.admin().setConfiguration(args);
+    } catch (RaftRetryFailureException e) {
+      throw new IOException(
+          "could not add "
+              + peer.id()
+              + " at "
+              + peer.address()
+              + ": the leader could not bring it up to date (is it running and reachable, with a"
+              + " certificate of the cluster's CA?)",
+          e);
+    }
     if (!reply.isSuccess()) {
       throw new IOException("could not add " + peer.id() + ": " + reply.getException());
     }
@@ -163,8 +178,10 @@ public final class Membership {
 
   /**
    * When this member leads, hands leadership to the follower that is furthest along, so the
-   * group does not wait an election timeout after this member stops. Returns the new leader's id,
-   * or null when this member did not lead (or no follower could take over).
+   * group does not wait an election timeout after this member stops. Returns the id of the member
+   * that leads now: the one chosen, or another one elected while the transfer went on (on a loaded
+   * machine an election may overtake the transfer: leadership has left this member all the same).
+   * Returns null when this member did not lead, or still leads (no follower could take over).
    */
   public String transferLeadership(Duration timeout) throws IOException {
     var info = division().getInfo();
@@ -184,16 +201,27 @@ public final class Membership {
     if (best == null) {
       return null;
     }
-    var reply = admin.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
-    return reply.isSuccess() ? best : null;
+    try {
+      var reply = admin.admin().transferLeadership(RaftPeerId.valueOf(best), timeout.toMillis());
+      if (reply.isSuccess()) {
+        return best;
+      }
+      LOG.info("leadership was not handed to {}: {}", best, reply.getException());
+    } catch (IOException e) {
+      LOG.info("leadership was not handed to {}: {}", best, e.toString());
+    }
+    RaftPeerId now = division().getInfo().getLeaderId();
+    return now == null || now.equals(self) ? null : now.toString();
   }
 
   /**
    * The members of the cluster's group as the first of {@code candidates} that belongs to it
    * reports them, or empty when none answers as a member (the group is not formed yet, or none of
-   * them is reachable). A node asks this before forming a group, to join one that exists instead.
+   * them is reachable, or none accepts {@code tls}). A node asks this before forming a group, to
+   * join one that exists instead; it asks with its own TLS material (null: plain text).
    */
-  public static Optional<List<Peer>> probe(String clusterName, List<Peer> candidates) {
+  public static Optional<List<Peer>> probe(
+      String clusterName, List<Peer> candidates, MemberTls tls) {
     RaftProperties props = new RaftProperties();
     RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
     RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(3, TimeUnit.SECONDS));
@@ -203,6 +231,7 @@ public final class Membership {
       try (RaftClient c =
           RaftClient.newBuilder()
               .setProperties(props)
+              .setParameters(RaftTls.parameters(tls))
               .setRaftGroup(RaftGroup.valueOf(groupId, peer))
               .setRetryPolicy(RetryPolicies.noRetry())
               .build()) {
@@ -212,7 +241,9 @@ public final class Membership {
               group.getPeers().stream().map(Peer::of).sorted(Comparator.comparing(Peer::id)).toList());
         }
       } catch (IOException | RuntimeException e) {
-        // Not up yet, or up without the group: ask the next one.
+        // Not up yet, up without the group, or not one we may talk to (TLS refused): ask the
+        // next one.
+        LOG.debug("{} does not answer for the group: {}", candidate.id(), e.toString());
       }
     }
     return Optional.empty();

@@ -1,6 +1,7 @@
 package dev.grit.consensus.raft;
 
 import dev.grit.consensus.state.Reply;
+import dev.grit.consensus.tls.MemberTls;
 import dev.grit.engine.command.Command;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.util.stream.Collectors;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
@@ -28,7 +30,10 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException;
+import org.apache.ratis.retry.ExceptionDependentRetry;
 import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -109,22 +114,18 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
 
   /**
    * Starts member {@code selfId} of a group of {@code peers}, storing its log under {@code
-   * raftDir}: formatted on first start, recovered after.
+   * raftDir} (formatted on first start, recovered after), listening on {@code bindHost} (null: the
+   * host of its own address), and speaking mutual TLS with {@code tls} on every Raft service and to
+   * every peer (null: plain text, for a group confined to loopback).
    */
-  public static RaftNode start(
-      String clusterName, String selfId, List<Peer> peers, Path raftDir, GritStateMachine sm)
-      throws IOException {
-    return start(clusterName, selfId, peers, null, raftDir, sm);
-  }
-
-  /** As above, with the server listening on {@code bindHost} (null: the host of its address). */
   public static RaftNode start(
       String clusterName,
       String selfId,
       List<Peer> peers,
       String bindHost,
       Path raftDir,
-      GritStateMachine sm)
+      GritStateMachine sm,
+      MemberTls tls)
       throws IOException {
     Peer me =
         peers.stream()
@@ -138,6 +139,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     String host = bindHost == null ? me.host() : bindHost;
     CannotListenException.check(host, me.port());
     RaftProperties props = properties(raftDir, host, me.port());
+    Parameters parameters = RaftTls.parameters(tls);
     boolean fresh = !Files.isDirectory(raftDir) || isEmpty(raftDir);
     Files.createDirectories(raftDir);
     RaftServer server =
@@ -145,27 +147,51 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
             .setServerId(RaftPeerId.valueOf(selfId))
             .setGroup(group)
             .setProperties(props)
+            .setParameters(parameters)
             .setStateMachine(sm)
             .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
             .build();
     server.start();
     RaftPeerId self = RaftPeerId.valueOf(selfId);
-    RaftClient client = client(props, group, PROPOSAL_TIMEOUT);
+    RaftClient client = client(props, parameters, group, PROPOSAL_TIMEOUT, RETRY);
     var membership =
-        new Membership(server, group, self, client(props, group, ADMIN_TIMEOUT), fresh);
+        new Membership(
+            server, group, self, client(props, parameters, group, ADMIN_TIMEOUT, ADMIN_RETRY), fresh);
     return new RaftNode(server, client, membership, group, self, sm);
   }
 
-  private static RaftClient client(RaftProperties serverProps, RaftGroup group, TimeDuration timeout) {
+  /** A request is sent again (to the next member when need be) for up to a minute. */
+  private static final RetryPolicy RETRY =
+      RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+          600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS));
+
+  /**
+   * As {@link #RETRY}, but a member to be added that makes no progress (it is down, or it cannot
+   * speak TLS with the group) fails the change after a few tries instead of after 600.
+   */
+  private static final RetryPolicy ADMIN_RETRY =
+      ExceptionDependentRetry.newBuilder()
+          .setDefaultPolicy(RETRY)
+          .setExceptionToPolicy(
+              ReconfigurationTimeoutException.class,
+              RetryPolicies.retryUpToMaximumCountWithFixedSleep(
+                  5, TimeDuration.valueOf(1, TimeUnit.SECONDS)))
+          .build();
+
+  private static RaftClient client(
+      RaftProperties serverProps,
+      Parameters parameters,
+      RaftGroup group,
+      TimeDuration timeout,
+      RetryPolicy retry) {
     RaftProperties props = new RaftProperties(serverProps);
     RaftClientConfigKeys.Rpc.setRequestTimeout(props, timeout);
     return RaftClient.newBuilder()
         .setProperties(props)
+        .setParameters(parameters)
         .setRaftGroup(group)
         .setClientId(ClientId.randomId())
-        .setRetryPolicy(
-            RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                600, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+        .setRetryPolicy(retry)
         .build();
   }
 
@@ -226,6 +252,15 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     ByteString message = ByteString.copyFrom(CommandCodec.encode(command));
     if (data != null) {
       message = message.concat(data);
+    }
+    if (message.size() > MAX_COMMAND_BYTES) {
+      // Refused here: a message over gRPC's cap would also close this client's ordered stream,
+      // failing every later proposal of this member.
+      return CompletableFuture.failedFuture(
+          new CommandRejectedException(
+              "a command of " + message.size() + " bytes is larger than the " + MAX_COMMAND_BYTES
+                  + " bytes a command may have",
+              null));
     }
     return client
         .async()

@@ -3,6 +3,9 @@ package dev.grit.consensus.testing;
 import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.raft.GritStateMachine;
 import dev.grit.consensus.raft.RaftNode;
+import dev.grit.consensus.raft.RaftTls;
+import dev.grit.consensus.tls.MemberTls;
+import dev.grit.consensus.tls.TlsInit;
 import dev.grit.consensus.state.DurableFiles;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.engine.command.RulesVersion;
@@ -14,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -69,6 +73,7 @@ public final class MiniCluster implements AutoCloseable {
     volatile GritStateMachine stateMachine;
     volatile RaftNode raft;
     volatile int supportedRules = RulesVersion.SUPPORTED;
+    MemberTls tls;
 
     Member(int index, String id, Path dir) {
       this.index = index;
@@ -77,13 +82,23 @@ public final class MiniCluster implements AutoCloseable {
     }
   }
 
-  private MiniCluster(Path root, List<RaftNode.Peer> peers) {
+  private MiniCluster(Path root, List<RaftNode.Peer> peers) throws IOException {
     this.root = root;
     this.peers = List.copyOf(peers);
     this.members = new Member[peers.size()];
+    // Every cluster its own CA, made the way `grit tls init` makes one: members speak mutual TLS.
+    var tls =
+        testTls(peers.stream().map(RaftNode.Peer::id).toList()).run(root.resolve("tls"), Instant.now());
     for (int i = 0; i < members.length; i++) {
       members[i] = new Member(i, peers.get(i).id(), root.resolve(peers.get(i).id()));
+      members[i].tls = MemberTls.load(tls.nodesDir(), members[i].id);
     }
+  }
+
+  /** What `grit tls init` is told for a cluster of {@code ids} on loopback. */
+  public static TlsInit testTls(List<String> ids) {
+    return new TlsInit(
+        CLUSTER_NAME, ids, List.of(), List.of("127.0.0.1"), Duration.ofDays(1), Duration.ofDays(2));
   }
 
   /**
@@ -167,7 +182,9 @@ public final class MiniCluster implements AutoCloseable {
               (what, cause) -> fatal.fatal(m.id + ": " + what, cause),
               DurableFiles.SYSTEM,
               m.supportedRules);
-      m.raft = RaftNode.start(CLUSTER_NAME, m.id, peers, m.dir.resolve("raft"), m.stateMachine);
+      m.raft =
+          RaftNode.start(
+              CLUSTER_NAME, m.id, peers, null, m.dir.resolve("raft"), m.stateMachine, m.tls);
     } catch (IOException | RuntimeException e) {
       m.chunks.close();
       m.chunks = null;
@@ -184,6 +201,16 @@ public final class MiniCluster implements AutoCloseable {
 
   public List<RaftNode.Peer> peers() {
     return peers;
+  }
+
+  /** The cluster's CA directory, as {@code grit tls init} left it (members' files in nodes/). */
+  public Path tlsDir() {
+    return root.resolve("tls");
+  }
+
+  /** Member {@code i}'s TLS material. */
+  public MemberTls tls(int i) {
+    return members[i].tls;
   }
 
   public boolean isRunning(int i) {
@@ -378,6 +405,7 @@ public final class MiniCluster implements AutoCloseable {
     RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
     return RaftClient.newBuilder()
         .setProperties(props)
+        .setParameters(RaftTls.parameters(tls(firstRunning())))
         .setRaftGroup(node(firstRunning()).group())
         .setClientId(ClientId.randomId())
         .build();

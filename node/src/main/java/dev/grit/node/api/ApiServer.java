@@ -1,7 +1,9 @@
 package dev.grit.node.api;
 
 import dev.grit.consensus.raft.CannotListenException;
+import dev.grit.consensus.tls.MemberTls;
 import dev.grit.node.Node;
+import dev.grit.node.NodeSecurity;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -13,6 +15,10 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutorGroup;
@@ -24,11 +30,16 @@ import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 
 /**
  * The HTTP/1.1 JSON API of one {@link Node}: runs, events, resources, objects, tasks, cluster,
- * probes and metrics; the route table is in {@code routes} below. Close it before its node:
- * handlers read the node's record.
+ * probes and metrics; the route table, with who may use each route, is in {@code routes} below.
+ * Close it before its node: handlers read the node's record.
+ *
+ * <p>Security: with the node's TLS material the API speaks HTTPS only (a plain HTTP request gets a
+ * 400 saying so); with its tokens every route but the probes needs a bearer token of the route's
+ * role, and chunk fetches need a member certificate ({@link Authenticator}).
  *
  * <p>Threading: netty's I/O threads only parse, route and write; every handler runs on a small pool
  * of handler threads (each connection keeps one), where blocking reads of the local record and
@@ -117,7 +128,10 @@ public final class ApiServer implements AutoCloseable {
     try {
       bind = listening.getLocalAddress();
       var barrier = new ReadBarrier(node.raft(), handlers, READ_BARRIER_TIMEOUT);
-      var router = new Router(barrier, handlers);
+      NodeSecurity security = node.config().security();
+      SslContext ssl = security.tls() == null ? null : sslContext(security.tls());
+      var router =
+          new Router(barrier, handlers, new Authenticator(security.tokens(), ssl != null));
       var cluster = new ClusterResource(node);
       routes(router, node, cluster, metrics, barrier, events);
       var bootstrap =
@@ -128,6 +142,9 @@ public final class ApiServer implements AutoCloseable {
                   new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                      if (ssl != null) {
+                        ch.pipeline().addLast(new HttpsOnly(ssl));
+                      }
                       ch.pipeline()
                           .addLast(new HttpServerCodec())
                           .addLast(new BodyLimit(MAX_BODY_BYTES))
@@ -149,6 +166,20 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The API's TLS: the member certificate (reloaded when it rotates), and client certificates of
+   * the cluster's CA asked for but not required — members present theirs to fetch chunks, users
+   * bring tokens instead.
+   */
+  private static SslContext sslContext(MemberTls tls) throws SSLException {
+    return SslContextBuilder.forServer(tls.keyManager())
+        .trustManager(tls.trustManager())
+        .clientAuth(ClientAuth.OPTIONAL)
+        .sslProvider(SslProvider.JDK)
+        .protocols("TLSv1.3", "TLSv1.2")
+        .build();
+  }
+
   private static void routes(
       Router r,
       Node node,
@@ -159,27 +190,28 @@ public final class ApiServer implements AutoCloseable {
     var runs = new RunsResource(node, InstantSource.system(), PROPOSAL_TIMEOUT, barrier);
     var objects = new ObjectsResource(node);
     var tasks = new TasksResource(node);
-    r.add(HttpMethod.POST, "/v1/runs", runs::submit)
-        .add(HttpMethod.GET, "/v1/runs", runs::list)
-        .add(HttpMethod.GET, "/v1/runs/{id}", runs::get)
-        .add(HttpMethod.GET, "/v1/runs/{id}/events", events::stream)
-        .add(HttpMethod.POST, "/v1/runs/{id}/cancel", runs::cancel)
-        .add(HttpMethod.POST, "/v1/gc", runs::gc)
-        .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", objects::pipelineResources)
-        .add(HttpMethod.GET, "/v1/resources", objects::resourcesNamed)
-        .add(HttpMethod.GET, "/v1/resources/{ref}/lineage", objects::lineage)
-        .add(HttpMethod.GET, "/v1/objects/{hash}", objects::object)
-        .add(HttpMethod.GET, "/v1/chunks/{hash}", objects::chunk)
-        .add(HttpMethod.GET, "/v1/tasks/{id}", tasks::get)
-        .add(HttpMethod.GET, "/v1/tasks/{id}/log", tasks::log)
-        .add(HttpMethod.GET, "/v1/cluster", cluster::cluster)
-        .add(HttpMethod.POST, "/v1/cluster/members", cluster::addMember)
-        .add(HttpMethod.DELETE, "/v1/cluster/members/{id}", cluster::removeMember)
-        .add(HttpMethod.GET, "/livez", cluster::livez)
-        .add(HttpMethod.GET, "/readyz", cluster::readyz)
+    r.add(HttpMethod.POST, "/v1/runs", Access.SUBMIT, runs::submit)
+        .add(HttpMethod.GET, "/v1/runs", Access.READ, runs::list)
+        .add(HttpMethod.GET, "/v1/runs/{id}", Access.READ, runs::get)
+        .add(HttpMethod.GET, "/v1/runs/{id}/events", Access.READ, events::stream)
+        .add(HttpMethod.POST, "/v1/runs/{id}/cancel", Access.SUBMIT, runs::cancel)
+        .add(HttpMethod.POST, "/v1/gc", Access.ADMIN, runs::gc)
+        .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", Access.READ, objects::pipelineResources)
+        .add(HttpMethod.GET, "/v1/resources", Access.READ, objects::resourcesNamed)
+        .add(HttpMethod.GET, "/v1/resources/{ref}/lineage", Access.READ, objects::lineage)
+        .add(HttpMethod.GET, "/v1/objects/{hash}", Access.READ, objects::object)
+        .add(HttpMethod.GET, "/v1/chunks/{hash}", Access.MEMBER, objects::chunk)
+        .add(HttpMethod.GET, "/v1/tasks/{id}", Access.READ, tasks::get)
+        .add(HttpMethod.GET, "/v1/tasks/{id}/log", Access.READ, tasks::log)
+        .add(HttpMethod.GET, "/v1/cluster", Access.READ, cluster::cluster)
+        .add(HttpMethod.POST, "/v1/cluster/members", Access.ADMIN, cluster::addMember)
+        .add(HttpMethod.DELETE, "/v1/cluster/members/{id}", Access.ADMIN, cluster::removeMember)
+        .add(HttpMethod.GET, "/livez", Access.OPEN, cluster::livez)
+        .add(HttpMethod.GET, "/readyz", Access.OPEN, cluster::readyz)
         .add(
             HttpMethod.GET,
             "/metrics",
+            Access.READ,
             ex -> ex.send(HttpResponseStatus.OK, metrics.scrape(), NodeMetrics.CONTENT_TYPE));
   }
 

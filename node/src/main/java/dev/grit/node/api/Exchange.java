@@ -205,7 +205,16 @@ final class Exchange {
   void fail(Throwable failure) {
     Throwable t = unwrap(failure);
     if (t instanceof ApiException e) {
-      json(e.status(), Json.error(e.getMessage(), e.detail()));
+      var response =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              e.status(),
+              Unpooled.wrappedBuffer(Json.bytes(Json.error(e.getMessage(), e.detail()))));
+      response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+      if (e.status().equals(HttpResponseStatus.UNAUTHORIZED)) {
+        response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"grit\"");
+      }
+      send(response);
       return;
     }
     LOG.warn("{} {} failed", method, path, t);

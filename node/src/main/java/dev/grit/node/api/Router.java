@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * named parameters) on the I/O thread, and runs its handler on the connection's handler thread (one
  * of {@code handlers}, the same for the connection's life, so its requests are served in order),
  * where blocking local reads are allowed. No route for the path is a 404; a route for the path but
- * not the method is a 405 with {@code Allow}. A GET with {@code ?consistent=true} waits for the
+ * not the method is a 405 with {@code Allow}. Each route names who may use it ({@link Access}); the
+ * {@link Authenticator} answers 401 or 403 before its handler runs. A GET with {@code ?consistent=true} waits for the
  * {@link ReadBarrier} first. Every failure becomes a JSON error response (see {@link
  * Exchange#fail}).
  */
@@ -44,7 +45,7 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
     void handle(Exchange exchange) throws Exception;
   }
 
-  private record Route(HttpMethod method, List<String> segments, Handler handler) {}
+  private record Route(HttpMethod method, List<String> segments, Access access, Handler handler) {}
 
   private static final AttributeKey<EventExecutor> EXECUTOR =
       AttributeKey.valueOf(Router.class, "executor");
@@ -52,15 +53,17 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final List<Route> routes = new ArrayList<>();
   private final ReadBarrier barrier;
   private final EventExecutorGroup handlers;
+  private final Authenticator authenticator;
 
-  Router(ReadBarrier barrier, EventExecutorGroup handlers) {
+  Router(ReadBarrier barrier, EventExecutorGroup handlers, Authenticator authenticator) {
     this.barrier = barrier;
     this.handlers = handlers;
+    this.authenticator = authenticator;
   }
 
-  /** Adds a route; call before the server accepts connections. */
-  Router add(HttpMethod method, String pattern, Handler handler) {
-    routes.add(new Route(method, segments(pattern), handler));
+  /** Adds a route that {@code access} may use; call before the server accepts connections. */
+  Router add(HttpMethod method, String pattern, Access access, Handler handler) {
+    routes.add(new Route(method, segments(pattern), access, handler));
     return this;
   }
 
@@ -96,6 +99,12 @@ final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         continue;
       }
       Exchange exchange = exchange(ctx, request, pathText, query, keepAlive, params);
+      try {
+        authenticator.check(ctx, request.headers(), route.access());
+      } catch (ApiException denied) {
+        exchange.fail(denied);
+        return;
+      }
       dispatch(route.handler(), exchange);
       return;
     }

@@ -106,6 +106,9 @@ final class RunEventStream implements Consumer<List<StateEvent>> {
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
     HttpUtil.setTransferEncodingChunked(response, true);
+    // The connection ends with the stream: said in the head, so that no client puts it back in
+    // its pool (over TLS the close was seen to arrive after the client had reused the connection).
+    HttpUtil.setKeepAlive(response, false);
     int high = limits.writeBufferBytes();
     ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(high / 2, high));
     if (limits.socketSendBufferBytes() > 0) {

@@ -5,12 +5,16 @@ import dev.grit.consensus.raft.GritStateMachine;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.raft.RaftNode.Peer;
 import dev.grit.consensus.state.Reply;
+import dev.grit.consensus.tls.MemberTls;
+import dev.grit.consensus.tls.TlsInit;
 import dev.grit.engine.command.RegisterNode;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * client, {@code inFlight} at a time, each committed, applied to SQLite and answered. Members run
  * in this JVM on loopback (gRPC), with their own data directories.
  *
- * <p>Usage: {@code CommitThroughput MEMBERS COMMANDS IN_FLIGHT SCRATCH_DIR}.
+ * <p>Usage: {@code CommitThroughput MEMBERS COMMANDS IN_FLIGHT SCRATCH_DIR [tls]}: with {@code
+ * tls}, members speak mutual TLS with certificates of a CA made as {@code grit tls init} makes one.
  */
 public final class CommitThroughput {
   private CommitThroughput() {}
@@ -32,9 +37,20 @@ public final class CommitThroughput {
     int commands = Integer.parseInt(args[1]);
     int inFlight = Integer.parseInt(args[2]);
     Path dir = Files.createTempDirectory(Path.of(args[3]), "raft-bench");
+    boolean tls = args.length > 4 && args[4].equals("tls");
     var peers = new ArrayList<Peer>();
     for (int i = 1; i <= members; i++) {
       peers.add(new Peer("m" + i, "127.0.0.1", freePort()));
+    }
+    if (tls) {
+      new TlsInit(
+              "bench",
+              peers.stream().map(Peer::id).toList(),
+              List.of(),
+              List.of("127.0.0.1"),
+              Duration.ofDays(1),
+              Duration.ofDays(1))
+          .run(dir.resolve("tls"), Instant.now());
     }
     var fatal = new java.util.concurrent.atomic.AtomicReference<IllegalStateException>();
     var nodes = new ArrayList<RaftNode>();
@@ -53,7 +69,10 @@ public final class CommitThroughput {
           CompletableFuture.supplyAsync(
               () -> {
                 try {
-                  return RaftNode.start("bench", p.id(), peers, dir.resolve(p.id()).resolve("raft"), sm);
+                  MemberTls member =
+                      tls ? MemberTls.load(dir.resolve("tls").resolve(TlsInit.NODES), p.id()) : null;
+                  return RaftNode.start(
+                      "bench", p.id(), peers, null, dir.resolve(p.id()).resolve("raft"), sm, member);
                 } catch (IOException e) {
                   throw new IllegalStateException(e);
                 }
@@ -69,9 +88,14 @@ public final class CommitThroughput {
     // Warm up the path before measuring.
     run(proposer, Math.min(2000, commands), inFlight);
     long t0 = System.nanoTime();
+    long cpu0 = cpuNanos();
     run(proposer, commands, inFlight);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("members %d, in flight %d: %.0f commits/s%n", members, inFlight, commands / seconds);
+    // CPU of the whole process (all members) per commit: steadier than the rate on a busy machine.
+    double cpuMillis = (cpuNanos() - cpu0) / 1e6 / commands;
+    System.out.printf(
+        "members %d, in flight %d, %s: %.0f commits/s, %.2f ms CPU per commit%n",
+        members, inFlight, tls ? "mutual TLS" : "plain text", commands / seconds, cpuMillis);
     for (RaftNode n : nodes) {
       n.close();
     }
@@ -95,6 +119,10 @@ public final class CommitThroughput {
     for (var f : pending) {
       f.get(60, TimeUnit.SECONDS);
     }
+  }
+
+  private static long cpuNanos() {
+    return ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
   }
 
   private static int freePort() throws IOException {

@@ -2,6 +2,7 @@ package dev.grit.node.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.grit.consensus.tls.Pem;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -9,17 +10,27 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
 
 /**
  * The grit HTTP API, for client commands: each request goes to the servers in order until one
  * answers. A server that cannot be reached, or answers 503 (no quorum there, or at its limit of
  * event streams), is skipped; when none answers better, the last 503 is returned, and when none
- * answers at all, a {@link ClientException} with {@link Main#UNREACHABLE}. Retrying on another server is safe: reads are idempotent and a
- * submission carries its own request id. Not thread-safe (one per command).
+ * answers at all, a {@link ClientException} with {@link Main#UNREACHABLE} (a TLS failure is one,
+ * said in words: an unknown CA, a wrong host name, a server without TLS). Retrying on another
+ * server is safe: reads are idempotent and a submission carries its own request id. 401 and 403
+ * are answers: they are not retried elsewhere, and {@link #check} says which credential to bring.
+ * Not thread-safe (one per command).
  */
 final class ApiClient {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -28,14 +39,50 @@ final class ApiClient {
 
   private final List<URI> servers;
   private final HttpClient http;
+  private final String token;
 
-  ApiClient(List<URI> servers) {
+  /**
+   * @param token the bearer token sent with every request, or null
+   * @param cacert PEM file of the CA the servers' certificates must be signed by, or null for the
+   *     system's CAs
+   */
+  ApiClient(List<URI> servers, String token, Path cacert) throws ClientException {
     this.servers = List.copyOf(servers);
-    this.http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(CONNECT_TIMEOUT)
-            .build();
+    this.token = token == null || token.isBlank() ? null : token;
+    var builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT);
+    if (cacert != null) {
+      builder.sslContext(trusting(cacert));
+    }
+    this.http = builder.build();
+  }
+
+  /** A TLS context that trusts exactly the CA certificates in {@code cacert}. */
+  private static SSLContext trusting(Path cacert) throws ClientException {
+    try {
+      KeyStore store = KeyStore.getInstance("PKCS12");
+      store.load(null, null);
+      int i = 0;
+      for (X509Certificate ca : Pem.certificates(cacert)) {
+        store.setCertificateEntry("ca-" + i++, ca);
+      }
+      var trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trust.init(store);
+      SSLContext context = SSLContext.getInstance("TLS");
+      context.init(null, trust.getTrustManagers(), null);
+      return context;
+    } catch (IOException e) {
+      throw new ClientException(Main.USAGE, "--cacert: " + e.getMessage());
+    } catch (GeneralSecurityException e) {
+      throw new ClientException(Main.USAGE, "--cacert " + cacert + ": " + e.getMessage());
+    }
+  }
+
+  private HttpRequest.Builder request(URI server, String path, Duration timeout) {
+    var b = HttpRequest.newBuilder(URI.create(server + path)).timeout(timeout);
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return b;
   }
 
   /** One answer: its status, its body, and the server that gave it. */
@@ -85,6 +132,16 @@ final class ApiClient {
     if (r.ok()) {
       return r;
     }
+    if (r.status() == 401) {
+      throw new ClientException(
+          Main.FAILED,
+          "not authenticated by " + r.server() + ": " + describe(r)
+              + " (pass --token or set " + ServerOption.TOKEN_ENV + ")");
+    }
+    if (r.status() == 403) {
+      throw new ClientException(
+          Main.FAILED, "not allowed by " + r.server() + ": " + describe(r) + " (ask for a token of that role)");
+    }
     throw new ClientException(exitCode(r.status()), describe(r));
   }
 
@@ -123,13 +180,7 @@ final class ApiClient {
     HttpResponse<T> unavailable = null;
     for (URI server : servers) {
       try {
-        HttpResponse<T> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create(server + path))
-                    .timeout(REQUEST_TIMEOUT)
-                    .GET()
-                    .build(),
-                handler);
+        HttpResponse<T> r = http.send(request(server, path, REQUEST_TIMEOUT).GET().build(), handler);
         if (r.statusCode() != 503) {
           return r;
         }
@@ -169,8 +220,7 @@ final class ApiClient {
     var failures = new ArrayList<String>();
     Response unavailable = null;
     for (URI server : servers) {
-      HttpRequest request =
-          shape.apply(HttpRequest.newBuilder(URI.create(server + path)).timeout(timeout)).build();
+      HttpRequest request = shape.apply(request(server, path, timeout)).build();
       try {
         HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         var response = new Response(r.statusCode(), r.body(), server);
@@ -197,11 +247,39 @@ final class ApiClient {
         Main.UNREACHABLE, "no grit server answered (" + String.join("; ", failures) + ")");
   }
 
-  private static String reason(IOException e) {
+  /** Why a server could not be asked, in words that say what to do about TLS failures. */
+  static String reason(IOException e) {
+    SSLException tls = sslCause(e);
+    if (tls != null) {
+      String m = String.valueOf(tls.getMessage());
+      if (m.contains("PKIX") || m.contains("unable to find valid certification path")) {
+        return "TLS: the server's certificate is not signed by a CA this client trusts (pass the"
+            + " cluster's CA certificate: --cacert FILE or " + ServerOption.CACERT_ENV + ")";
+      }
+      if (m.contains("No subject alternative") || m.contains("No name matching")) {
+        return "TLS: the server's certificate is not for this host name (" + m + ")";
+      }
+      if (m.contains("Unsupported or unrecognized SSL message")) {
+        return "TLS: the server does not speak TLS (a node without --tls: use http://)";
+      }
+      if (m.contains("expired") || m.contains("validity")) {
+        return "TLS: the server's certificate is not valid now (" + m + ")";
+      }
+      return "TLS handshake failed: " + m;
+    }
     String m = e.getMessage();
     if (e instanceof java.net.ConnectException || m == null) {
       return "cannot connect";
     }
     return m;
+  }
+
+  private static SSLException sslCause(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SSLException s) {
+        return s;
+      }
+    }
+    return null;
   }
 }

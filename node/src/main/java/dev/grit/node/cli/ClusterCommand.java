@@ -61,7 +61,7 @@ final class ClusterCommand implements Callable<Integer> {
         }
         JsonNode status;
         try {
-          status = new ApiClient(List.of(s)).getJson("/v1/cluster");
+          status = server.client(List.of(s)).getJson("/v1/cluster");
         } catch (ClientException e) {
           if (named.contains(s)) {
             lastFailure = e;
@@ -74,7 +74,7 @@ final class ClusterCommand implements Callable<Integer> {
         // Each member knows its own indexes best: ask the ones whose API address is known.
         for (ObjectNode r : rows.values()) {
           if (!r.path("reported_by_self").asBoolean() && r.path("http_address").isTextual()) {
-            toAsk.add(URI.create("http://" + r.path("http_address").asText()));
+            toAsk.add(URI.create(named.get(0).getScheme() + "://" + r.path("http_address").asText()));
           }
         }
       }

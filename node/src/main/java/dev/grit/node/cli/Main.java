@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
       LineageCommand.class,
       ClusterCommand.class,
       LintCommand.class,
+      TlsCommand.class,
+      TokenCommand.class,
     })
 public final class Main implements Callable<Integer> {
   /** Exit codes, as argo, nomad and etcdctl use them. */

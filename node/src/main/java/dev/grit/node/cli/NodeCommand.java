@@ -1,6 +1,7 @@
 package dev.grit.node.cli;
 
 import dev.grit.consensus.raft.RaftNode.Peer;
+import dev.grit.consensus.tls.MemberTls;
 import dev.grit.discovery.KubernetesDiscovery;
 import dev.grit.discovery.MdnsDiscovery;
 import dev.grit.discovery.PeerAddress;
@@ -9,6 +10,8 @@ import dev.grit.discovery.StaticDiscovery;
 import dev.grit.node.Bootstrap;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
+import dev.grit.node.NodeSecurity;
+import dev.grit.node.auth.Tokens;
 import dev.grit.node.api.ApiServer;
 import dev.grit.node.api.EventStreamLimits;
 import java.io.IOException;
@@ -17,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -151,6 +155,30 @@ final class NodeCommand implements Callable<Integer> {
   long shutdownGraceSeconds = 30;
 
   @Option(
+      names = "--tls",
+      paramLabel = "DIR",
+      description = {
+        "This member's TLS material, made by grit tls init: DIR/ca.crt (the cluster's CA),",
+        "DIR/ID.crt and DIR/ID.key (or DIR/tls.crt and DIR/tls.key). Members then speak mutual TLS",
+        "on the Raft port and the API speaks HTTPS; changed files are put to use without a restart."
+      })
+  Path tlsDir;
+
+  @Option(
+      names = "--tokens",
+      paramLabel = "FILE",
+      description = {
+        "The API's tokens file: hashes and roles from grit token new (default with --tls: DIR/tokens).",
+        "Every route but /livez and /readyz then takes a bearer token; reloaded when it changes."
+      })
+  Path tokensFile;
+
+  @Option(
+      names = "--insecure",
+      description = "Run without TLS or tokens on an address other than loopback (warned about once).")
+  boolean insecure;
+
+  @Option(
       names = "--max-event-streams",
       paramLabel = "N",
       description = "Run event streams (watchers) this node serves at once; more are answered 503 (default: 256).")
@@ -171,6 +199,7 @@ final class NodeCommand implements Callable<Integer> {
     if (maxEventStreams < 1) {
       throw new ParameterException(spec.commandLine(), "--max-event-streams must be at least 1");
     }
+    NodeSecurity security = security();
     // Discovery stays open while the node runs: it keeps advertising this node, so nodes that
     // start later find the group and join it.
     try (PeerDiscovery found = discovery()) {
@@ -179,26 +208,98 @@ final class NodeCommand implements Callable<Integer> {
           "grit: node %s finding its peers (%s, %d expected)%n",
           id, discovery.name().toLowerCase(java.util.Locale.ROOT), expected);
       List<Peer> raftPeers =
-          Bootstrap.peers(cluster, id, found, expected, data, Duration.ofMinutes(10));
+          Bootstrap.peers(cluster, id, found, expected, data, Duration.ofMinutes(10), security.tls());
       found.onChange(now -> System.err.printf("grit: node %s: discovery now sees %s%n", id, now));
-      return serve(raftPeers);
+      return serve(raftPeers, security);
     }
   }
 
-  private int serve(List<Peer> raftPeers) throws Exception {
+  /**
+   * The node's TLS material and tokens, checked before anything starts; refuses to run without
+   * them on an address other than loopback unless told {@code --insecure}.
+   */
+  private NodeSecurity security() throws Exception {
+    MemberTls tls = null;
+    Tokens tokens = null;
+    if (tlsDir != null) {
+      tls = MemberTls.load(tlsDir, id);
+      tls.verify(Instant.now());
+    }
+    Path tokenPath = tokensFile != null ? tokensFile : tlsDir != null ? tlsDir.resolve("tokens") : null;
+    if (tokenPath != null) {
+      tokens = Tokens.load(tokenPath);
+    }
+    if (tls == null || tokens == null) {
+      String missing = tls == null ? "TLS (--tls DIR, from grit tls init)" : "tokens (--tokens FILE)";
+      for (String exposed : exposedAddresses()) {
+        if (insecure) {
+          System.err.printf(
+              "grit: WARNING: node %s listens on %s without %s (--insecure): whoever reaches it can"
+                  + " run scripts on every member and read every object%n",
+              id, exposed, missing);
+          break;
+        }
+        throw new ParameterException(
+            spec.commandLine(),
+            exposed + " is not a loopback address: give the node " + missing
+                + ", or pass --insecure to run it open");
+      }
+    }
+    return new NodeSecurity(tls, tokens);
+  }
+
+  /** The addresses this node would listen on (or be reached at) beyond loopback. */
+  private List<String> exposedAddresses() {
+    var hosts = new java.util.ArrayList<String>();
+    hosts.add(hostPort("--http", http).getHostString());
+    if (bind != null) {
+      hosts.add(bind);
+    } else if (discovery == DiscoveryKind.STATIC && peers != null) {
+      for (String entry : peers.split(",")) {
+        int eq = entry.indexOf('=');
+        if (eq > 0 && entry.substring(0, eq).trim().equals(id)) {
+          hosts.add(hostPort("--peers", entry.substring(eq + 1).trim()).getHostString());
+        }
+      }
+    } else if (discovery == DiscoveryKind.MDNS && raft != null) {
+      hosts.add(hostPort("--raft", raft).getHostString());
+    } else if (discovery == DiscoveryKind.K8S) {
+      hosts.add("the pod's address");
+    }
+    return hosts.stream().filter(h -> !isLoopback(h)).distinct().toList();
+  }
+
+  static boolean isLoopback(String host) {
+    try {
+      for (InetAddress a : InetAddress.getAllByName(host)) {
+        if (!a.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return true;
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private int serve(List<Peer> raftPeers, NodeSecurity security) throws Exception {
     InetSocketAddress httpSpec = hostPort("--http", http);
     // Bound before anything else starts: a taken port stops the node at once, and with port 0
     // the node registers (and prints) the port it got.
     ServerSocketChannel listening =
         ApiServer.listen(new InetSocketAddress(httpSpec.getHostString(), httpSpec.getPort()));
     try {
-      return serve(raftPeers, httpSpec, listening);
+      return serve(raftPeers, security, httpSpec, listening);
     } finally {
       listening.close();
     }
   }
 
-  private int serve(List<Peer> raftPeers, InetSocketAddress httpSpec, ServerSocketChannel listening)
+  private int serve(
+      List<Peer> raftPeers,
+      NodeSecurity security,
+      InetSocketAddress httpSpec,
+      ServerSocketChannel listening)
       throws Exception {
     var bindHttp = (InetSocketAddress) listening.getLocalAddress();
     // Peers fetch chunks from the address a node registers: a wildcard bind is reached through
@@ -217,7 +318,8 @@ final class NodeCommand implements Callable<Integer> {
             slots,
             leaderRunsTasks,
             Duration.ofSeconds(nodeTimeoutSeconds),
-            bind);
+            bind,
+            security);
     Duration retainFor = retain == null ? null : dev.grit.engine.manifest.Durations.parse(retain);
     Node node = Node.start(config, InstantSource.system(), Main::fatal);
     var retention =
@@ -241,8 +343,13 @@ final class NodeCommand implements Callable<Integer> {
     sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> stop.countDown());
     sun.misc.Signal.handle(new sun.misc.Signal("INT"), signal -> stop.countDown());
     System.err.printf(
-        "grit: node %s serving http://%s (raft %s, outputs via %s)%n",
-        id, config.httpAddress(), raftAddressOf(config), node.outputMode());
+        "grit: node %s serving %s://%s (raft %s%s, outputs via %s)%n",
+        id,
+        security.tls() != null ? "https" : "http",
+        config.httpAddress(),
+        raftAddressOf(config),
+        security.tls() != null ? " with mutual TLS" : "",
+        node.outputMode());
     stop.await();
     System.err.printf("grit: node %s stopping%n", id);
     try {

@@ -2,6 +2,7 @@ package dev.grit.node.objects;
 
 import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.state.StateQueries;
+import dev.grit.consensus.tls.MemberTls;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
@@ -30,13 +31,24 @@ public final class ChunkFetcher {
   /** Objects read per page of a repair pass. */
   static final int PAGE_OBJECTS = 10_000;
 
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http;
+  private final String scheme;
 
-  public ChunkFetcher(String self, Supplier<StateQueries> queries, ChunkStore chunks) {
+  /**
+   * @param tls this member's certificate, presented to peers' HTTPS APIs (whose chunks only
+   *     members may fetch); null when members speak plain HTTP
+   */
+  public ChunkFetcher(
+      String self, Supplier<StateQueries> queries, ChunkStore chunks, MemberTls tls) {
     this.self = self;
     this.queries = queries;
     this.chunks = chunks;
+    var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+    if (tls != null) {
+      builder.sslContext(tls.sslContext());
+    }
+    this.http = builder.build();
+    this.scheme = tls != null ? "https://" : "http://";
   }
 
   /** Fetches whatever chunks of {@code layout} are missing here. */
@@ -57,7 +69,7 @@ public final class ChunkFetcher {
       }
       try {
         var request =
-            HttpRequest.newBuilder(URI.create("http://" + peer.httpAddress() + "/v1/chunks/" + digest))
+            HttpRequest.newBuilder(URI.create(scheme + peer.httpAddress() + "/v1/chunks/" + digest))
                 .timeout(Duration.ofSeconds(60))
                 .build();
         HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());

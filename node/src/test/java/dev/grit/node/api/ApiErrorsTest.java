@@ -110,7 +110,7 @@ class ApiErrorsTest {
     error(404, server.get("/v1/tasks/999999"));
     error(404, server.get("/v1/tasks/999999/log"));
     error(404, server.get("/v1/objects/" + UNKNOWN_HASH));
-    error(404, server.get("/v1/chunks/" + UNKNOWN_HASH));
+    error(404, server.getAsMember("/v1/chunks/" + UNKNOWN_HASH));
     JsonNode body = error(404, server.get("/v1/nothing/here"));
     assertEquals("not found", body.get("error").asText());
     error(404, server.get("/"));
@@ -124,7 +124,7 @@ class ApiErrorsTest {
     error(400, server.post("/v1/runs/abc/cancel", ""));
     error(400, server.get("/v1/objects/xyz"));
     error(400, server.get("/v1/objects/" + "zz".repeat(32)));
-    error(400, server.get("/v1/chunks/123"));
+    error(400, server.getAsMember("/v1/chunks/123"));
     error(400, server.get("/v1/runs?limit=0"));
     error(400, server.get("/v1/runs?limit=many"));
     error(400, server.get("/v1/resources"));
@@ -132,7 +132,7 @@ class ApiErrorsTest {
 
   @Test
   void wrongMethodIs405WithAllow() throws Exception {
-    var r = server.send(HttpRequest.newBuilder(server.uri("/v1/runs")).DELETE().build());
+    var r = server.send(server.request("/v1/runs").DELETE().build());
     JsonNode body = error(405, r);
     assertEquals("method not allowed", body.get("error").asText());
     String allow = r.headers().firstValue("allow").orElse("");
@@ -187,7 +187,7 @@ class ApiErrorsTest {
     try (var restarted = new TestServer(own, raftPort)) {
       JsonNode body = error(503, restarted.get("/v1/objects/" + hash));
       assertEquals("object not yet replicated here", body.get("error").asText());
-      error(404, restarted.get("/v1/chunks/" + hash));
+      error(404, restarted.getAsMember("/v1/chunks/" + hash));
     }
   }
 

@@ -87,7 +87,7 @@ class ApiServerTest {
     assertEquals(hash, Digest.of(object.body()).toString());
     assertEquals(processed.get("size").asLong(), object.body().length);
     // A one-chunk object's chunk has the object's digest.
-    assertArrayEquals(object.body(), server.getBytes("/v1/chunks/" + hash).body());
+    assertArrayEquals(object.body(), server.getBytesAsMember("/v1/chunks/" + hash).body());
 
     var all = TestServer.json(server.get("/v1/pipelines/workflow/resources"));
     assertEquals(4, all.size(), all.toString());
@@ -112,7 +112,7 @@ class ApiServerTest {
     String id = UUID.randomUUID().toString();
     var first =
         server.send(
-            HttpRequest.newBuilder(server.uri("/v1/runs?pipeline=idem"))
+            server.request("/v1/runs?pipeline=idem")
                 .header("Request-Id", id)
                 .POST(HttpRequest.BodyPublishers.ofString(WORKFLOW))
                 .build());

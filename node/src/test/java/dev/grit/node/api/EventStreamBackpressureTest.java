@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grit.consensus.testing.Wait;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,7 +83,7 @@ class EventStreamBackpressureTest {
             """
                 .formatted(stop));
     String path = "/v1/runs/" + run + "/events";
-    try (var stalled = new RawEventClient(server.api.port(), path, 4096)) {
+    try (var stalled = new RawEventClient(server, path, 4096)) {
       CompletableFuture<List<SseEvents.Event>> reading =
           SseEvents.readAsync(subscribe(run).get(10, TimeUnit.SECONDS));
 
@@ -146,7 +145,7 @@ class EventStreamBackpressureTest {
     var held = new ArrayList<RawEventClient>();
     try {
       for (int i = 0; i < LIMITS.maxStreams(); i++) {
-        var client = new RawEventClient(server.api.port(), path, 64 * 1024);
+        var client = new RawEventClient(server, path, 64 * 1024);
         held.add(client);
         assertEquals(200, client.status(Duration.ofSeconds(10)));
       }
@@ -164,7 +163,7 @@ class EventStreamBackpressureTest {
           "the closed stream to be counted out",
           Duration.ofSeconds(30),
           () -> server.api.events().open() == LIMITS.maxStreams() - 1);
-      var again = new RawEventClient(server.api.port(), path, 64 * 1024);
+      var again = new RawEventClient(server, path, 64 * 1024);
       held.add(again);
       assertEquals(200, again.status(Duration.ofSeconds(10)));
 
@@ -184,7 +183,7 @@ class EventStreamBackpressureTest {
     return server
         .http()
         .sendAsync(
-            HttpRequest.newBuilder(server.uri("/v1/runs/" + run + "/events")).build(),
+            server.request("/v1/runs/" + run + "/events").build(),
             HttpResponse.BodyHandlers.ofLines());
   }
 }

@@ -13,28 +13,33 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A GET over a plain socket that reads nothing until asked: a client that stops reading, with a
- * small receive buffer so the kernel holds little of what the server sends.
+ * A GET over a TLS socket of its own that reads nothing until asked: a client that stops reading,
+ * with a small receive buffer so the kernel holds little of what the server sends (TLS reads from
+ * the socket only when the client does).
  */
 final class RawEventClient implements AutoCloseable {
   private final Socket socket;
   private final InputStream in;
   private Head head;
 
-  RawEventClient(int port, String path, int receiveBufferBytes) throws IOException {
-    socket = new Socket();
+  RawEventClient(TestServer server, String path, int receiveBufferBytes) throws IOException {
+    Socket plain = new Socket();
     try {
-      socket.setReceiveBufferSize(receiveBufferBytes); // before connecting: it sets the window
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+      plain.setReceiveBufferSize(receiveBufferBytes); // before connecting: it sets the window
+      plain.connect(new InetSocketAddress("127.0.0.1", server.api.port()), 5_000);
+      socket =
+          server.secrets.clientContext().getSocketFactory().createSocket(plain, "127.0.0.1", server.api.port(), true);
       socket
           .getOutputStream()
           .write(
-              ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+              ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                      + "Authorization: Bearer " + server.secrets.token(dev.grit.node.auth.Role.READ)
+                      + "\r\n\r\n")
                   .getBytes(StandardCharsets.US_ASCII));
       socket.getOutputStream().flush();
       in = new BufferedInputStream(socket.getInputStream());
     } catch (IOException e) {
-      socket.close();
+      plain.close();
       throw e;
     }
   }

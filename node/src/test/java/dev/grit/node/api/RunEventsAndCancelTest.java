@@ -41,7 +41,7 @@ class RunEventsAndCancelTest {
     return server
         .http()
         .sendAsync(
-            HttpRequest.newBuilder(server.uri("/v1/runs/" + run + "/events")).build(),
+            server.request("/v1/runs/" + run + "/events").build(),
             HttpResponse.BodyHandlers.ofLines());
   }
 

@@ -7,6 +7,7 @@ import dev.grit.consensus.testing.RecordingFatalErrorHandler;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
+import dev.grit.node.testing.TestSecrets;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -18,8 +19,9 @@ import java.time.Duration;
 import java.time.InstantSource;
 
 /**
- * A real embedded node with its API on loopback, and a small HTTP client for it. Tests share one
- * per class: starting a node takes a second or two.
+ * A real embedded node with its API on loopback, secured as a deployed node is (HTTPS, tokens),
+ * and a small HTTP client for it that brings an admin token. Tests share one per class: starting a
+ * node takes a second or two.
  */
 public final class TestServer implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -27,8 +29,10 @@ public final class TestServer implements AutoCloseable {
   public final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
   public final Node node;
   public final ApiServer api;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** Its own CA, certificate and tokens: the API speaks HTTPS and wants tokens, as deployed. */
+  public final TestSecrets secrets;
+  private final HttpClient http;
+  private final HttpClient memberHttp;
 
   public TestServer(Path dataDir) throws IOException {
     this(dataDir, Ports.take());
@@ -45,7 +49,16 @@ public final class TestServer implements AutoCloseable {
   }
 
   private TestServer(Path dataDir, int raftPort, EventStreamLimits limits) throws IOException {
-    node = Node.start(NodeConfig.embedded(dataDir, raftPort, 2), InstantSource.system(), fatal);
+    secrets =
+        TestSecrets.create(
+            dataDir.resolveSibling(dataDir.getFileName() + "-secrets"), java.util.List.of("local"));
+    http = secrets.http();
+    memberHttp = HttpClient.newBuilder().sslContext(secrets.member("local").sslContext()).build();
+    node =
+        Node.start(
+            NodeConfig.embedded(dataDir, raftPort, 2).withSecurity(secrets.security("local")),
+            InstantSource.system(),
+            fatal);
     try {
       api = ApiServer.start(node, new InetSocketAddress("127.0.0.1", 0), limits);
     } catch (IOException | RuntimeException e) {
@@ -55,27 +68,49 @@ public final class TestServer implements AutoCloseable {
   }
 
   public String url() {
-    return "http://127.0.0.1:" + api.port();
+    return "https://127.0.0.1:" + api.port();
   }
 
   public URI uri(String path) {
     return URI.create(url() + path);
   }
 
+  /** A request for {@code path} with an admin token. */
+  public HttpRequest.Builder request(String path) {
+    return secrets.request(url() + path);
+  }
+
   public HttpResponse<String> get(String path) throws IOException, InterruptedException {
-    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    return send(request(path).GET().build());
   }
 
   public HttpResponse<byte[]> getBytes(String path) throws IOException, InterruptedException {
     return http.send(
+        request(path).timeout(Duration.ofSeconds(30)).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** GET {@code path} as a member: with this node's own certificate and no token (chunks). */
+  public HttpResponse<String> getAsMember(String path) throws IOException, InterruptedException {
+    return memberHttp.send(
+        HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  public HttpResponse<byte[]> getBytesAsMember(String path) throws IOException, InterruptedException {
+    return memberHttp.send(
         HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET().build(),
         HttpResponse.BodyHandlers.ofByteArray());
   }
 
   public HttpResponse<String> post(String path, String body)
       throws IOException, InterruptedException {
-    return send(
-        HttpRequest.newBuilder(uri(path)).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    return send(request(path).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+  }
+
+  /** The grit command line with this node's CA and an admin token. */
+  public dev.grit.node.testing.Grit grit(Path workDir) {
+    return new dev.grit.node.testing.Grit(workDir, secrets.clientEnv());
   }
 
   public HttpResponse<String> send(HttpRequest request) throws IOException, InterruptedException {

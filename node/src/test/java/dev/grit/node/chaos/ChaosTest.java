@@ -11,9 +11,6 @@ import dev.grit.engine.object.Digest;
 import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeProcesses;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,11 +105,6 @@ class ChaosTest {
           .formatted(ITEMS, TASK_SLEEP, TASK_SLEEP);
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(2))
-          .build();
 
   @TempDir static Path shared;
   @TempDir Path dir;
@@ -425,7 +417,7 @@ class ChaosTest {
       this.cluster =
           NodeProcesses.startLinked(
               dir.resolve("cluster"), 3, "--node-timeout", Integer.toString(NODE_TIMEOUT_SECONDS));
-      this.grit = new Grit(dir, Map.of());
+      this.grit = cluster.grit(dir);
     }
 
     long now() {
@@ -518,8 +510,8 @@ class ChaosTest {
     JsonNode read(int i, String path) {
       try {
         var response =
-            HTTP.send(
-                HttpRequest.newBuilder(URI.create(cluster.url(i) + path))
+            cluster.http().send(
+                cluster.request(cluster.url(i) + path)
                     .timeout(Duration.ofSeconds(3))
                     .build(),
                 HttpResponse.BodyHandlers.ofByteArray());

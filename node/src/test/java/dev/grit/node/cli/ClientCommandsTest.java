@@ -52,7 +52,7 @@ class ClientCommandsTest {
   @BeforeAll
   static void start() throws Exception {
     server = new TestServer(dir.resolve("node"));
-    grit = new Grit(dir, Map.of());
+    grit = server.grit(dir);
   }
 
   @AfterAll
@@ -108,7 +108,9 @@ class ClientCommandsTest {
             .get(0)
             .get("producer_task")
             .asLong();
-    Result logs = new Grit(dir, Map.of("GRIT_ADDR", url)).run("logs", String.valueOf(task));
+    var env = new java.util.HashMap<>(server.secrets.clientEnv());
+    env.put("GRIT_ADDR", url);
+    Result logs = new Grit(dir, env).run("logs", String.valueOf(task));
     assertEquals(0, logs.exit(), logs::toString);
     assertTrue(logs.out().startsWith("== attempt 1 on local: succeeded"), logs::toString);
     assertTrue(logs.out().contains("processing dataset-v1"), logs::toString);

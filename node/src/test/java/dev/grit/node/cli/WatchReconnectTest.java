@@ -10,7 +10,6 @@ import dev.grit.node.testing.Grit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -63,7 +62,7 @@ class WatchReconnectTest {
             script = "cat $INPUT_FILE > $OUTPUT_DIR/used-$GRIT_INPUT_NAME"
             """
                 .formatted(gate));
-    var grit = new Grit(dir, Map.of());
+    var grit = server.grit(dir);
     var watching =
         CompletableFuture.supplyAsync(
             () -> {

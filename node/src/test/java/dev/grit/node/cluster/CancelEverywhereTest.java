@@ -9,12 +9,9 @@ import dev.grit.consensus.state.AttemptOutcome;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.consensus.testing.Wait;
-import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeCluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -38,8 +35,7 @@ class CancelEverywhereTest {
   private static final int SLEEPERS = 6;
 
   @TempDir Path dir;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private NodeCluster cluster;
 
   @Test
   void cancellingThroughOneMemberKillsTheScriptsOfEveryMember() throws Exception {
@@ -62,6 +58,7 @@ class CancelEverywhereTest {
         """
             .formatted(SLEEPERS, pids, pids, pids);
     try (var cluster = NodeCluster.start(dir.resolve("cluster"), 3, 2)) {
+      this.cluster = cluster;
       int leader = cluster.leader();
       int submitTo = (leader + 1) % 3;
       int cancelThrough = (leader + 2) % 3;
@@ -87,7 +84,7 @@ class CancelEverywhereTest {
         }
       }
 
-      var grit = new Grit(dir, Map.of());
+      var grit = cluster.grit(dir);
       var cancelled = grit.run("cancel", Long.toString(run), "--server", cluster.url(cancelThrough));
       assertEquals(0, cancelled.exit(), cancelled::toString);
       assertEquals("run " + run + " cancelled", cancelled.out().trim());
@@ -130,8 +127,8 @@ class CancelEverywhereTest {
 
   private long submit(String url, String manifest) throws Exception {
     var response =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url + "/v1/runs?pipeline=sleepy"))
+        cluster.http().send(
+            cluster.request(url + "/v1/runs?pipeline=sleepy")
                 .POST(HttpRequest.BodyPublishers.ofString(manifest))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
@@ -141,8 +138,7 @@ class CancelEverywhereTest {
 
   private String get(String url) throws Exception {
     var response =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+        cluster.http().send(cluster.request(url).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), response.body());
     return response.body();
   }

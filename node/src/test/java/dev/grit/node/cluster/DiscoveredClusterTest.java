@@ -9,6 +9,7 @@ import dev.grit.consensus.testing.Ports;
 import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeCluster;
 import dev.grit.node.testing.NodeJvm;
+import dev.grit.node.testing.TestSecrets;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -49,6 +50,7 @@ class DiscoveredClusterTest {
   KubernetesClient client; // set by the mock server's extension
 
   private final List<NodeJvm> nodes = new ArrayList<>();
+  private TestSecrets secrets;
 
   @AfterEach
   void stopNodes() throws InterruptedException {
@@ -61,13 +63,14 @@ class DiscoveredClusterTest {
   void nodesFoundByMdnsOnLoopbackFormOneGroup() throws Exception {
     // A cluster name of its own: another run's nodes on this machine are not counted.
     String cluster = "mdns-" + UUID.randomUUID();
+    secrets = TestSecrets.create(dir.resolve("secrets"), List.of("n1", "n2", "n3"));
     for (int i = 1; i <= 3; i++) {
       int http = Ports.take();
       nodes.add(
           NodeJvm.start(
               "n" + i,
               dir.resolve("n" + i + ".log"),
-              "http://127.0.0.1:" + http,
+              "https://127.0.0.1:" + http,
               List.of(),
               List.of(
                   "node",
@@ -79,8 +82,10 @@ class DiscoveredClusterTest {
                   "--bootstrap-expect=3",
                   "--http=127.0.0.1:" + http,
                   "--data=" + dir.resolve("n" + i),
-                  "--slots=2"),
-              Map.of()));
+                  "--slots=2",
+                  "--tls=" + secrets.nodesDir()),
+              Map.of(),
+              secrets));
     }
     assertOneGroupRunsAPipeline(List.of("n1", "n2", "n3"));
   }
@@ -93,8 +98,17 @@ class DiscoveredClusterTest {
     var hosts = new StringBuilder("127.0.0.1 localhost");
     var names = new ArrayList<String>();
     for (int i = 0; i < sts.getSpec().getReplicas(); i++) {
-      String pod = sts.getMetadata().getName() + "-" + i;
-      names.add(pod);
+      names.add(sts.getMetadata().getName() + "-" + i);
+    }
+    // As deploy/README.md makes them: grit tls init --nodes 3 --dns '*.grit-headless.NS.svc...'.
+    secrets =
+        TestSecrets.create(
+            dir.resolve("secrets"), names, List.of("*." + service + "." + NAMESPACE + ".svc.cluster.local"));
+    assertTrue(
+        container.getArgs().stream().anyMatch(a -> a.startsWith("--tls=")),
+        "the StatefulSet's nodes speak TLS");
+    for (int i = 0; i < sts.getSpec().getReplicas(); i++) {
+      String pod = names.get(i);
       // As the StatefulSet controller makes it, except that each pod's ports are free ports on
       // this machine: three members share one loopback address here.
       int raft = Ports.take();
@@ -137,7 +151,7 @@ class DiscoveredClusterTest {
       Map<String, String> downward = downwardApi(container, pod);
       var args = new ArrayList<String>();
       for (String arg : container.getArgs()) {
-        args.add(override(expand(arg, downward), http, dir.resolve(pod)));
+        args.add(override(expand(arg, downward), http, dir.resolve(pod), secrets.nodesDir()));
       }
       var env = new HashMap<>(downward);
       env.put("KUBERNETES_MASTER", client.getMasterUrl().toString().replace("localhost", "127.0.0.1"));
@@ -151,10 +165,11 @@ class DiscoveredClusterTest {
           NodeJvm.start(
               pod,
               dir.resolve(pod + ".log"),
-              "http://127.0.0.1:" + http,
+              "https://127.0.0.1:" + http,
               List.of("-Djdk.net.hosts.file=" + dir.resolve("hosts")),
               args,
-              env));
+              env,
+              secrets));
     }
     // The headless Service's DNS names of the pods, resolved to loopback for these JVMs only.
     Files.writeString(dir.resolve("hosts"), hosts + "\n");
@@ -200,9 +215,14 @@ class DiscoveredClusterTest {
     return m.appendTail(out).toString();
   }
 
-  /** What must differ on one machine: listen on loopback only, and each member's own directory. */
-  private static String override(String arg, int http, Path data) {
-    if (arg.startsWith("--bind=")) {
+  /**
+   * What must differ on one machine: listen on loopback only, each member's own directory, and the
+   * Secret's mount is a directory of this test's.
+   */
+  private static String override(String arg, int http, Path data, Path tls) {
+    if (arg.startsWith("--tls=")) {
+      return "--tls=" + tls;
+    } else if (arg.startsWith("--bind=")) {
       return "--bind=127.0.0.1";
     } else if (arg.startsWith("--http=")) {
       return "--http=127.0.0.1:" + http;
@@ -230,7 +250,7 @@ class DiscoveredClusterTest {
     Path manifest = dir.resolve("fan.toml");
     Files.writeString(manifest, ClusterRunTest.MANIFEST);
     var servers = String.join(",", nodes.stream().map(NodeJvm::url).toList());
-    var submitted = new Grit(dir, Map.of()).run("submit", manifest.toString(), "--server", servers, "--wait");
+    var submitted = new Grit(dir, secrets.clientEnv()).run("submit", manifest.toString(), "--server", servers, "--wait");
     assertEquals(0, submitted.exit(), submitted::toString);
   }
 }

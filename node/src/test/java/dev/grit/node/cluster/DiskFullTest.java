@@ -14,8 +14,6 @@ import dev.grit.engine.object.Digest;
 import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeProcesses;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -57,8 +55,7 @@ class DiskFullTest {
   /** The node's API, and the pipelines submitted to it. */
   private String url;
   private final List<String> pipelines = new ArrayList<>();
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private NodeProcesses nodes;
 
   @ParameterizedTest(name = "outputs via {0}")
   @ValueSource(strings = {"fuse", "plain"})
@@ -73,6 +70,7 @@ class DiskFullTest {
     Files.createSymbolicLink(cluster.resolve("n1"), disk);
     try (var node = NodeProcesses.start(cluster, 1, Map.of(OutputMode.ENV, mode))) {
       url = node.url(0);
+      nodes = node;
       // The first stored chunk makes RocksDB preallocate its log: free space is measured after.
       expectSucceeded(run("warm-up", "echo ready > $OUTPUT_DIR/ready"));
       long before = free();
@@ -271,8 +269,8 @@ class DiskFullTest {
   private long submit(String pipeline, String manifest) throws Exception {
     pipelines.add(pipeline);
     var response =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url + "/v1/runs?pipeline=" + pipeline))
+        nodes.http().send(
+            nodes.request(url + "/v1/runs?pipeline=" + pipeline)
                 .POST(HttpRequest.BodyPublishers.ofString(manifest))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
@@ -325,8 +323,8 @@ class DiskFullTest {
 
   private String text(String url) throws Exception {
     var response =
-        http.send(
-            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
+        nodes.http().send(
+            nodes.request(url).timeout(Duration.ofSeconds(30)).build(),
             HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode(), url + ": " + response.body());
     return response.body();

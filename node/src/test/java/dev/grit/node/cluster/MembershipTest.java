@@ -14,18 +14,13 @@ import dev.grit.consensus.testing.Ports;
 import dev.grit.consensus.testing.Wait;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
-import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeCluster;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,6 +47,7 @@ class MembershipTest {
       var peers = new ArrayList<>(cluster.config(0).peers());
       var n4 = new Peer("n4", "127.0.0.1", Ports.take());
       peers.add(n4);
+      cluster.secrets.issue("n4");
       var config =
           new NodeConfig(
               "test",
@@ -62,7 +58,8 @@ class MembershipTest {
               2,
               false,
               NodeConfig.DEFAULT_NODE_TIMEOUT,
-              null);
+              null,
+              cluster.secrets.security("n4"));
       Node[] joined = new Node[1];
       NodeCluster.withPlainOutputs(
           () -> {
@@ -87,10 +84,10 @@ class MembershipTest {
         int oldLeaderIndex = cluster.leader();
         String oldLeader = cluster.id(oldLeaderIndex);
         int other = (oldLeaderIndex + 1) % 3;
-        var http = HttpClient.newHttpClient();
+        var http = cluster.http();
         var removed =
             http.send(
-                HttpRequest.newBuilder(URI.create(cluster.url(other) + "/v1/cluster/members/" + oldLeader))
+                cluster.request(cluster.url(other) + "/v1/cluster/members/" + oldLeader)
                     .DELETE()
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -111,13 +108,14 @@ class MembershipTest {
         // Asking again for the removed one is a 404 with a JSON error; a bad address a 400.
         var again =
             http.send(
-                HttpRequest.newBuilder(URI.create(cluster.url(other) + "/v1/cluster/members/" + oldLeader))
+                cluster.request(cluster.url(other) + "/v1/cluster/members/" + oldLeader)
                     .DELETE()
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(404, again.statusCode(), again.body());
         var bad =
-            new Grit(dir, Map.of())
+            cluster
+                .grit(dir)
                 .run("cluster", "add-member", "n9", "nowhere", "--server", cluster.url(other));
         assertEquals(2, bad.exit(), bad::toString);
         assertTrue(bad.err().contains("host:port"), bad::toString);

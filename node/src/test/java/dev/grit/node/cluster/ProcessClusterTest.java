@@ -8,7 +8,6 @@ import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -39,7 +38,7 @@ class ProcessClusterTest {
     Path manifest = dir.resolve("fan.toml");
     Files.writeString(manifest, ClusterRunTest.MANIFEST);
     try (var cluster = NodeProcesses.start(dir.resolve("cluster"), 3)) {
-      var grit = new Grit(dir, Map.of());
+      var grit = cluster.grit(dir);
       var submitted = grit.run("submit", manifest.toString(), "--server", cluster.url(1), "--wait");
       assertEquals(0, submitted.exit(), () -> submitted + "\n" + cluster.tail(0) + "\n" + cluster.tail(1));
 

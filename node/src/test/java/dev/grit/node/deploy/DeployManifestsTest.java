@@ -46,6 +46,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Element;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -71,9 +72,12 @@ class DeployManifestsTest {
           "--http=0.0.0.0:8080",
           "--data=/var/lib/grit",
           "--node-timeout=10",
-          "--shutdown-grace=30");
+          "--shutdown-grace=30",
+          "--tls=/etc/grit/tls");
 
   static final Map<String, String> POD_LABELS = Map.of("app.kubernetes.io/name", "grit");
+  /** The Secret of the nodes' certificates and tokens, made as deploy/README.md says. */
+  static final String SECRET = "grit-tls";
   static final String KUSTOMIZATION = "kustomization.yaml";
   static final YAMLMapper YAML = new YAMLMapper();
 
@@ -231,7 +235,7 @@ class DeployManifestsTest {
   }
 
   @Test
-  void probesUseTheHealthEndpointsOverHttp() {
+  void probesUseTheHealthEndpointsOverHttps() {
     Container c = container();
     assertEquals("/livez", httpGet(c.getLivenessProbe(), "liveness").getPath());
     assertEquals("/readyz", httpGet(c.getReadinessProbe(), "readiness").getPath());
@@ -239,6 +243,10 @@ class DeployManifestsTest {
     assertEquals("/livez", httpGet(c.getStartupProbe(), "startup").getPath());
     for (Probe p : List.of(c.getLivenessProbe(), c.getReadinessProbe(), c.getStartupProbe())) {
       assertEquals(new IntOrString("http"), p.getHttpGet().getPort(), "probes use the named port");
+      assertEquals("HTTPS", p.getHttpGet().getScheme(), "the API speaks HTTPS only");
+      assertTrue(
+          p.getHttpGet().getHttpHeaders() == null || p.getHttpGet().getHttpHeaders().isEmpty(),
+          "the probes are open: no token in the manifest");
       assertTrue(p.getExec() == null, "HTTP probes: the node serves its health itself");
     }
     // The node waits up to a minute for a leader, then catches up: give it several minutes.
@@ -246,6 +254,105 @@ class DeployManifestsTest {
     assertTrue(
         startup.getPeriodSeconds() * startup.getFailureThreshold() >= 300,
         "startup budget too short for a member that catches up");
+  }
+
+  @Test
+  void credentialsComeFromASecretMountedReadOnly() {
+    String dir = option("--tls");
+    VolumeMount mount =
+        container().getVolumeMounts().stream()
+            .filter(m -> m.getMountPath().equals(dir))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("nothing mounted at --tls " + dir));
+    assertEquals(Boolean.TRUE, mount.getReadOnly(), "the credentials are mounted read-only");
+    assertTrue(
+        mount.getSubPath() == null || mount.getSubPath().isEmpty(),
+        "a subPath mount is never updated: rotation needs the whole directory");
+    Volume tls = volume(mount.getName());
+    assertNotNull(tls.getSecret(), "the credentials come from a Secret");
+    assertEquals(SECRET, tls.getSecret().getSecretName());
+    int mode = tls.getSecret().getDefaultMode();
+    assertEquals(0, mode & 0007, "keys readable by others: " + Integer.toOctalString(mode));
+    assertTrue((mode & 0040) != 0, "readable by the pod's fsGroup: " + Integer.toOctalString(mode));
+    assertTrue(all(io.fabric8.kubernetes.api.model.Secret.class).isEmpty(), "keys never go into the manifests");
+    assertTrue(option("--http").startsWith("0.0.0.0:"), "listens beyond loopback, so TLS is a must");
+    assertFalse(container().getArgs().contains("--insecure"));
+
+    Map<String, EnvVar> env = env();
+    assertTrue(env.get("GRIT_ADDR").getValue().startsWith("https://"), "client commands in the pod use HTTPS");
+    assertEquals(dir + "/ca.crt", env.get("GRIT_CACERT").getValue());
+    assertFalse(env.containsKey("GRIT_TOKEN"), "no token in the pod's environment");
+    var annotations = the(StatefulSet.class, "grit").getSpec().getTemplate().getMetadata().getAnnotations();
+    assertEquals("https", annotations.get("prometheus.io/scheme"));
+  }
+
+  /**
+   * deploy/README.md's commands, run as written (in a scratch directory), make the Secret the
+   * StatefulSet mounts: a certificate for every pod, valid for its name under the headless
+   * Service in the base's namespace, the CA, and the tokens file the node reads.
+   */
+  @Test
+  void theReadmesCommandsMakeTheSecretTheStatefulSetMounts(@TempDir Path scratch) throws Exception {
+    List<String> lines =
+        Files.readAllLines(deploy.resolve("README.md")).stream().map(String::strip).toList();
+    List<String> grit =
+        lines.stream()
+            .filter(l -> l.startsWith("./grit tls init ") || l.startsWith("./grit token new "))
+            .toList();
+    assertTrue(grit.stream().anyMatch(l -> l.startsWith("./grit tls init ")), "README: no grit tls init");
+    assertTrue(grit.stream().anyMatch(l -> l.startsWith("./grit token new ")), "README: no grit token new");
+    String secretLine =
+        lines.stream()
+            .filter(l -> l.contains("create secret generic"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("README: no kubectl create secret"));
+    Matcher secret =
+        Pattern.compile("create secret generic (\\S+) --from-file=(\\S+)").matcher(secretLine);
+    assertTrue(secret.find(), secretLine);
+    assertEquals(SECRET, secret.group(1), "README's Secret is the one the StatefulSet mounts");
+    String namespace = Kustomization.read(base.resolve(KUSTOMIZATION)).namespace;
+    assertTrue(secretLine.contains("-n " + namespace + " "), "README's Secret goes into " + namespace + ": " + secretLine);
+
+    for (String line : grit) {
+      List<String> args = new ArrayList<>();
+      for (String word : words(line.substring("./grit ".length()))) {
+        if (word.equals(">")) {
+          break; // the token goes to a file of the user's
+        }
+        args.add(word.startsWith("grit-tls") ? scratch.resolve(word).toString() : word);
+      }
+      assertEquals(0, dev.grit.node.cli.Main.execute(args.toArray(new String[0])), line);
+    }
+    Path nodes = scratch.resolve(secret.group(2));
+    StatefulSet sts = the(StatefulSet.class, "grit");
+    String service = sts.getSpec().getServiceName();
+    for (int i = 0; i < sts.getSpec().getReplicas(); i++) {
+      String pod = sts.getMetadata().getName() + "-" + i;
+      var tls = dev.grit.consensus.tls.MemberTls.load(nodes, pod);
+      tls.verify(java.time.Instant.now());
+      String name = pod + "." + service + "." + namespace + ".svc.cluster.local";
+      boolean covered = false;
+      for (List<?> san : tls.certificate().getSubjectAlternativeNames()) {
+        String dns = san.get(1).toString();
+        // A wildcard stands for one label: the pod's name.
+        covered |=
+            dns.equals(name)
+                || (dns.startsWith("*.") && name.substring(name.indexOf('.') + 1).equals(dns.substring(2)));
+      }
+      assertTrue(covered, pod + "'s certificate does not name " + name);
+    }
+    var tokens = dev.grit.node.auth.Tokens.load(nodes.resolve("tokens"));
+    assertTrue(tokens.size() >= 1, "README makes no token");
+  }
+
+  /** A command line split as the shell would: words, single-quoted words kept whole. */
+  static List<String> words(String line) {
+    var out = new ArrayList<String>();
+    Matcher m = Pattern.compile("'([^']*)'|(\\S+)").matcher(line);
+    while (m.find()) {
+      out.add(m.group(1) != null ? m.group(1) : m.group(2));
+    }
+    return out;
   }
 
   @Test

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.grit.consensus.testing.Wait;
-import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.NodeProcesses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,7 +62,7 @@ class GatherClusterTest {
         """
             .formatted(PARTS, gate));
     try (var cluster = NodeProcesses.start(dir.resolve("cluster"), 3, "--node-timeout", "3")) {
-      var grit = new Grit(dir, Map.of());
+      var grit = cluster.grit(dir);
       // Who runs what is arranged: one follower is frozen, so the inputs are made on the other
       // (the leader takes work only when no follower may), and the gather starts there too; that
       // node is killed mid-gather, and another, which made none of them, gathers them.

@@ -41,7 +41,7 @@ class ChunkFetcherTest {
   void open() throws Exception {
     state = SqlState.open(dir.resolve("state.db"));
     chunks = ChunkStore.open(dir.resolve("objects"));
-    fetcher = new ChunkFetcher("n1", () -> state.queries(), chunks);
+    fetcher = new ChunkFetcher("n1", () -> state.queries(), chunks, null);
   }
 
   @AfterEach

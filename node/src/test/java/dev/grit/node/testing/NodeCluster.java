@@ -32,6 +32,8 @@ public final class NodeCluster implements AutoCloseable {
   private final Node[] nodes;
   private final ApiServer[] apis;
   public final RecordingFatalErrorHandler fatal = new RecordingFatalErrorHandler();
+  /** The cluster's own CA, member certificates and tokens: members speak TLS, the API HTTPS. */
+  public final TestSecrets secrets;
 
   private NodeCluster(Path dir, int n, int slots, Duration nodeTimeout) throws IOException {
     this.dir = dir;
@@ -39,6 +41,7 @@ public final class NodeCluster implements AutoCloseable {
     for (int i = 1; i <= n; i++) {
       peers.add(new Peer("n" + i, "127.0.0.1", Ports.take()));
     }
+    this.secrets = TestSecrets.create(dir.resolve("secrets"), peers.stream().map(Peer::id).toList());
     for (Peer p : peers) {
       configs.add(
           new NodeConfig(
@@ -50,7 +53,8 @@ public final class NodeCluster implements AutoCloseable {
               slots,
               false,
               nodeTimeout,
-              null));
+              null,
+              secrets.security(p.id())));
     }
     this.nodes = new Node[n];
     this.apis = new ApiServer[n];
@@ -128,7 +132,31 @@ public final class NodeCluster implements AutoCloseable {
 
   /** The base URL of member i's API. */
   public String url(int i) {
-    return "http://" + configs.get(i).httpAddress();
+    return "https://" + configs.get(i).httpAddress();
+  }
+
+  /** Every member's API, comma-separated, as {@code --server} takes it. */
+  public String urls() {
+    var all = new ArrayList<String>();
+    for (int i = 0; i < nodes.length; i++) {
+      all.add(url(i));
+    }
+    return String.join(",", all);
+  }
+
+  /** The grit command line with this cluster's CA and an admin token. */
+  public Grit grit(Path workDir) {
+    return new Grit(workDir, secrets.clientEnv());
+  }
+
+  /** A client trusting this cluster's CA; requests get their token from {@link #request}. */
+  public java.net.http.HttpClient http() {
+    return secrets.http();
+  }
+
+  /** A request to {@code url} with an admin token. */
+  public java.net.http.HttpRequest.Builder request(String url) {
+    return secrets.request(url);
   }
 
   /** The index of the leader, once one is known to every running member. */

@@ -28,19 +28,38 @@ public final class NodeJvm implements AutoCloseable {
   private final Path log;
   private final String url;
   private final Process process;
+  private final TestSecrets secrets;
 
-  private NodeJvm(String name, Path log, String url, Process process) {
+  private NodeJvm(String name, Path log, String url, Process process, TestSecrets secrets) {
     this.name = name;
     this.log = log;
     this.url = url;
     this.process = process;
+    this.secrets = secrets;
   }
 
   /**
-   * Starts {@code grit} with {@code args}; {@code url} is where its API will answer.
+   * Starts {@code grit} with {@code args}; {@code url} is where its API will answer, in plain
+   * HTTP without tokens (a node on loopback without TLS).
    */
   public static NodeJvm start(
       String name, Path log, String url, List<String> jvmOptions, List<String> args, Map<String, String> env)
+      throws IOException {
+    return start(name, log, url, jvmOptions, args, env, null);
+  }
+
+  /**
+   * As above, for a node started with {@code secrets}' TLS material and tokens: its API is asked
+   * over HTTPS with an admin token.
+   */
+  public static NodeJvm start(
+      String name,
+      Path log,
+      String url,
+      List<String> jvmOptions,
+      List<String> args,
+      Map<String, String> env,
+      TestSecrets secrets)
       throws IOException {
     var cmd = new ArrayList<String>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -58,7 +77,7 @@ public final class NodeJvm implements AutoCloseable {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.environment().putAll(env);
-    return new NodeJvm(name, log, url, builder.start());
+    return new NodeJvm(name, log, url, builder.start(), secrets);
   }
 
   public String url() {
@@ -73,8 +92,8 @@ public final class NodeJvm implements AutoCloseable {
   /** The HTTP status the node answers for {@code path}, or -1 when it does not answer. */
   public int status(String path) {
     try {
-      return HTTP.send(
-              HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(5)).build(),
+      return http().send(
+              request(path).timeout(Duration.ofSeconds(5)).build(),
               HttpResponse.BodyHandlers.discarding())
           .statusCode();
     } catch (IOException e) {
@@ -88,13 +107,21 @@ public final class NodeJvm implements AutoCloseable {
   /** GET {@code path} as text; fails the test on anything but 200. */
   public String get(String path) throws IOException, InterruptedException {
     var response =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(30)).build(),
+        http().send(
+            request(path).timeout(Duration.ofSeconds(30)).build(),
             HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       throw new AssertionError(name + " answered " + response.statusCode() + " for " + path + ": " + response.body());
     }
     return response.body();
+  }
+
+  private HttpClient http() {
+    return secrets == null ? HTTP : secrets.http();
+  }
+
+  private HttpRequest.Builder request(String path) {
+    return secrets == null ? HttpRequest.newBuilder(URI.create(url + path)) : secrets.request(url + path);
   }
 
   public String tail() {

@@ -5,7 +5,6 @@ import dev.grit.consensus.testing.Wait;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -45,7 +44,9 @@ public final class NodeProcesses implements AutoCloseable {
   private final Map<String, String> env;
   /** links[i][j] carries member i's connections to member j; null when not linked. */
   private final TcpProxy[][] links;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  /** The cluster's own CA, member certificates and tokens: members speak TLS, the API HTTPS. */
+  public final TestSecrets secrets;
+  private final HttpClient http;
 
   private NodeProcesses(
       Path dir, int n, Map<String, String> env, List<String> extraArgs, boolean linked)
@@ -61,6 +62,12 @@ public final class NodeProcesses implements AutoCloseable {
       raftPorts[i] = Ports.take();
       httpPorts[i] = Ports.take();
     }
+    var ids = new ArrayList<String>();
+    for (int i = 0; i < n; i++) {
+      ids.add(id(i));
+    }
+    this.secrets = TestSecrets.create(dir.resolve("secrets"), ids);
+    this.http = secrets.http();
     this.links = linked ? new TcpProxy[n][n] : null;
     if (linked) {
       if (n > 250) {
@@ -172,7 +179,22 @@ public final class NodeProcesses implements AutoCloseable {
 
   /** The base URL of member i's API. */
   public String url(int i) {
-    return "http://127.0.0.1:" + httpPorts[i];
+    return "https://127.0.0.1:" + httpPorts[i];
+  }
+
+  /** The grit command line with this cluster's CA and an admin token. */
+  public Grit grit(Path workDir) {
+    return new Grit(workDir, secrets.clientEnv());
+  }
+
+  /** A client trusting this cluster's CA; requests get their token from {@link #request}. */
+  public HttpClient http() {
+    return http;
+  }
+
+  /** A request to {@code url} with an admin token. */
+  public HttpRequest.Builder request(String url) {
+    return secrets.request(url);
   }
 
   /** Every member's API, comma-separated, as {@code --server} takes it. */
@@ -233,6 +255,7 @@ public final class NodeProcesses implements AutoCloseable {
             dir.resolve(id(i)).toString(),
             "--slots",
             "2"));
+    cmd.addAll(secrets.nodeArgs());
     cmd.addAll(extraArgs);
     File log = dir.resolve(id(i) + ".log").toFile();
     var builder = new ProcessBuilder(cmd);
@@ -258,7 +281,7 @@ public final class NodeProcesses implements AutoCloseable {
     try {
       var response =
           http.send(
-              HttpRequest.newBuilder(URI.create(url(i) + path)).timeout(Duration.ofSeconds(5)).build(),
+              secrets.request(url(i) + path).timeout(Duration.ofSeconds(5)).build(),
               HttpResponse.BodyHandlers.discarding());
       return response.statusCode();
     } catch (IOException e) {
@@ -273,7 +296,7 @@ public final class NodeProcesses implements AutoCloseable {
   public byte[] get(int i, String path) throws IOException, InterruptedException {
     var response =
         http.send(
-            HttpRequest.newBuilder(URI.create(url(i) + path)).timeout(Duration.ofSeconds(60)).build(),
+            secrets.request(url(i) + path).timeout(Duration.ofSeconds(60)).build(),
             HttpResponse.BodyHandlers.ofByteArray());
     if (response.statusCode() != 200) {
       throw new AssertionError(id(i) + " answered " + response.statusCode() + " for " + path);

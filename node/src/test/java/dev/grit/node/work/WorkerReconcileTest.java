@@ -113,7 +113,7 @@ class WorkerReconcileTest {
     Path work = dir.resolve("work");
     var clock = InstantSource.system();
     var runner = new TaskRunner(OutputDir.open(work, OutputMode.PLAIN), work, clock);
-    var fetcher = new ChunkFetcher("w", c.stateMachine(0)::queries, c.chunks(0));
+    var fetcher = new ChunkFetcher("w", c.stateMachine(0)::queries, c.chunks(0), c.tls(0));
     var worker = new Worker("w", slots, c.leader(), runner, fetcher, work, clock);
     worker.recover();
     worker.start();
