@@ -59,7 +59,7 @@ public final class ChunkThroughput {
               () -> {
                 try {
                   return RaftNode.start(
-                      "bench", p.id(), peers, dir.resolve(p.id()).resolve("raft"), sm);
+                      "bench", p.id(), peers, null, dir.resolve(p.id()).resolve("raft"), sm, null);
                 } catch (IOException e) {
                   throw new IllegalStateException(e);
                 }
