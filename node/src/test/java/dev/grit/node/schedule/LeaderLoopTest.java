@@ -126,7 +126,7 @@ class LeaderLoopTest {
       leader.tick();
       assertEquals(
           List.of(new RaiseRulesVersion(RulesVersion.SUPPORTED, now)), other.proposed);
-      assertEquals(RulesVersion.GATHER, fresh.queries().rulesVersion());
+      assertEquals(RulesVersion.SUPPORTED, fresh.queries().rulesVersion());
     }
   }
 }
