@@ -134,7 +134,7 @@ public final class Node implements AutoCloseable {
       }
       worker.recover();
       worker.start();
-      var repair = new ChunkRepair(fetcher);
+      var repair = new ChunkRepair(fetcher, data.resolve("objects").resolve("repaired-up-to"));
       events.subscribe(repair);
       closers.push(repair);
       repair.start();

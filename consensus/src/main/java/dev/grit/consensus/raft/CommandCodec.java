@@ -4,6 +4,7 @@ import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
@@ -51,7 +52,7 @@ public final class CommandCodec {
   static final byte CANCEL_RUN = 6;
   static final byte REGISTER_NODE = 7;
   static final byte RAISE_RULES_VERSION = 8;
-  // 9 is the retention command's tag.
+  static final byte GC = 9;
   static final byte RETRY_TASKS = 10;
   static final byte V1 = 1;
   /**
@@ -116,6 +117,10 @@ public final class CommandCodec {
         header(out, RAISE_RULES_VERSION);
         out.writeInt(r.version());
         out.writeLong(r.at());
+      } else if (command instanceof Gc g) {
+        header(out, GC);
+        out.writeLong(g.cutoff());
+        out.writeLong(g.at());
       } else if (command instanceof CancelRun c) {
         header(out, CANCEL_RUN);
         out.writeLong(c.runId());
@@ -136,7 +141,21 @@ public final class CommandCodec {
 
   /** Decodes a command at the start of {@code data}; malformed input is an {@link IllegalArgumentException}. */
   public static Decoded decode(byte[] data) {
-    var bytes = new ByteArrayInputStream(data);
+    return decode(new ByteArrayInputStream(data));
+  }
+
+  /**
+   * Decodes a command at the start of {@code input}, reading no further than its header: the
+   * chunk bytes after it stay where they are. The stream's {@code available()} must tell the
+   * bytes left in it (as in-memory streams do).
+   */
+  public static Decoded decode(java.io.InputStream bytes) {
+    int size;
+    try {
+      size = bytes.available();
+    } catch (IOException e) {
+      throw new IllegalArgumentException("unreadable command: " + e, e);
+    }
     try (var in = new DataInputStream(bytes)) {
       byte tag = in.readByte();
       int version = checkVersion(tag, in.readByte());
@@ -172,10 +191,11 @@ public final class CommandCodec {
                     in.readLong(),
                     version == V1 ? RulesVersion.INITIAL : in.readInt());
             case RAISE_RULES_VERSION -> new RaiseRulesVersion(in.readInt(), in.readLong());
+            case GC -> new Gc(in.readLong(), in.readLong());
             case RETRY_TASKS -> new RetryTasks(in.readLong(), in.readLong(), in.readLong());
             default -> throw new IllegalArgumentException("unknown command tag " + tag);
           };
-      return new Decoded(command, data.length - bytes.available());
+      return new Decoded(command, size - bytes.available());
     } catch (IOException e) {
       throw new IllegalArgumentException("truncated command: " + e, e);
     }
@@ -185,7 +205,7 @@ public final class CommandCodec {
   private static int newestVersion(byte tag) {
     return switch (tag) {
       case ASSIGN_TASKS, PUT_CHUNKS, REPORT_RESULTS, EXPIRE_ATTEMPTS, CANCEL_RUN,
-          RAISE_RULES_VERSION, RETRY_TASKS -> V1;
+          RAISE_RULES_VERSION, GC, RETRY_TASKS -> V1;
       case SUBMIT_RUN, REGISTER_NODE -> V2;
       default -> throw new IllegalArgumentException("unknown command tag " + tag);
     };

@@ -8,6 +8,7 @@ import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.CarriesChunks;
 import dev.grit.engine.command.Command;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.RetryTasks;
@@ -16,7 +17,6 @@ import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -45,6 +45,7 @@ import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
@@ -290,7 +291,7 @@ public final class GritStateMachine extends BaseStateMachine {
     }
     CommandCodec.Decoded decoded;
     try {
-      decoded = CommandCodec.decode(content.toByteArray());
+      decoded = CommandCodec.decode(content.newInput());
     } catch (IllegalArgumentException e) {
       TransactionContext trx = builder.setLogData(content).build();
       trx.setException(new IllegalArgumentException("malformed command: " + e.getMessage()));
@@ -326,6 +327,16 @@ public final class GritStateMachine extends BaseStateMachine {
     }
     if (command instanceof SubmitRun s && s.steps().isEmpty()) {
       return "a manifest needs at least one step";
+    }
+    if (command instanceof Gc) {
+      int rules = state.queries().rulesVersion();
+      if (rules < RulesVersion.RETENTION) {
+        return "gc needs rules version "
+            + RulesVersion.RETENTION
+            + " and the cluster follows "
+            + rules
+            + ": upgrade every member first";
+      }
     }
     if (command instanceof SubmitRun s && s.rulesNeeded() > RulesVersion.INITIAL) {
       return rulesTooOld(s);
@@ -394,16 +405,24 @@ public final class GritStateMachine extends BaseStateMachine {
     if (data.size() != c.totalBytes()) {
       return "the entry carries " + data.size() + " chunk bytes, its header says " + c.totalBytes();
     }
-    int off = 0;
-    for (var chunk : c.chunks()) {
-      MessageDigest sha = Digest.newSha256();
-      sha.update(data.substring(off, off + chunk.length()).asReadOnlyByteBuffer());
-      if (!Digest.of(sha).equals(chunk.digest())) {
+    for (ChunkStore.Chunk chunk : chunksOf(c, data)) {
+      if (!chunk.verify()) {
         return "chunk " + chunk.digest() + " does not hash to its name";
       }
-      off += chunk.length();
     }
     return null;
+  }
+
+  /** The entry's chunks over its data, without copying it. */
+  private static List<ChunkStore.Chunk> chunksOf(CarriesChunks c, ByteString data) {
+    var list = new ArrayList<ChunkStore.Chunk>(c.chunks().size());
+    int off = 0;
+    for (var chunk : c.chunks()) {
+      ByteString bytes = data.substring(off, off + chunk.length());
+      list.add(new ChunkStore.Chunk(chunk.digest(), bytes.asReadOnlyByteBufferList()));
+      off += chunk.length();
+    }
+    return list;
   }
 
   // ---- state-machine data: chunk bytes beside the log ----------------------------------------
@@ -418,6 +437,9 @@ public final class GritStateMachine extends BaseStateMachine {
     if (!(command(entry, context) instanceof CarriesChunks p) || p.chunks().isEmpty()) {
       return CompletableFuture.completedFuture(null);
     }
+    // The leader checked the bytes in startTransaction; every other replica checks them here, so
+    // no replica stores bytes that do not hash to their names, whatever the wire did to them.
+    boolean checked = context != null && context.getStateMachineContext() instanceof Command;
     ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
     return CompletableFuture.runAsync(
         () -> {
@@ -426,14 +448,21 @@ public final class GritStateMachine extends BaseStateMachine {
             // reserve. A refused write fails the log append, which this replica cannot survive
             // (Ratis stops its log), so it stops and is started again once there is room.
             chunks.checkRoom(data.size());
-            var list = new ArrayList<ChunkStore.Chunk>(p.chunks().size());
-            int off = 0;
-            for (var chunk : p.chunks()) {
-              ByteBuffer bytes = data.substring(off, off + chunk.length()).asReadOnlyByteBuffer();
-              list.add(new ChunkStore.Chunk(chunk.digest(), bytes));
-              off += chunk.length();
+            if (data.size() != p.totalBytes()) {
+              throw new IOException(
+                  "the entry carries " + data.size() + " chunk bytes, its header says "
+                      + p.totalBytes());
+            }
+            List<ChunkStore.Chunk> list = chunksOf(p, data);
+            if (!checked) {
+              for (ChunkStore.Chunk chunk : list) {
+                if (!chunk.verify()) {
+                  throw new IOException("chunk " + chunk.digest() + " does not hash to its name");
+                }
+              }
             }
             chunks.putAll(list);
+            rememberWritten(entry.getIndex(), list);
           } catch (IOException e) {
             fail("storing the chunks of log entry " + TermIndex.valueOf(entry), e);
             throw new java.io.UncheckedIOException(e);
@@ -442,22 +471,88 @@ public final class GritStateMachine extends BaseStateMachine {
         chunkWriter);
   }
 
+  /** Chunks stored by entries not yet applied, oldest first; used on the chunk writer only. */
+  private final java.util.ArrayDeque<Written> written = new java.util.ArrayDeque<>();
+
+  private record Written(long index, Set<Digest> chunks) {}
+
+  /** Collections applied but not yet carried out: while any waits, no write is forgotten. */
+  private final java.util.concurrent.atomic.AtomicInteger pendingCollections =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private void rememberWritten(long index, List<ChunkStore.Chunk> list) {
+    if (pendingCollections.get() == 0) {
+      // Entries applied already cannot meet a Gc applied after them.
+      long applied = state.appliedIndex();
+      while (!written.isEmpty() && written.peekFirst().index() <= applied) {
+        written.removeFirst();
+      }
+    }
+    var digests = new HashSet<Digest>();
+    list.forEach(c -> digests.add(c.digest()));
+    written.addLast(new Written(index, digests));
+  }
+
+  /**
+   * Deletes the chunks a Gc (log entry {@code index}) collected, on the chunk writer, so in
+   * order with the writes of later entries: a later entry may have stored one of them again
+   * before the Gc was applied here (append runs ahead of apply), and that one stays.
+   */
+  private void collect(long index, List<Digest> digests) {
+    pendingCollections.incrementAndGet();
+    chunkWriter.execute(
+        () -> {
+          var keep = new HashSet<Digest>();
+          for (Written w : written) {
+            if (w.index() > index) {
+              keep.addAll(w.chunks());
+            }
+          }
+          var gone = new ArrayList<Digest>(digests.size());
+          for (Digest d : digests) {
+            if (!keep.contains(d)) {
+              gone.add(d);
+            }
+          }
+          try {
+            long freed = chunks.deleteAll(gone);
+            LOG.info("gc at log entry {} deleted {} chunks ({} bytes of chunk files)", index, gone.size(), freed);
+          } catch (IOException e) {
+            // The record no longer points at them: what is left only takes space until the
+            // next collection of the same chunks, or forever. Nothing is wrong with the replica.
+            LOG.warn("gc at log entry {} could not delete every chunk: {}", index, e.toString());
+          } finally {
+            pendingCollections.decrementAndGet();
+          }
+        });
+  }
+
   @Override
   public CompletableFuture<ByteString> read(LogEntryProto entry) {
     return read(entry, null);
   }
 
+  /**
+   * The chunk bytes of an entry the leader sends to a follower: still in memory while the entry
+   * waits to be applied here (its transaction holds them), else read back from the store.
+   */
   @Override
   public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
     if (!(command(entry, context) instanceof CarriesChunks p) || p.chunks().isEmpty()) {
       return CompletableFuture.completedFuture(ByteString.EMPTY);
+    }
+    if (context != null && context.getStateMachineLogEntry() != null) {
+      ByteString held = context.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
+      if (held.size() == p.totalBytes() && held.size() > 0) {
+        return CompletableFuture.completedFuture(held);
+      }
     }
     return CompletableFuture.supplyAsync(
         () -> {
           try {
             ByteString out = ByteString.EMPTY;
             for (var chunk : p.chunks()) {
-              out = out.concat(ByteString.copyFrom(chunks.get(chunk.digest())));
+              out = out.concat(UnsafeByteOperations.unsafeWrap(chunks.get(chunk.digest())));
             }
             return out;
           } catch (IOException e) {
@@ -482,6 +577,11 @@ public final class GritStateMachine extends BaseStateMachine {
       ApplyResult result = applyWhenThereIsRoom(term, index, command);
       updateLastAppliedTermIndex(term, index);
       if (!result.events().isEmpty()) {
+        for (StateEvent e : result.events()) {
+          if (e instanceof StateEvent.ChunksCollected c) {
+            collect(c.index(), c.chunks());
+          }
+        }
         listener.accept(result.events());
       }
       return CompletableFuture.completedFuture(
@@ -532,7 +632,7 @@ public final class GritStateMachine extends BaseStateMachine {
     if (context != null && context.getStateMachineContext() instanceof Command c) {
       return c;
     }
-    return CommandCodec.decode(entry.getStateMachineLogEntry().getLogData().toByteArray()).command();
+    return CommandCodec.decode(entry.getStateMachineLogEntry().getLogData().newInput()).command();
   }
 
   @Override

@@ -45,6 +45,12 @@ public final class ReplyCodec {
   private static final Pattern RETRIED = Pattern.compile("retried (\\d+) in run (-?\\d+)");
   private static final Pattern RETRY_REFUSED =
       Pattern.compile("retry refused: (.*)", Pattern.DOTALL);
+  private static final Pattern COLLECTED =
+      Pattern.compile(
+          "collected (\\d+) runs (\\d+) attempts (\\d+) tasks (\\d+) resources (\\d+) objects"
+              + " (\\d+) chunks");
+  private static final Pattern GC_NOT_YET =
+      Pattern.compile("gc needs newer rules than version (-?\\d+)");
   private static final Pattern REFUSED = Pattern.compile("refused: (.*)", Pattern.DOTALL);
 
   private ReplyCodec() {}
@@ -81,6 +87,12 @@ public final class ReplyCodec {
       return "retried " + r.tasks() + " in run " + r.runId();
     } else if (reply instanceof RetryRefused r) {
       return "retry refused: " + r.reason();
+    } else if (reply instanceof Reply.Collected c) {
+      return "collected " + c.runs() + " runs " + c.attempts() + " attempts " + c.tasks()
+          + " tasks " + c.resources() + " resources " + c.objects() + " objects " + c.chunks()
+          + " chunks";
+    } else if (reply instanceof Reply.GcNotYet g) {
+      return "gc needs newer rules than version " + g.rulesVersion();
     } else if (reply instanceof AlreadyApplied) {
       return "";
     }
@@ -132,6 +144,16 @@ public final class ReplyCodec {
       return new TasksRetried(Long.parseLong(m.group(2)), Integer.parseInt(m.group(1)));
     } else if ((m = RETRY_REFUSED.matcher(text)).matches()) {
       return new RetryRefused(m.group(1));
+    } else if ((m = COLLECTED.matcher(text)).matches()) {
+      return new Reply.Collected(
+          Integer.parseInt(m.group(1)),
+          Integer.parseInt(m.group(2)),
+          Integer.parseInt(m.group(3)),
+          Integer.parseInt(m.group(4)),
+          Integer.parseInt(m.group(5)),
+          Integer.parseInt(m.group(6)));
+    } else if ((m = GC_NOT_YET.matcher(text)).matches()) {
+      return new Reply.GcNotYet(Integer.parseInt(m.group(1)));
     } else if ((m = REFUSED.matcher(text)).matches()) {
       return new SubmissionRefused(m.group(1));
     }

@@ -4,6 +4,7 @@ import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
@@ -17,7 +18,7 @@ import java.util.List;
 
 /**
  * Applies commands to the record inside the caller's transaction, each by the rules of its kind:
- * {@link RunRules}, {@link TaskRules}, {@link NodeRules}, which read and write the record through
+ * {@link RunRules}, {@link TaskRules}, {@link NodeRules}, {@link RetentionRules}, which read and write the record through
  * one class per table. Deterministic: it reads only the record and the command, never the clock,
  * the node or local files.
  */
@@ -27,6 +28,7 @@ final class Applier {
   private final RunRules runRules;
   private final TaskRules taskRules;
   private final NodeRules nodeRules;
+  private final RetentionRules retention;
   /** What the entry being applied changed: filled by the rules, handed out with the reply. */
   private final List<StateEvent> events = new ArrayList<>();
 
@@ -40,7 +42,9 @@ final class Applier {
     var resources = new ResourceTable(sql);
     runRules =
         new RunRules(runs, steps, tasks, attempts, resources, new InputSetTable(sql), meta, events);
-    taskRules = new TaskRules(tasks, attempts, resources, steps, runs, meta, runRules, events);
+    retention = new RetentionRules(sql, meta, events);
+    taskRules =
+        new TaskRules(tasks, attempts, resources, steps, runs, meta, runRules, retention, events);
     nodeRules = new NodeRules(new NodeTable(sql), meta, supportedRules);
   }
 
@@ -53,7 +57,8 @@ final class Applier {
     } else if (command instanceof AssignTasks a) {
       reply = taskRules.assign(a);
     } else if (command instanceof PutChunks p) {
-      // The bytes were stored beside the log: nothing to record.
+      // The bytes were stored beside the log: nothing to record, unless a Gc had collected them.
+      retention.chunksArrived(p);
       reply = new Reply.ChunksStored(p.chunks().size());
     } else if (command instanceof ReportResults r) {
       reply = taskRules.report(r, index);
@@ -67,6 +72,8 @@ final class Applier {
       reply = nodeRules.register(n);
     } else if (command instanceof RaiseRulesVersion r) {
       reply = nodeRules.raiseRules(r);
+    } else if (command instanceof Gc g) {
+      reply = retention.gc(g, index);
     } else {
       throw new IllegalArgumentException("no apply rule for " + command);
     }

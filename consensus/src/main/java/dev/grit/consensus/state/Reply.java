@@ -62,6 +62,13 @@ public sealed interface Reply {
   /** {@code RaiseRulesVersion}: the rules version the record follows now. */
   record RulesFollowed(int version) implements Reply {}
 
+  /** {@code Gc}: what retention removed from the record. */
+  record Collected(int runs, int attempts, int tasks, int resources, int objects, int chunks)
+      implements Reply {}
+
+  /** {@code Gc} under rules older than retention's: nothing was removed. */
+  record GcNotYet(int rulesVersion) implements Reply {}
+
   /** The entry was applied before a restart and is skipped now: nothing changed. */
   record AlreadyApplied() implements Reply {}
 

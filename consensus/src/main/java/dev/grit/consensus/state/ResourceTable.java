@@ -70,10 +70,13 @@ final class ResourceTable {
 
   /** The pipeline's resources some current step version produced: what new versions consume. */
   List<ResourceRef> live(long pipelineId) throws SQLException {
+    // From the current steps to what they produced (index producer_by_step), not through every
+    // resource the pipeline ever had.
     return sql.queryList(
-        "SELECT r.id, r.name FROM resource r WHERE r.pipeline_id = ? AND EXISTS ("
-            + "SELECT 1 FROM resource_producer p JOIN step s ON s.id = p.step_id"
-            + " WHERE p.resource_id = r.id AND s.current = 1) ORDER BY r.id",
+        "SELECT DISTINCT r.id, r.name FROM step s"
+            + " JOIN resource_producer p ON p.step_id = s.id"
+            + " JOIN resource r ON r.id = p.resource_id"
+            + " WHERE s.pipeline_id = ? AND s.current = 1 ORDER BY r.id",
         rs -> new ResourceRef(rs.getLong(1), rs.getString(2)),
         pipelineId);
   }

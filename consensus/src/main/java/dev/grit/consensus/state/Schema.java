@@ -14,9 +14,11 @@ final class Schema {
   /**
    * 2: the rules version of the record and of each node. 3: gather steps: a step's {@code gather}
    * mark, its place in the manifest and its latest gather task; a task's input set; input sets and
-   * their members; why a run ended as it did.
+   * their members; why a run ended as it did. 4: indexes for a long history (a run's tasks by state,
+   * resources and their producers by step, runs by pipeline, attempts and tasks by run for
+   * retention) and the chunks retention collected ({@code collected_chunk}).
    */
-  static final int VERSION = 3;
+  static final int VERSION = 4;
 
   /**
    * The task table, named {@code %s}: version 3 rebuilds it to widen its identity to (step version,
@@ -163,18 +165,31 @@ final class Schema {
     CREATE TABLE IF NOT EXISTS counter(
       name TEXT PRIMARY KEY,
       value INTEGER NOT NULL)""",
+    """
+    CREATE TABLE IF NOT EXISTS collected_chunk(
+      digest BLOB PRIMARY KEY,
+      gc_index INTEGER NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS run_by_pipeline ON run(pipeline_id, state)",
+    "CREATE INDEX IF NOT EXISTS run_by_finish ON run(state, finished_at)",
+    "CREATE INDEX IF NOT EXISTS resource_by_pipeline ON resource(pipeline_id, id)",
+    "CREATE INDEX IF NOT EXISTS resource_by_producer ON resource(producer_task)",
+    "CREATE INDEX IF NOT EXISTS resource_by_object ON resource(object_hash)",
+    "CREATE INDEX IF NOT EXISTS producer_by_step ON resource_producer(step_id, resource_id)",
+    "CREATE INDEX IF NOT EXISTS attempt_by_log ON attempt(log_hash)",
   };
 
   /**
-   * The statements that bring a record of version {@code i + 1} to {@code i + 2}; columns are
-   * added last, as a new record has them, so a migrated record equals one built from scratch.
+   * The statements that bring a record of version {@code i + 1} to {@code i + 2}, one version at a
+   * time, so a record of any older version goes through every step after it; columns are added
+   * last, as a new record has them, so a migrated record equals one built from scratch. Tables and
+   * indexes that are new in a version need no statement: the DDL above creates what is absent.
    */
   private static final String[][] MIGRATIONS = {
-    {
+    { // 1 to 2: rules versions
       "ALTER TABLE meta ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
       "ALTER TABLE node ADD COLUMN rules_version INTEGER NOT NULL DEFAULT 1",
     },
-    {
+    { // 2 to 3: gather steps
       "ALTER TABLE step ADD COLUMN gather INTEGER NOT NULL DEFAULT 0",
       "ALTER TABLE step ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
       "ALTER TABLE step ADD COLUMN gathered_task INTEGER NOT NULL DEFAULT 0",
@@ -186,6 +201,8 @@ final class Schema {
           + " failures, losses, error, created_index FROM task",
       "DROP TABLE task",
       "ALTER TABLE task_v3 RENAME TO task",
+    },
+    { // 3 to 4: indexes for a long history and collected chunks, both created by the DDL
     },
   };
 

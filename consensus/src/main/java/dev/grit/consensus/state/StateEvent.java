@@ -48,6 +48,13 @@ public sealed interface StateEvent {
    */
   record SnapshotInstalled(long index) implements StateEvent {}
 
+  /**
+   * Retention (log entry {@code index}) removed the last objects that used these chunks: their
+   * bytes may go from this member's store.
+   */
+  record ChunksCollected(long index, List<dev.grit.engine.object.Digest> chunks)
+      implements StateEvent {}
+
   /** One attempt of one task. */
   record AttemptRef(long taskId, int attempt, String node) {}
 }

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -975,6 +976,38 @@ public final class StateQueries implements AutoCloseable {
             }
           }
           return out;
+        });
+  }
+
+  /**
+   * Chunk digests of up to a page of objects recorded after a row, and the last row read; {@code
+   * lastRow} equals the row asked from when no object is left.
+   */
+  public record ChunksSince(List<Digest> chunks, long lastRow) {}
+
+  /**
+   * The chunks of at most {@code objects} objects recorded after row {@code afterRow} (0: from the
+   * first), in row order: a repair pass that remembers where it stopped reads only what is new, a
+   * page at a time, so neither its memory nor this lock's hold grows with the record.
+   */
+  public synchronized ChunksSince chunksSince(long afterRow, int objects) {
+    return sql(
+        () -> {
+          var seen = new LinkedHashSet<Digest>();
+          long last = afterRow;
+          try (var ps =
+              c.prepareStatement(
+                  "SELECT rowid, chunks FROM object WHERE rowid > ? ORDER BY rowid LIMIT ?")) {
+            ps.setLong(1, afterRow);
+            ps.setInt(2, objects);
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                last = rs.getLong(1);
+                seen.addAll(ChunkList.decode(rs.getBytes(2)));
+              }
+            }
+          }
+          return new ChunksSince(List.copyOf(seen), last);
         });
   }
 

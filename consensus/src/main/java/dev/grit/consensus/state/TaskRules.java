@@ -33,6 +33,7 @@ final class TaskRules {
   private final RunTable runs;
   private final MetaTable meta;
   private final RunRules runRules;
+  private final RetentionRules retention;
   private final List<StateEvent> events;
   /** Within one ReportResults: the enabled steps of each run (apply changes no step meanwhile). */
   private final Map<Long, List<StepVersion>> enabledByRun = new HashMap<>();
@@ -45,6 +46,7 @@ final class TaskRules {
       RunTable runs,
       MetaTable meta,
       RunRules runRules,
+      RetentionRules retention,
       List<StateEvent> events) {
     this.tasks = tasks;
     this.attempts = attempts;
@@ -53,6 +55,7 @@ final class TaskRules {
     this.runs = runs;
     this.meta = meta;
     this.runRules = runRules;
+    this.retention = retention;
     this.events = events;
   }
 
@@ -83,6 +86,7 @@ final class TaskRules {
    */
   Reply report(ReportResults r, long index) throws SQLException {
     enabledByRun.clear();
+    retention.chunksArrived(r);
     int accepted = 0;
     Set<Long> touched = new LinkedHashSet<>();
     for (Report report : r.reports()) {
@@ -96,6 +100,10 @@ final class TaskRules {
       }
       accepted++;
       touched.add(t.runId());
+      if (retention.anyGone(layoutsOf(report))) {
+        lose(t, report.attempt(), report.finishedAt(), "its bytes were collected by gc on their way");
+        continue;
+      }
       resources.putObject(report.log());
       if (report.succeeded()) {
         succeed(t, report, index);
@@ -108,6 +116,13 @@ final class TaskRules {
       runRules.settle(run, at, index);
     }
     return new Reply.ReportsApplied(accepted, r.reports().size() - accepted);
+  }
+
+  private static List<dev.grit.engine.object.ObjectLayout> layoutsOf(Report report) {
+    var out = new ArrayList<dev.grit.engine.object.ObjectLayout>();
+    out.add(report.log());
+    report.outputs().forEach(o -> out.add(o.layout()));
+    return out;
   }
 
   private static long lastFinish(ReportResults r) {
@@ -209,21 +224,29 @@ final class TaskRules {
       }
       expired++;
       touched.add(t.runId());
-      attempts.endUnreported(t.id(), x.attempt(), AttemptOutcome.LOST, e.at(), x.reason());
-      int losses = t.losses() + 1;
-      if (losses >= MAX_LOSSES) {
-        tasks.countLosses(t.id(), losses);
-        tasks.end(t.id(), TaskState.FAILED, "lost " + losses + " times; last: " + x.reason());
-      } else {
-        // Pending again at once, in its old place in line: its not_before is already past, and
-        // moving it to the expiry time would put it behind every task created since.
-        tasks.retryAfterLoss(t.id(), losses);
-      }
-      events.add(new StateEvent.AttemptLost(t.id(), x.attempt(), t.runId(), t.node(), x.reason()));
+      lose(t, x.attempt(), e.at(), x.reason());
     }
     for (long run : touched) {
       runRules.settle(run, e.at(), index);
     }
     return new Reply.AttemptsExpired(expired);
+  }
+
+  /**
+   * The task's current attempt is LOST at {@code at} and the task PENDING again at once, or FAILED
+   * once it was lost {@link #MAX_LOSSES} times.
+   */
+  private void lose(TaskTable.Current t, int attempt, long at, String reason) throws SQLException {
+    attempts.endUnreported(t.id(), attempt, AttemptOutcome.LOST, at, reason);
+    int losses = t.losses() + 1;
+    if (losses >= MAX_LOSSES) {
+      tasks.countLosses(t.id(), losses);
+      tasks.end(t.id(), TaskState.FAILED, "lost " + losses + " times; last: " + reason);
+    } else {
+      // Pending again at once, in its old place in line: its not_before is already past, and
+      // moving it to the expiry time would put it behind every task created since.
+      tasks.retryAfterLoss(t.id(), losses);
+    }
+    events.add(new StateEvent.AttemptLost(t.id(), attempt, t.runId(), t.node(), reason));
   }
 }

@@ -236,7 +236,10 @@ final class TaskTable {
 
   boolean anyActiveIn(long runId) throws SQLException {
     return sql.queryLong(
-            "SELECT COUNT(*) FROM task WHERE run_id = ? AND state IN (?,?)", runId, PENDING, ASSIGNED)
+            "SELECT EXISTS (SELECT 1 FROM task WHERE run_id = ? AND state IN (?,?))",
+            runId,
+            PENDING,
+            ASSIGNED)
         > 0;
   }
 
@@ -255,7 +258,9 @@ final class TaskTable {
 
   boolean anyFailedIn(long runId) throws SQLException {
     return sql.queryLong(
-            "SELECT COUNT(*) FROM task WHERE run_id = ? AND state = ?", runId, TaskState.FAILED)
+            "SELECT EXISTS (SELECT 1 FROM task WHERE run_id = ? AND state = ?)",
+            runId,
+            TaskState.FAILED)
         > 0;
   }
 }

@@ -52,6 +52,83 @@ class RecordCompatibilityTest {
       applyAll(migrated, more, next);
       applyAll(fresh, more, next);
       assertEquals(fresh.dump(), migrated.dump());
+
+      // Retention, once the rules allow it, removes the same history from both.
+      next += more.size();
+      List<Command> retention =
+          List.of(
+              new RaiseRulesVersion(RulesVersion.RETENTION, 12_000),
+              new dev.grit.engine.command.Gc(Long.MAX_VALUE - 1, 12_100));
+      applyAll(migrated, retention, next);
+      applyAll(fresh, retention, next);
+      assertEquals(fresh.dump(), migrated.dump());
+    }
+  }
+
+  @Test
+  void aMigratedRecordHasTheIndexesOfANewOne() throws Exception {
+    SqlState.open(dir.resolve("fresh.db")).close();
+    for (String fixture : List.of("record-v1", "record-v2")) {
+      Path old = copyFixture(fixture);
+      SqlState.open(old).close();
+      assertEquals(indexes(dir.resolve("fresh.db")), indexes(old), fixture);
+      assertTrue(indexes(old).contains("attempt_by_log"), indexes(old));
+    }
+  }
+
+  @Test
+  void aRecordOfSchemaThreeGainsTheIndexesOfFour() throws Exception {
+    // A record as schema 3 left it: none of the tables and indexes schema 4 adds.
+    int version = 3;
+    Path old = dir.resolve("v" + version + ".db");
+    try (SqlState state = SqlState.open(old)) {
+      applyAll(state, RecordHistory.entries(), 1);
+    }
+    try (var c = DriverManager.getConnection("jdbc:sqlite:" + old);
+        var s = c.createStatement()) {
+      for (String index : SCHEMA_4_INDEXES) {
+        s.execute("DROP INDEX " + index);
+      }
+      s.execute("DROP TABLE collected_chunk");
+      s.execute("UPDATE meta SET schema_version = " + version);
+    }
+    Path fresh = dir.resolve("fresh.db");
+    try (SqlState migrated = SqlState.open(old);
+        SqlState built = SqlState.open(fresh)) {
+      applyAll(built, RecordHistory.entries(), 1);
+      assertEquals(built.dump(), migrated.dump());
+    }
+    assertEquals(indexes(fresh), indexes(old));
+    try (var c = DriverManager.getConnection("jdbc:sqlite:" + old);
+        var s = c.createStatement();
+        var rs = s.executeQuery("SELECT schema_version FROM meta")) {
+      rs.next();
+      assertEquals(4, rs.getInt(1));
+    }
+  }
+
+  private static final List<String> SCHEMA_4_INDEXES =
+      List.of(
+          "run_by_pipeline",
+          "run_by_finish",
+          "resource_by_pipeline",
+          "resource_by_producer",
+          "resource_by_object",
+          "producer_by_step",
+          "attempt_by_log");
+
+  private static String indexes(Path file) throws Exception {
+    try (var c = DriverManager.getConnection("jdbc:sqlite:" + file);
+        var s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                    + " ORDER BY name")) {
+      var out = new StringBuilder();
+      while (rs.next()) {
+        out.append(rs.getString(1)).append(": ").append(rs.getString(2)).append('\n');
+      }
+      return out.toString();
     }
   }
 
@@ -97,6 +174,16 @@ class RecordCompatibilityTest {
       assertEquals(2, migrated.queries().inputs(7).size());
       assertEquals(
           dev.grit.consensus.state.RunState.SUCCEEDED, migrated.queries().run(5).orElseThrow().state());
+
+      // Retention, once the rules allow it, removes the same history from both.
+      next += more.size();
+      List<Command> retention =
+          List.of(
+              new RaiseRulesVersion(RulesVersion.RETENTION, 16_000),
+              new dev.grit.engine.command.Gc(Long.MAX_VALUE - 1, 16_100));
+      applyAll(migrated, retention, next);
+      applyAll(fresh, retention, next);
+      assertEquals(fresh.dump(), migrated.dump());
     }
   }
 

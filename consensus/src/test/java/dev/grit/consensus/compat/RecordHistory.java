@@ -32,6 +32,7 @@ final class RecordHistory {
     Step map = withRetries(step("map", "wc -l $INPUT_FILE > $OUTPUT_DIR/count", "lines"), 1,
         Duration.ofSeconds(1));
     return List.of(
+        // The first release's nodes knew only the initial rules.
         new RegisterNode("n1", "127.0.0.1:7001", 2, 1_000, RulesVersion.INITIAL),
         new RegisterNode("n2", "127.0.0.1:7002", 4, 1_001, RulesVersion.INITIAL),
         submit("req-1", "pipe", 2_000, gen, map),

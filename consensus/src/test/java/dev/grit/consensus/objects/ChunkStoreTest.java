@@ -233,4 +233,100 @@ class ChunkStoreTest {
   void openingReadOnlyWhereNoStoreExistsFails() {
     assertThrows(IOException.class, () -> ChunkStore.openReadOnly(dir.resolve("nothing-here")));
   }
+
+  @Test
+  void largeChunksAreFilesOfTheirOwnAndSmallOnesStayInRocksDb() throws IOException {
+    byte[] big = randomBytes(ChunkStore.SMALL_CHUNK + 1, 21);
+    byte[] small = randomBytes(ChunkStore.SMALL_CHUNK, 22);
+    store.putAll(List.of(chunk(big), chunk(small)));
+    store.putAll(List.of(chunk(big))); // again: nothing changes
+
+    String bigHex = Digest.of(big).toString();
+    Path file = dir.resolve("objects/large").resolve(bigHex.substring(0, 2)).resolve(bigHex);
+    assertArrayEquals(big, java.nio.file.Files.readAllBytes(file));
+    String smallHex = Digest.of(small).toString();
+    assertFalse(java.nio.file.Files.exists(file.resolveSibling(smallHex)));
+    assertEquals(big.length + small.length, store.storedBytes());
+
+    store.close();
+    store = ChunkStore.open(dir.resolve("objects"));
+    assertArrayEquals(big, store.get(Digest.of(big)));
+    assertArrayEquals(small, store.get(Digest.of(small)));
+  }
+
+  @Test
+  void aLargeChunkCutIntoSeveralBuffersIsStoredWhole() throws IOException {
+    byte[] big = randomBytes(3 * ChunkStore.SMALL_CHUNK, 23);
+    var parts =
+        List.of(
+            ByteBuffer.wrap(big, 0, 1000).slice(),
+            ByteBuffer.wrap(big, 1000, big.length - 1000).slice());
+    var c = new ChunkStore.Chunk(Digest.of(big), parts);
+    assertTrue(c.verify());
+    assertEquals(big.length, c.length());
+    store.putAll(List.of(c));
+    assertArrayEquals(big, store.get(Digest.of(big)));
+  }
+
+  @Test
+  void deletedChunksAreGoneAndTheirFilesFreed() throws IOException {
+    byte[] big = randomBytes(ChunkStore.SMALL_CHUNK * 2, 24);
+    byte[] small = randomBytes(100, 25);
+    byte[] kept = randomBytes(100, 26);
+    store.putAll(List.of(chunk(big), chunk(small), chunk(kept)));
+
+    long freed = store.deleteAll(List.of(Digest.of(big), Digest.of(small), Digest.of(randomBytes(5, 27))));
+
+    assertEquals(big.length, freed);
+    assertFalse(store.has(Digest.of(big)));
+    assertFalse(store.has(Digest.of(small)));
+    assertTrue(store.has(Digest.of(kept)));
+    assertThrows(ChunkStore.MissingChunkException.class, () -> store.get(Digest.of(big)));
+  }
+
+  @Test
+  void theSpaceOfDeletedSmallChunksComesBack() throws IOException {
+    var digests = new java.util.ArrayList<Digest>();
+    var chunks = new java.util.ArrayList<ChunkStore.Chunk>();
+    for (int i = 0; i < 640; i++) { // 40 MiB in RocksDB: its log, then its blob files
+      byte[] b = randomBytes(ChunkStore.SMALL_CHUNK, 1_000 + i);
+      chunks.add(chunk(b));
+      digests.add(Digest.of(b));
+    }
+    store.putAll(chunks);
+    long stored = sizeOf(dir.resolve("objects"));
+    assertTrue(stored > 40L << 20, "stored " + stored);
+
+    store.deleteAll(digests);
+
+    long left = sizeOf(dir.resolve("objects"));
+    assertTrue(left < 4L << 20, "still on disk after the delete: " + left + " bytes");
+  }
+
+  private static long sizeOf(Path dir) throws IOException {
+    try (var files = java.nio.file.Files.walk(dir)) {
+      return files
+          .filter(java.nio.file.Files::isRegularFile)
+          .mapToLong(
+              f -> {
+                try {
+                  return java.nio.file.Files.size(f);
+                } catch (IOException e) {
+                  return 0; // deleted meanwhile
+                }
+              })
+          .sum();
+    }
+  }
+
+  @Test
+  void aChunkFileWhoseWriteWasCutShortIsRemovedOnOpen() throws IOException {
+    Path shard = dir.resolve("objects/large/ab");
+    java.nio.file.Files.createDirectories(shard);
+    Path partial = shard.resolve("ab" + "0".repeat(62) + ".7.tmp");
+    java.nio.file.Files.write(partial, new byte[10]);
+    store.close();
+    store = ChunkStore.open(dir.resolve("objects"));
+    assertFalse(java.nio.file.Files.exists(partial));
+  }
 }

@@ -10,6 +10,7 @@ import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RegisterNode;
@@ -168,6 +169,8 @@ class CommandCodecTest {
             null,
             List.of("total"),
             0),
+        new Gc(1_700_000_000_000L - 30L * 24 * 3600 * 1000, 1_700_000_000_000L),
+        new Gc(0, Long.MAX_VALUE),
         // Rules version 4: a run's failed and cancelled tasks again, or one task of it.
         new RetryTasks(12, RetryTasks.ALL, 1_700_000_000_002L),
         new RetryTasks(12, 7, 99));
@@ -290,7 +293,7 @@ class CommandCodecTest {
   @Test
   void unknownTagIsAnIllegalArgument() {
     byte[] encoded = CommandCodec.encode(new CancelRun(1, 2));
-    for (byte tag : new byte[] {0, 9, 42, -1, Byte.MAX_VALUE}) {
+    for (byte tag : new byte[] {0, 10, 42, -1, Byte.MAX_VALUE}) {
       encoded[0] = tag;
       var e = assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(encoded));
       assertEquals(true, e.getMessage().contains("tag"), e.getMessage());

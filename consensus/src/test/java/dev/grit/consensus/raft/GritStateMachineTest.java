@@ -542,4 +542,87 @@ class GritStateMachineTest {
           }
         });
   }
+
+  /**
+   * A replica other than the leader that checked the bytes (a follower: no transaction of its
+   * own) verifies them before it stores them: bytes that do not hash to their names stop it.
+   */
+  @Test
+  void aReplicaStoresNoChunkWhoseBytesDoNotHashToItsName(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    byte[] data = randomBytes(200_000, 31);
+    Digest digest = Digest.of(data);
+    byte[] header = CommandCodec.encode(new PutChunks(List.of(new PutChunks.Chunk(digest, data.length))));
+    byte[] corrupt = data.clone();
+    corrupt[1000] ^= 1;
+    var fatal = new dev.grit.consensus.testing.RecordingFatalErrorHandler();
+    try (ChunkStore store = ChunkStore.open(dir.resolve("objects"))) {
+      var sm = new GritStateMachine(dir.resolve("state.db"), store, events -> {}, fatal);
+      var entry =
+          org.apache.ratis.proto.RaftProtos.LogEntryProto.newBuilder()
+              .setTerm(1)
+              .setIndex(5)
+              .setStateMachineLogEntry(
+                  org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto.newBuilder()
+                      .setLogData(ByteString.copyFrom(header))
+                      .setStateMachineEntry(
+                          org.apache.ratis.proto.RaftProtos.StateMachineEntryProto.newBuilder()
+                              .setStateMachineData(ByteString.copyFrom(corrupt))))
+              .build();
+
+      var written = sm.write(entry, null);
+
+      assertThrows(ExecutionException.class, () -> written.get(10, SECONDS));
+      assertFalse(store.has(digest));
+      assertEquals(1, fatal.calls().size());
+      assertTrue(fatal.calls().get(0).cause().getMessage().contains("does not hash"));
+    }
+  }
+
+  /**
+   * Retention through the log: an old run's object is gone from every member's store (its chunk
+   * file too), while a running run and the current resource it consumes keep theirs.
+   */
+  @Test
+  void aCollectedObjectIsGoneOnEveryMemberAndTheLiveRunKeepsWhatItNeeds() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          RaftNode node = c.leader();
+          send(node, new dev.grit.engine.command.RaiseRulesVersion(
+              dev.grit.engine.command.RulesVersion.RETENTION, 0));
+          byte[] old = randomBytes(300_000, 41);
+          byte[] current = randomBytes(300_000, 42);
+          send(node, upload(old));
+          send(node, upload(current));
+          send(node, submit("r1", P, 1_000, step("gen", "v1")));
+          send(node, assign(1_500, 1, 1, "n1"));
+          send(node, results(success(1, 1, "n1", 2_000, output("a", old))));
+          send(node, submit("r2", P, 10_000, step("gen", "v2")));
+          send(node, assign(10_500, 2, 1, "n1"));
+          send(node, results(success(2, 1, "n1", 11_000, output("a", current))));
+          send(node, submit("r3", P, 20_000, step("gen", "v2"), step("map", "m", "a")));
+
+          var reply = send(node, new dev.grit.engine.command.Gc(15_000, 30_000));
+
+          assertEquals(1, ((Reply.Collected) reply).chunks(), reply.toString());
+          c.awaitConverged();
+          for (int i = 0; i < 3; i++) {
+            ChunkStore store = c.chunks(i);
+            int member = i;
+            Wait.until(
+                "member " + i + " deleted the collected chunk",
+                Duration.ofSeconds(30),
+                () -> !store.has(Digest.of(old)));
+            assertTrue(store.has(Digest.of(current)), "member " + member + " kept the current one");
+            var queries = c.stateMachine(i).queries();
+            assertTrue(queries.object(Digest.of(old)).isEmpty());
+            assertEquals(RunState.RUNNING, queries.run(3).orElseThrow().state());
+            assertEquals(TaskState.PENDING, queries.task(3).orElseThrow().state());
+            assertEquals(Digest.of(current), queries.task(3).orElseThrow().inputHash());
+          }
+          assertEquals(c.dump(0), c.dump(1));
+          assertEquals(c.dump(0), c.dump(2));
+        });
+  }
 }

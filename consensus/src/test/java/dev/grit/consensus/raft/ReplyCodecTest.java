@@ -54,6 +54,11 @@ class ReplyCodecTest {
         new SubmissionRefused("the manifest has gather steps (total), which need rules version 2"),
         "refused: the manifest has gather steps (total), which need rules version 2");
     out.put(new AlreadyApplied(), "");
+    // Sent only once every member follows retention's rules, so every member reads them.
+    out.put(
+        new Reply.Collected(2, 40, 3, 17, 19, 12),
+        "collected 2 runs 40 attempts 3 tasks 17 resources 19 objects 12 chunks");
+    out.put(new Reply.GcNotYet(1), "gc needs newer rules than version 1");
     out.put(new RunSubmitted(Long.MAX_VALUE), "run " + Long.MAX_VALUE);
     return out;
   }

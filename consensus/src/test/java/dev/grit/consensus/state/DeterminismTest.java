@@ -8,6 +8,7 @@ import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.command.CancelRun;
 import dev.grit.engine.command.Command;
 import dev.grit.engine.command.ExpireAttempts;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.RulesVersion;
@@ -77,6 +78,10 @@ class DeterminismTest {
             "run SUPERSEDED",
             "resources",
             "stale reports",
+            "gc runs",
+            "gc resources",
+            "gc chunks",
+            "gc refused",
             "gather task SUCCEEDED",
             "gather task FAILED",
             "runs whose gather steps a failure held back",
@@ -127,7 +132,13 @@ class DeterminismTest {
         assertEquals(ra.reply(), rb.reply(), () -> "reply to " + command);
         assertEquals(ra.reply(), rc.reply(), () -> "reply to " + command);
         assertEquals(ra.events(), rb.events(), () -> "events of " + command);
-        if (ra.reply() instanceof Reply.SubmissionRefused) {
+        if (ra.reply() instanceof Reply.Collected collected) {
+          reached.merge("gc runs", (long) collected.runs(), Long::sum);
+          reached.merge("gc resources", (long) collected.resources(), Long::sum);
+          reached.merge("gc chunks", (long) collected.chunks(), Long::sum);
+        } else if (ra.reply() instanceof Reply.GcNotYet) {
+          reached.merge("gc refused", 1L, Long::sum);
+        } else if (ra.reply() instanceof Reply.SubmissionRefused) {
           reached.merge("submissions refused for their rules", 1L, Long::sum);
         }
 
@@ -160,6 +171,7 @@ class DeterminismTest {
     private final Random random;
     private long clock = 1_000_000;
     private int submissions;
+    private int gcs;
     private final List<String> requestIds = new ArrayList<>();
 
     Generator(Random random) {
@@ -200,8 +212,15 @@ class DeterminismTest {
       if (roll < 96) {
         return new CancelRun(1 + random.nextInt(submissions + 1), clock);
       }
-      if (roll < 98) {
+      if (roll < 97) {
         return new PutChunks(List.of(new PutChunks.Chunk(ObjectLayout.of(content()).digest(), 3)));
+      }
+      if (roll < 98) {
+        // Retention once in a while, first under the initial rules (refused), then raised.
+        if (gcs++ == 1) {
+          return new RaiseRulesVersion(RulesVersion.RETENTION, clock);
+        }
+        return new Gc(clock - random.nextInt(300_000), clock);
       }
       return submit();
     }

@@ -14,4 +14,5 @@ public sealed interface Command
         CancelRun,
         RegisterNode,
         RaiseRulesVersion,
+        Gc,
         RetryTasks {}

@@ -22,8 +22,14 @@ public final class RulesVersion {
   public static final int GATHER = 2;
 
   /**
+   * Retention ({@link Gc}) exists, and a report whose bytes a {@link Gc} collected while it was
+   * on its way is applied as a lost attempt.
+   */
+  public static final int RETENTION = 3;
+
+  /**
    * The rules that apply {@link RetryTasks}: a run's failed and cancelled tasks run again and an
-   * ended run runs again until it settles. (Version 3 is the retention rules' number.)
+   * ended run runs again until it settles.
    */
   public static final int RETRY = 4;
 

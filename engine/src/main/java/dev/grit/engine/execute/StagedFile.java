@@ -8,6 +8,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import ru.serce.jnrfuse.struct.FileStat;
 
 /**
@@ -16,12 +22,32 @@ import ru.serce.jnrfuse.struct.FileStat;
  * costs no second read. A write anywhere but at the end, or a truncation to a non-zero length,
  * makes the running hash useless: the layout is then computed from the staging file when asked.
  *
+ * <p>Hashing overlaps writing: a write hands a copy of its bytes to a hashing thread and returns
+ * to the script once they are in the staging file, so the kernel and the script go on while the
+ * last block is hashed. At most {@link #HASHING_BLOCKS} blocks per file wait to be hashed (a
+ * script writing faster than one core hashes waits for it); {@link #layout()} waits for them all.
+ *
  * <p>Guarded by the lock of the {@link AttemptTree} it belongs to. The staging file is open only
  * while the file is open through FUSE, so an attempt writing thousands of files holds no more
  * descriptors than its script does.
  */
 final class StagedFile extends FsNode {
+  /** Blocks of one file that may wait to be hashed. */
+  static final int HASHING_BLOCKS = 16;
+
+  private static final ExecutorService HASHING =
+      Executors.newFixedThreadPool(
+          Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
+          r -> {
+            Thread t = new Thread(r, "grit-hash");
+            t.setDaemon(true);
+            return t;
+          });
+
   final Path staging;
+  private final Semaphore hashing = new Semaphore(HASHING_BLOCKS);
+  /** The last block handed to the hashing thread; each block is hashed after the one before. */
+  private CompletableFuture<Void> hashed = CompletableFuture.completedFuture(null);
   private FileChannel channel;
   private int openCount;
   private long size;
@@ -108,7 +134,15 @@ final class StagedFile extends FsNode {
       throw e;
     }
     if (hasher != null && offset == size) {
-      hasher.update(data, 0, length);
+      ChunkingHasher h = hasher;
+      byte[] block = Arrays.copyOf(data, length);
+      hashing.acquireUninterruptibly();
+      // Released however the block ends: a failed block fails the rest of the chain, which
+      // then runs nothing, and layout() re-reads the staging file.
+      hashed =
+          hashed
+              .thenRunAsync(() -> h.update(block, 0, length), HASHING)
+              .whenComplete((done, failed) -> hashing.release());
     } else {
       hasher = null;
     }
@@ -169,6 +203,13 @@ final class StagedFile extends FsNode {
   /** The layout of the current content: from the running hash when it is intact, else re-read. */
   ObjectLayout layout() throws IOException {
     if (layout == null) {
+      if (hasher != null) {
+        try {
+          hashed.join();
+        } catch (CompletionException e) {
+          hasher = null;
+        }
+      }
       layout = hasher != null ? hasher.finish() : ChunkingHasher.layoutOf(staging);
       // A finished hasher cannot take more bytes; a later change re-reads the staging file.
       hasher = null;

@@ -202,6 +202,7 @@ public final class ApiServer implements AutoCloseable {
         .add(HttpMethod.POST, "/v1/runs/{id}/cancel", Access.SUBMIT, runs::cancel)
         .add(HttpMethod.POST, "/v1/runs/{id}/retry", Access.SUBMIT, runs::retry)
         .add(HttpMethod.POST, "/v1/plan", Access.READ, runs::plan)
+        .add(HttpMethod.POST, "/v1/gc", Access.ADMIN, runs::gc)
         .add(HttpMethod.GET, "/v1/pipelines/{pipeline}/resources", Access.READ, objects::pipelineResources)
         .add(HttpMethod.GET, "/v1/resources", Access.READ, objects::resourcesNamed)
         .add(HttpMethod.GET, "/v1/resources/{ref}/lineage", Access.READ, objects::lineage)

@@ -8,6 +8,7 @@ import dev.grit.consensus.state.Reply.RunCancelled;
 import dev.grit.consensus.state.Reply.RetryRefused;
 import dev.grit.consensus.state.Reply.TasksRetried;
 import dev.grit.consensus.state.Reply.RunSubmitted;
+import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.state.Reply.SubmissionRefused;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.StateQueries.RunManifest;
@@ -19,6 +20,7 @@ import dev.grit.engine.command.CancelRun;
 import dev.grit.node.SubmissionPlan;
 import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.RulesVersion;
+import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.manifest.Lint;
 import dev.grit.engine.manifest.Manifest;
@@ -30,6 +32,7 @@ import dev.grit.engine.manifest.Step;
 import dev.grit.node.Node;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -460,6 +463,49 @@ final class RunsResource {
 
   static ApiException noRun(long id) {
     return ApiException.notFound("no such run", "run " + id);
+  }
+
+  /**
+   * {@code POST /v1/gc?older_than=30d}: proposes retention with the cut-off this node's clock
+   * less the age gives (see {@link Gc}); answers what it removed.
+   */
+  void gc(Exchange ex) {
+    String olderThan = ex.query("older_than");
+    if (olderThan == null || olderThan.isBlank()) {
+      throw ApiException.badRequest("missing older_than", "say how old a run must be, e.g. 30d");
+    }
+    Duration age;
+    try {
+      age = dev.grit.engine.manifest.Durations.parse(olderThan);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("malformed older_than", e.getMessage());
+    }
+    long now = clock.millis();
+    propose(node.raft().submit(new Gc(now - age.toMillis(), now)))
+        .whenComplete(
+            (reply, error) -> {
+              if (error != null) {
+                ex.fail(error);
+              } else if (reply instanceof Reply.Collected c) {
+                var body = new LinkedHashMap<String, Object>();
+                body.put("cutoff", Instant.ofEpochMilli(now - age.toMillis()).toString());
+                body.put("runs", c.runs());
+                body.put("attempts", c.attempts());
+                body.put("tasks", c.tasks());
+                body.put("resources", c.resources());
+                body.put("objects", c.objects());
+                body.put("chunks", c.chunks());
+                ex.json(HttpResponseStatus.OK, body);
+              } else if (reply instanceof Reply.GcNotYet g) {
+                ex.fail(
+                    ApiException.conflict(
+                        "gc needs newer rules",
+                        "the cluster follows rules version " + g.rulesVersion()
+                            + ": upgrade every member first"));
+              } else {
+                ex.fail(new IllegalStateException("a gc was answered with " + reply));
+              }
+            });
   }
 
   private static ApiException alreadyEnded(long id, RunState state) {

@@ -17,7 +17,7 @@ public final class Main implements Callable<Integer> {
   /** The subcommands, in the order the usage lists them. */
   static final List<String> SUBCOMMANDS =
       List.of(
-          "run", "node", "submit", "watch", "get", "list", "cancel", "logs", "export",
+          "run", "node", "submit", "watch", "get", "list", "cancel", "gc", "logs", "export",
           "export-hash", "lineage", "retry", "plan", "cluster", "lint", "tls", "token");
 
   /** Exit codes, as argo, nomad and etcdctl use them. */
@@ -76,6 +76,7 @@ public final class Main implements Callable<Integer> {
       case "get" -> new GetCommand();
       case "list" -> new ListCommand();
       case "cancel" -> new CancelCommand();
+      case "gc" -> new GcCommand();
       case "logs" -> new LogsCommand();
       case "export" -> new ExportCommand();
       case "export-hash" -> new ExportHashCommand();

@@ -184,6 +184,14 @@ final class NodeCommand implements Callable<Integer> {
       description = "Run event streams (watchers) this node serves at once; more are answered 503 (default: 256).")
   int maxEventStreams = EventStreamLimits.DEFAULT.maxStreams();
 
+  @Option(
+      names = "--retain",
+      paramLabel = "AGE",
+      description =
+          "While leading, forget every hour the runs that ended longer ago than AGE (e.g. 30d), as"
+              + " grit gc does (default: keep everything).")
+  String retain;
+
   @Spec CommandSpec spec;
 
   @Override
@@ -312,7 +320,15 @@ final class NodeCommand implements Callable<Integer> {
             Duration.ofSeconds(nodeTimeoutSeconds),
             bind,
             security);
+    Duration retainFor = retain == null ? null : dev.grit.engine.manifest.Durations.parse(retain);
     Node node = Node.start(config, InstantSource.system(), Main::fatal);
+    var retention =
+        retainFor == null
+            ? null
+            : new dev.grit.node.schedule.Retention(node.raft(), retainFor, InstantSource.system());
+    if (retention != null) {
+      retention.start();
+    }
     ApiServer api;
     try {
       api =
@@ -341,6 +357,9 @@ final class NodeCommand implements Callable<Integer> {
     } catch (Exception e) {
       System.err.println("grit: graceful stop incomplete: " + e);
     } finally {
+      if (retention != null) {
+        retention.close();
+      }
       api.close();
       node.close();
     }

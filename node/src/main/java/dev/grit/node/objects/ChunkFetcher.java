@@ -28,6 +28,9 @@ public final class ChunkFetcher {
   private final String self;
   private final Supplier<StateQueries> queries;
   private final ChunkStore chunks;
+  /** Objects read per page of a repair pass. */
+  static final int PAGE_OBJECTS = 10_000;
+
   /**
    * Made on the first fetch: building an HTTP client sets up TLS (the default SSL context loads the
    * trust store), a tenth of a second at every start of a node that may never fetch (the
@@ -106,13 +109,47 @@ public final class ChunkFetcher {
   }
 
   /**
-   * Fetches every chunk the record points at that is missing here; returns how many were
-   * fetched. Chunks no peer can serve yet are left for the next pass.
+   * Fetches the missing chunks of objects recorded after row {@code afterRow}, a page of {@link
+   * #PAGE_OBJECTS} objects at a time; returns the row the next pass goes on from: the last row
+   * read, or the end of the last page whose chunks are all here (a chunk no peer could serve is
+   * tried again by the next pass).
    */
-  public int repairAll() {
+  public long repairSince(long afterRow) {
+    return repairSince(afterRow, PAGE_OBJECTS);
+  }
+
+  long repairSince(long afterRow, int pageObjects) {
+    long row = afterRow;
+    long resumeFrom = -1; // where the first page with a chunk left missing began
+    leftThisPass = 0;
+    while (true) {
+      var page = queries.get().chunksSince(row, pageObjects);
+      if (page.lastRow() == row) {
+        repairBacklog = leftThisPass;
+        return resumeFrom >= 0 ? resumeFrom : row;
+      }
+      int missing = 0;
+      for (Digest d : page.chunks()) {
+        if (!chunks.has(d)) {
+          missing++;
+        }
+      }
+      if (missing > 0) {
+        int fetched = repair(page.chunks());
+        if (fetched > 0) {
+          LOG.info("fetched {} missing chunks from peers", fetched);
+        }
+        if (fetched < missing && resumeFrom < 0) {
+          resumeFrom = row;
+        }
+      }
+      row = page.lastRow();
+    }
+  }
+
+  private int repair(List<Digest> digests) {
     int fetched = 0;
-    int left = 0;
-    for (Digest d : queries.get().allChunks()) {
+    for (Digest d : digests) {
       if (chunks.has(d)) {
         continue;
       }
@@ -121,14 +158,14 @@ public final class ChunkFetcher {
         fetched++;
       } catch (IOException e) {
         LOG.warn("chunk {} is missing here and could not be fetched: {}", d, e.getMessage());
-        left++;
+        leftThisPass++;
       }
     }
-    repairBacklog = left;
     return fetched;
   }
 
   private volatile int repairBacklog;
+  private int leftThisPass; // only the repair pass touches it
 
   /**
    * The chunks the record points at that the last repair pass found missing here and could not

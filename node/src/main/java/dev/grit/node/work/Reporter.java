@@ -12,7 +12,9 @@ import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -20,19 +22,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reports finished attempts to the record, many at once, in one {@link ReportResults} entry
  * whose new chunks travel beside it (bytes beside the log); when they exceed {@link #PUT_BYTES},
- * the excess goes ahead in {@link PutChunks} entries. A chunk stored here is not sent: when the
+ * the excess goes ahead in {@link PutChunks} entries, up to {@link #PUTS_IN_FLIGHT} of them at
+ * once, so that reading and hashing the next chunks here overlaps storing the last ones on every
+ * member (and memory stays bounded whatever the size of an output). A chunk stored here is not sent: when the
  * leader lacks it all the same, it names it ({@link ChunksMissingException}) and the chunk follows
  * in the next proposal of the report. A problem of one attempt never gives back the whole batch.
  * Staging files are released only after the report is applied.
@@ -40,6 +47,9 @@ import org.slf4j.LoggerFactory;
 final class Reporter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
   static final int PUT_BYTES = 2 * ChunkingHasher.CHUNK_SIZE;
+  static final int PUTS_IN_FLIGHT = 4;
+  /** How long a report or a chunk entry may take to commit before its attempts go back. */
+  private static final int COMMIT_WAIT_SECONDS = 120;
   private static final int MAX_BATCH = 512;
   private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
   /** Output entries in one report; a larger attempt goes alone. */
@@ -101,9 +111,12 @@ final class Reporter implements AutoCloseable {
         report(batch);
       } catch (InterruptedException e) {
         return;
+      } catch (TimeoutException e) {
+        LOG.error("reporting {} attempts timed out; they will be retried", batch.size(), e);
+        giveBack(batch, "its report was not committed within " + COMMIT_WAIT_SECONDS + " s");
       } catch (Exception e) {
         LOG.error("reporting {} attempts failed; they will be retried", batch.size(), e);
-        giveBack(batch, "its report failed: " + e.getMessage());
+        giveBack(batch, "its report failed: " + e);
       } finally {
         batch.forEach(this::release);
       }
@@ -118,9 +131,10 @@ final class Reporter implements AutoCloseable {
     }
     for (int round = 1; ; round++) {
       try {
-        // What is left travels with the report itself.
+        // What is left travels with the report itself, after every chunk sent ahead is stored.
+        upload.awaitPuts();
         raft.submit(new ReportResults(List.copyOf(reports.values()), upload.pending), upload.data)
-            .get(120, TimeUnit.SECONDS);
+            .get(COMMIT_WAIT_SECONDS, TimeUnit.SECONDS);
         return;
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof ChunksMissingException missing) || round == MAX_ROUNDS) {
@@ -221,6 +235,7 @@ final class Reporter implements AutoCloseable {
   private final class ChunkUpload {
     private final Map<Digest, Integer> sizes = new LinkedHashMap<>();
     private final List<PutChunks.Chunk> pending = new ArrayList<>();
+    private final ArrayDeque<CompletableFuture<?>> puts = new ArrayDeque<>();
     private ByteString data = ByteString.EMPTY;
 
     void add(OutputFile out) throws Exception {
@@ -236,7 +251,7 @@ final class Reporter implements AutoCloseable {
             if (!Digest.of(bytes).equals(d)) {
               throw new IOException(out.name() + " changed after it was hashed");
             }
-            queue(d, bytes);
+            queue(d, UnsafeByteOperations.unsafeWrap(bytes));
           }
           offset += length;
         }
@@ -245,7 +260,7 @@ final class Reporter implements AutoCloseable {
 
     void add(ObjectLayout layout, byte[] bytes) throws Exception {
       if (!layout.chunks().isEmpty() && !known(layout.digest())) {
-        queue(layout.digest(), bytes);
+        queue(layout.digest(), ByteString.copyFrom(bytes));
       }
     }
 
@@ -257,7 +272,7 @@ final class Reporter implements AutoCloseable {
       if (!chunks.has(d)) {
         return false;
       }
-      queue(d, chunks.get(d));
+      queue(d, UnsafeByteOperations.unsafeWrap(chunks.get(d)));
       return true;
     }
 
@@ -265,23 +280,33 @@ final class Reporter implements AutoCloseable {
       return sizes.containsKey(d) || chunks.has(d);
     }
 
-    private void queue(Digest d, byte[] bytes) throws Exception {
-      if (data.size() + bytes.length > PUT_BYTES && !pending.isEmpty()) {
+    private void queue(Digest d, ByteString bytes) throws Exception {
+      if (data.size() + bytes.size() > PUT_BYTES && !pending.isEmpty()) {
         flush();
       }
-      sizes.put(d, bytes.length);
-      pending.add(new PutChunks.Chunk(d, bytes.length));
-      data = data.concat(ByteString.copyFrom(bytes));
+      sizes.put(d, bytes.size());
+      pending.add(new PutChunks.Chunk(d, bytes.size()));
+      data = data.concat(bytes);
     }
 
-    /** Sends what is queued in its own entry, ahead of the report. */
+    /** Sends what is queued in its own entry, ahead of the report, once fewer are in flight. */
     void flush() throws Exception {
       if (pending.isEmpty()) {
         return;
       }
-      raft.submit(new PutChunks(pending), data).get(120, TimeUnit.SECONDS);
+      while (puts.size() >= PUTS_IN_FLIGHT) {
+        puts.removeFirst().get(COMMIT_WAIT_SECONDS, TimeUnit.SECONDS);
+      }
+      puts.addLast(raft.submit(new PutChunks(List.copyOf(pending)), data));
       pending.clear();
       data = ByteString.EMPTY;
+    }
+
+    /** Waits until every chunk sent ahead is stored; the first failure is thrown. */
+    void awaitPuts() throws Exception {
+      while (!puts.isEmpty()) {
+        puts.removeFirst().get(COMMIT_WAIT_SECONDS, TimeUnit.SECONDS);
+      }
     }
   }
 

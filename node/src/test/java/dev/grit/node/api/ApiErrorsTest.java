@@ -226,4 +226,27 @@ class ApiErrorsTest {
       return false;
     }
   }
+
+  @Test
+  void gcNeedsAnAgeAndForgetsEndedRunsThroughTheLog() throws Exception {
+    error(400, server.post("/v1/gc", ""));
+    error(400, server.post("/v1/gc?older_than=soon", ""));
+    long run = server.submit("old", "[[step]]\nname = \"a\"\nscript = \"echo hi > $OUTPUT_DIR/x\"\n");
+    server.awaitEnd(run, Duration.ofSeconds(30));
+    // The node raises the record's rules once it has registered what its code supports.
+    dev.grit.consensus.testing.Wait.until(
+        "retention's rules are followed",
+        Duration.ofSeconds(30),
+        () -> server.node.queries().rulesVersion() >= dev.grit.engine.command.RulesVersion.RETENTION);
+
+    var r = server.post("/v1/gc?older_than=0s", "");
+
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode body = TestServer.json(r);
+    assertTrue(body.get("runs").asInt() >= 1, body.toString());
+    error(404, server.get("/v1/runs/" + run));
+    // The run's current output stays.
+    assertEquals(200, server.get("/v1/resources?name=x").statusCode());
+    assertFalse(TestServer.json(server.get("/v1/resources?name=x")).isEmpty());
+  }
 }
