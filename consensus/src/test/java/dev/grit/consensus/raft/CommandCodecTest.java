@@ -293,7 +293,7 @@ class CommandCodecTest {
   @Test
   void unknownTagIsAnIllegalArgument() {
     byte[] encoded = CommandCodec.encode(new CancelRun(1, 2));
-    for (byte tag : new byte[] {0, 10, 42, -1, Byte.MAX_VALUE}) {
+    for (byte tag : new byte[] {0, 11, 42, -1, Byte.MAX_VALUE}) {
       encoded[0] = tag;
       var e = assertThrows(IllegalArgumentException.class, () -> CommandCodec.decode(encoded));
       assertEquals(true, e.getMessage().contains("tag"), e.getMessage());

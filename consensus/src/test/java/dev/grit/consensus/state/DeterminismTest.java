@@ -11,6 +11,7 @@ import dev.grit.engine.command.ExpireAttempts;
 import dev.grit.engine.command.Gc;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.command.RaiseRulesVersion;
+import dev.grit.engine.command.RetryTasks;
 import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.command.ReportResults;
 import dev.grit.engine.command.SubmitRun;
@@ -82,6 +83,8 @@ class DeterminismTest {
             "gc resources",
             "gc chunks",
             "gc refused",
+            "tasks retried",
+            "retries refused",
             "gather task SUCCEEDED",
             "gather task FAILED",
             "runs whose gather steps a failure held back",
@@ -138,6 +141,10 @@ class DeterminismTest {
           reached.merge("gc chunks", (long) collected.chunks(), Long::sum);
         } else if (ra.reply() instanceof Reply.GcNotYet) {
           reached.merge("gc refused", 1L, Long::sum);
+        } else if (ra.reply() instanceof Reply.TasksRetried retried && retried.tasks() > 0) {
+          reached.merge("tasks retried", (long) retried.tasks(), Long::sum);
+        } else if (ra.reply() instanceof Reply.RetryRefused) {
+          reached.merge("retries refused", 1L, Long::sum);
         } else if (ra.reply() instanceof Reply.SubmissionRefused) {
           reached.merge("submissions refused for their rules", 1L, Long::sum);
         }
@@ -172,6 +179,7 @@ class DeterminismTest {
     private long clock = 1_000_000;
     private int submissions;
     private int gcs;
+    private int retries;
     private final List<String> requestIds = new ArrayList<>();
 
     Generator(Random random) {
@@ -209,8 +217,16 @@ class DeterminismTest {
           return c;
         }
       }
-      if (roll < 96) {
+      if (roll < 95) {
         return new CancelRun(1 + random.nextInt(submissions + 1), clock);
+      }
+      if (roll < 96) {
+        // Retries of a run or one task, first under older rules (refused), then raised.
+        if (retries++ == 1) {
+          return new RaiseRulesVersion(RulesVersion.RETRY, clock);
+        }
+        long task = random.nextInt(3) == 0 ? 1 + random.nextInt(40) : RetryTasks.ALL;
+        return new RetryTasks(1 + random.nextInt(submissions + 1), task, clock);
       }
       if (roll < 97) {
         return new PutChunks(List.of(new PutChunks.Chunk(ObjectLayout.of(content()).digest(), 3)));
