@@ -86,7 +86,15 @@ final class RunsResource {
 
   record Submitted(long run, String pipeline, String requestId, List<String> warnings) {}
 
-  void submit(Exchange ex) {
+  /**
+   * A manifest in a request body with the query parameters a submission takes: where it came from
+   * ({@code ?source=}), its pipeline ({@code ?pipeline=}, else the manifest's name) and the
+   * {@code ?start=} and {@code ?step=} filters, checked against its steps.
+   */
+  private record Submission(
+      Manifest manifest, String pipeline, String source, String start, List<String> steps) {}
+
+  private Submission submission(Exchange ex) {
     String givenSource = ex.query("source");
     String source = givenSource != null ? givenSource : "request";
     String pipeline = ex.query("pipeline");
@@ -96,8 +104,6 @@ final class RunsResource {
     }
     String start = ex.query("start");
     List<String> steps = ex.queryAll("step");
-    int parallel = ex.intQuery("parallel", 0, 0, 1_000_000);
-    String requestId = requestId(ex);
     Manifest manifest;
     try {
       String defaultName =
@@ -107,17 +113,26 @@ final class RunsResource {
       throw ApiException.badRequest("invalid manifest", problems(e.problems()));
     }
     checkFilters(manifest, start, steps);
-    String name = pipeline != null ? pipeline : manifest.name();
+    return new Submission(
+        manifest, pipeline != null ? pipeline : manifest.name(), source, start, steps);
+  }
+
+  void submit(Exchange ex) {
+    int parallel = ex.intQuery("parallel", 0, 0, 1_000_000);
+    String requestId = requestId(ex);
+    Submission s = submission(ex);
+    Manifest manifest = s.manifest();
+    String name = s.pipeline();
     var command =
         new SubmitRun(
             requestId,
             name,
-            source,
+            s.source(),
             manifest.text(),
             manifest.steps(),
             clock.millis(),
-            start,
-            steps,
+            s.start(),
+            s.steps(),
             parallel);
     List<String> warnings = Lint.warnings(manifest).stream().map(Problem::toString).toList();
     awaitRules(command);
@@ -373,28 +388,10 @@ final class RunsResource {
    * submission): what submitting it would do, from this member's record; proposes nothing.
    */
   void plan(Exchange ex) {
-    String givenSource = ex.query("source");
-    String source = givenSource != null ? givenSource : "request";
-    String pipeline = ex.query("pipeline");
-    if (pipeline != null && !PIPELINE_NAME.matcher(pipeline).matches()) {
-      throw ApiException.badRequest(
-          "invalid pipeline name", "letters, digits, '.', '_' and '-', at most 128: " + pipeline);
-    }
-    String start = ex.query("start");
-    List<String> steps = ex.queryAll("step");
-    Manifest manifest;
-    try {
-      String defaultName =
-          pipeline != null ? pipeline : givenSource != null ? defaultName(givenSource) : null;
-      manifest = ManifestParser.parse(source, ex.bodyText(), defaultName);
-    } catch (ManifestException e) {
-      throw ApiException.badRequest("invalid manifest", problems(e.problems()));
-    }
-    checkFilters(manifest, start, steps);
-    String name = pipeline != null ? pipeline : manifest.name();
+    Submission s = submission(ex);
     ex.json(
         HttpResponseStatus.OK,
-        SubmissionPlan.of(node.queries(), manifest, name, start, steps));
+        SubmissionPlan.of(node.queries(), s.manifest(), s.pipeline(), s.start(), s.steps()));
   }
 
   /**
