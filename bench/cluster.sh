@@ -23,24 +23,8 @@ trap cleanup EXIT
 
 "$grit" --version >/dev/null
 
-cat >"$work/trivial.toml" <<TOML
-name = "bench-trivial"
-
-[[step]]
-name = "make"
-script = '''
-i=1
-while [ \$i -le $n ]; do
-  echo "item \$i" > "\$OUTPUT_DIR/item_\$i"
-  i=\$((i + 1))
-done
-'''
-
-[[step]]
-name = "upper"
-inputs = ["item_*"]
-script = "tr a-z A-Z < \"\$INPUT_FILE\" > \"\$OUTPUT_DIR/upper\""
-TOML
+. "$here/bench/trivial-manifest.sh"
+trivial_manifest "$n" >"$work/trivial.toml"
 
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l; }

@@ -22,24 +22,8 @@ if [ ! -d "$history" ]; then
     "$history" "$(( (finished + width) / (width + 1) ))" "$width"
 fi
 
-cat >"$work/trivial.toml" <<TOML
-name = "bench-trivial"
-
-[[step]]
-name = "make"
-script = '''
-i=1
-while [ \$i -le $n ]; do
-  echo "item \$i" > "\$OUTPUT_DIR/item_\$i"
-  i=\$((i + 1))
-done
-'''
-
-[[step]]
-name = "upper"
-inputs = ["item_*"]
-script = "tr a-z A-Z < \"\$INPUT_FILE\" > \"\$OUTPUT_DIR/upper\""
-TOML
+. "$here/bench/trivial-manifest.sh"
+trivial_manifest "$n" >"$work/trivial.toml"
 
 now() { date +%s.%N; }
 run() { # $1: a data directory to start from, or "" for a fresh one; prints the seconds taken

@@ -11,29 +11,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/grit-scale.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$here/grit" --version >/dev/null
 
-manifest() {
-  cat <<TOML
-name = "bench-trivial"
-
-[[step]]
-name = "make"
-script = '''
-i=1
-while [ \$i -le $1 ]; do
-  echo "item \$i" > "\$OUTPUT_DIR/item_\$i"
-  i=\$((i + 1))
-done
-'''
-
-[[step]]
-name = "upper"
-inputs = ["item_*"]
-script = "tr a-z A-Z < \"\$INPUT_FILE\" > \"\$OUTPUT_DIR/upper\""
-TOML
-}
+. "$here/bench/trivial-manifest.sh"
 
 run() { # $1: items; prints "seconds rss_mib"
-  manifest "$1" >"$work/t$1.toml"
+  trivial_manifest "$1" >"$work/t$1.toml"
   rm -rf "$work/db"
   /usr/bin/time -f '%e %M' -o "$work/time" "$here/grit" run "$work/t$1.toml" --db "$work/db" --quiet
   awk '{printf "%s %.0f\n", $1, $2 / 1024}' "$work/time"

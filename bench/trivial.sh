@@ -18,24 +18,8 @@ trap 'rm -rf "$work"' EXIT
 # Build once, outside the timings.
 "$grit" --version >/dev/null
 
-cat >"$work/trivial.toml" <<TOML
-name = "bench-trivial"
-
-[[step]]
-name = "make"
-script = '''
-i=1
-while [ \$i -le $n ]; do
-  echo "item \$i" > "\$OUTPUT_DIR/item_\$i"
-  i=\$((i + 1))
-done
-'''
-
-[[step]]
-name = "upper"
-inputs = ["item_*"]
-script = "tr a-z A-Z < \"\$INPUT_FILE\" > \"\$OUTPUT_DIR/upper\""
-TOML
+. "$here/bench/trivial-manifest.sh"
+trivial_manifest "$n" >"$work/trivial.toml"
 
 # Baseline: the same inputs, the same script, N processes through xargs.
 mkdir -p "$work/in" "$work/out"
