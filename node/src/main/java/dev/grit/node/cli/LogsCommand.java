@@ -138,7 +138,9 @@ final class LogsCommand implements Callable<Integer> {
         } else {
           if (part.skipped()) {
             System.err.printf(
-                "grit: attempt %d wrote faster than it was read: output was skipped%n", a.n());
+                "grit: attempt %d: some output left the 64 KiB tail before it was read;"
+                    + " what follows may skip or repeat lines%n",
+                a.n());
           }
           out.write(part.bytes());
           out.flush();
