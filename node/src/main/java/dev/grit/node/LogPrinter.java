@@ -86,7 +86,8 @@ public final class LogPrinter {
     }
   }
 
-  private byte[] read(AttemptInfo a) throws IOException {
+  /** The stored log of attempt {@code a}, which must have one. */
+  public byte[] read(AttemptInfo a) throws IOException {
     var layout =
         queries
             .get()

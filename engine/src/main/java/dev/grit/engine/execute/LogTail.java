@@ -13,8 +13,11 @@ import java.util.concurrent.TimeoutException;
  * in a ring of {@code keep} bytes: the whole output is never stored. A pipe costs an attempt no
  * file: creating and deleting one per attempt was, on a busy disk, the largest cost of a short
  * task (the file system's inode allocation skips every recently deleted inode).
+ *
+ * <p>While the script runs, {@link #read} gives what came since a byte offset, so its output can
+ * be followed; offsets count every byte the script wrote, including those the ring let go.
  */
-final class LogTail {
+public final class LogTail {
   private static final ExecutorService PUMPS =
       Executors.newCachedThreadPool(
           r -> {
@@ -83,16 +86,34 @@ final class LogTail {
     } catch (java.util.concurrent.ExecutionException e) {
       throw new IllegalStateException(e);
     }
-    return snapshot();
+    return read(0).bytes();
   }
 
-  private synchronized byte[] snapshot() {
-    int length = (int) Math.min(total, ring.length);
-    byte[] out = new byte[length];
-    int start = (int) ((total - length) % ring.length);
-    int first = Math.min(length, ring.length - start);
-    System.arraycopy(ring, start, out, 0, first);
-    System.arraycopy(ring, 0, out, first, length - first);
-    return out;
+  /**
+   * What came since a read that returned {@code next}.
+   *
+   * @param bytes the bytes from offset {@code max(from, next - keep)} up to {@code next}
+   * @param next the offset to read from next: every byte written so far
+   * @param skipped whether bytes after {@code from} were dropped because they left the ring
+   * @param ended whether the output has ended: nothing will follow
+   */
+  public record Read(byte[] bytes, long next, boolean skipped, boolean ended) {}
+
+  /** Thread-safe; {@code from} past the end reads nothing. */
+  public Read read(long from) {
+    boolean done = ended.isDone();
+    synchronized (this) {
+      long start = Math.max(Math.max(0, from), total - ring.length);
+      if (start >= total) {
+        return new Read(new byte[0], total, false, done);
+      }
+      int length = (int) (total - start);
+      byte[] out = new byte[length];
+      int at = (int) (start % ring.length);
+      int first = Math.min(length, ring.length - at);
+      System.arraycopy(ring, at, out, 0, first);
+      System.arraycopy(ring, 0, out, first, length - first);
+      return new Read(out, total, start > from, done);
+    }
   }
 }

@@ -59,6 +59,11 @@ final class ProcessAttempt implements RunningAttempt {
   }
 
   @Override
+  public LogTail log() {
+    return log;
+  }
+
+  @Override
   public AttemptResult await() throws InterruptedException {
     synchronized (awaiting) {
       if (result == null) {

@@ -15,12 +15,15 @@ package dev.grit.engine.execute;
  * }
  * }</pre>
  *
- * <p>{@link #cancel()} may be called from any thread; the other methods by the attempt's owner.
+ * <p>{@link #cancel()} and {@link #log()} may be called from any thread; the other methods by the attempt's owner.
  */
 public interface RunningAttempt extends AutoCloseable {
 
   /** What this attempt runs. */
   AttemptSpec spec();
+
+  /** The script's output so far, readable from any thread while it runs (and after). */
+  LogTail log();
 
   /**
    * Waits until the script has exited (or has been killed for its timeout or by {@link #cancel()}),

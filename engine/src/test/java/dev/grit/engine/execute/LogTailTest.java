@@ -1,6 +1,9 @@
 package dev.grit.engine.execute;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -58,5 +61,66 @@ class LogTailTest {
     }
     assertArrayEquals(new byte[] {1, 2, 3}, got);
     writer.close();
+  }
+
+  /** Reads until {@code total} bytes have come (or the deadline passes). */
+  private static LogTail.Read readUntil(LogTail tail, long from, long total) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    LogTail.Read r = tail.read(from);
+    while (r.next() < total && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+      r = tail.read(from);
+    }
+    return r;
+  }
+
+  @Test
+  void readsWhatCameSinceAnOffsetWhileThePipeIsOpen() throws Exception {
+    var writer = new PipedOutputStream();
+    LogTail tail = LogTail.pump(new PipedInputStream(writer), 64);
+    LogTail.Read empty = tail.read(0);
+    assertEquals(0, empty.bytes().length);
+    assertFalse(empty.ended());
+
+    writer.write(new byte[] {1, 2, 3});
+    writer.flush();
+    LogTail.Read first = readUntil(tail, 0, 3);
+    assertArrayEquals(new byte[] {1, 2, 3}, first.bytes());
+    assertEquals(3, first.next());
+    assertFalse(first.skipped());
+    assertFalse(first.ended());
+
+    writer.write(new byte[] {4, 5});
+    writer.flush();
+    LogTail.Read second = readUntil(tail, first.next(), 5);
+    assertArrayEquals(new byte[] {4, 5}, second.bytes());
+    assertEquals(5, second.next());
+    // An offset past the end reads nothing and says where the end is.
+    assertEquals(0, tail.read(99).bytes().length);
+    assertEquals(5, tail.read(99).next());
+
+    writer.close();
+    tail.await(10_000);
+    LogTail.Read last = tail.read(second.next());
+    assertEquals(0, last.bytes().length);
+    assertTrue(last.ended());
+  }
+
+  @Test
+  void anOffsetThatLeftTheRingReadsFromTheOldestKeptByteAndSaysSo() throws Exception {
+    byte[] all = counting(1000);
+    LogTail tail = LogTail.pump(new ByteArrayInputStream(all), 64);
+    tail.await(10_000);
+    LogTail.Read late = tail.read(10);
+    assertEquals(1000, late.next());
+    assertTrue(late.skipped());
+    assertTrue(late.ended());
+    assertArrayEquals(Arrays.copyOfRange(all, 936, 1000), late.bytes());
+    LogTail.Read recent = tail.read(990);
+    assertFalse(recent.skipped());
+    assertArrayEquals(Arrays.copyOfRange(all, 990, 1000), recent.bytes());
+    // The ring wrapped: a read that spans its end comes back in order.
+    LogTail.Read wrapped = tail.read(950);
+    assertArrayEquals(Arrays.copyOfRange(all, 950, 1000), wrapped.bytes());
   }
 }

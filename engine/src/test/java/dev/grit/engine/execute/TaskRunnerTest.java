@@ -162,6 +162,30 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
   }
 
   @Test
+  void aRunningAttemptsOutputIsReadableFromAnOffsetWhileItRuns() throws Exception {
+    Path gate = tmp.resolve("gate");
+    try (RunningAttempt attempt =
+        runner.start(
+            spec("echo first; while [ ! -f " + gate + " ]; do sleep 0.02; done; echo second >&2"))) {
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      LogTail.Read first = attempt.log().read(0);
+      while (first.next() < 6 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+        first = attempt.log().read(0);
+      }
+      assertEquals("first\n", text(first.bytes()));
+      assertFalse(first.ended(), "the script waits for the gate");
+
+      Files.writeString(gate, "");
+      AttemptResult result = attempt.await();
+      LogTail.Read rest = attempt.log().read(first.next());
+      assertEquals("second\n", text(rest.bytes()));
+      assertTrue(rest.ended());
+      assertEquals("first\nsecond\n", TestAttempts.log(result));
+    }
+  }
+
+  @Test
   void success() throws Exception {
     AttemptResult result = runner.run(spec("echo hi; echo x > $OUTPUT_DIR/a"));
     assertEquals(0, result.exitCode());

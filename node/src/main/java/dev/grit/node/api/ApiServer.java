@@ -210,6 +210,7 @@ public final class ApiServer implements AutoCloseable {
         .add(HttpMethod.GET, "/v1/chunks/{hash}", Access.MEMBER, objects::chunk)
         .add(HttpMethod.GET, "/v1/tasks/{id}", Access.READ, tasks::get)
         .add(HttpMethod.GET, "/v1/tasks/{id}/log", Access.READ, tasks::log)
+        .add(HttpMethod.GET, "/v1/attempts/{task}/{n}/live", Access.MEMBER, tasks::liveHere)
         .add(HttpMethod.GET, "/v1/cluster", Access.READ, cluster::cluster)
         .add(HttpMethod.POST, "/v1/cluster/members", Access.ADMIN, cluster::addMember)
         .add(HttpMethod.DELETE, "/v1/cluster/members/{id}", Access.ADMIN, cluster::removeMember)

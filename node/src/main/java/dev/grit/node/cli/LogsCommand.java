@@ -9,6 +9,7 @@ import dev.grit.consensus.state.TaskState;
 import dev.grit.node.LogPrinter;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -22,15 +23,20 @@ import picocli.CommandLine.Spec;
 /**
  * {@code grit logs TASK [-f]}: the stdout/stderr tail of each attempt of a task, from a server when
  * one is named (and {@code --db} is not), else from the local data directory. With {@code -f}, it
- * goes on until the task ends: each attempt's log is printed once the attempt ended and stored it,
- * and the exit status is the task's outcome.
+ * goes on until the task ends, and the exit status is the task's outcome: each ended attempt's log
+ * is printed once; from a server, the running attempt's output is printed as it comes (read from
+ * the byte where the last read stopped), from a data directory once the attempt ended (no other
+ * process's worker can be asked there).
  */
 @Command(
     name = "logs",
     description = {
       "Print the output (stdout and stderr, last 64 KiB) of each attempt of TASK.",
-      "With -f, follow the task until it ends: each attempt's output is printed once the attempt"
-          + " ends; exit 0 if the task succeeded, 1 if it failed or was cancelled."
+      "With -f, follow the task until it ends: each ended attempt's output is printed, and the"
+          + " running attempt's output as it comes; exit 0 if the task succeeded, 1 if it failed or"
+          + " was cancelled.",
+      "With --db instead of a server, a running attempt's output is printed once it ends: only"
+          + " the node that runs it can read it before."
     },
     mixinStandardHelpOptions = true)
 final class LogsCommand implements Callable<Integer> {
@@ -42,7 +48,7 @@ final class LogsCommand implements Callable<Integer> {
 
   @Option(
       names = {"-f", "--follow"},
-      description = "Follow the task until it ends, printing each attempt as it ends.")
+      description = "Follow the task until it ends, printing the running attempt's output as it comes.")
   boolean follow;
 
   @Mixin DbOption db;
@@ -59,9 +65,21 @@ final class LogsCommand implements Callable<Integer> {
 
     /** Prints attempt {@code n}'s header and log. */
     void print(int n, PrintStream out) throws Exception;
+
+    /**
+     * Attempt {@code n}'s output from byte {@code from}, running or ended; null when this source
+     * cannot read a running attempt's output.
+     */
+    Part read(int n, long from) throws Exception;
   }
 
   record Attempt(int n, String node, boolean running) {}
+
+  /**
+   * Output from a byte offset: {@code next} is where the next read starts, {@code running} whether
+   * more may come, {@code skipped} whether bytes were lost (they left the stored tail).
+   */
+  record Part(byte[] bytes, long next, boolean running, boolean skipped) {}
 
   @Override
   public Integer call() throws Exception {
@@ -90,12 +108,13 @@ final class LogsCommand implements Callable<Integer> {
   }
 
   /**
-   * Prints each attempt once it ended, and a line when one starts running, until the task ends;
-   * returns the exit status of its outcome.
+   * Prints each ended attempt once and the running one as its output comes (or, from a source that
+   * cannot read it, once it ended), until the task ends; returns the exit status of its outcome.
    */
   int follow(Source source, PrintStream out) throws Exception {
     int printed = 0; // attempts printed, in order
-    int announced = 0; // the running attempt announced last
+    int announced = 0; // the attempt whose header says "running", followed from byte offset
+    long offset = 0;
     while (true) {
       TaskState state = source.state();
       if (state == null) {
@@ -104,15 +123,32 @@ final class LogsCommand implements Callable<Integer> {
       }
       List<Attempt> attempts = source.attempts();
       for (Attempt a : attempts.subList(Math.min(printed, attempts.size()), attempts.size())) {
-        if (a.running()) {
-          if (a.n() != announced) {
-            out.printf("== attempt %d on %s: running%n", a.n(), a.node());
-            out.flush();
-            announced = a.n();
-          }
-          break;
+        if (a.running() && a.n() != announced) {
+          out.printf("== attempt %d on %s: running%n", a.n(), a.node());
+          out.flush();
+          announced = a.n();
+          offset = 0;
         }
-        source.print(a.n(), out);
+        Part part = a.n() == announced ? source.read(a.n(), offset) : null;
+        if (part == null) {
+          if (a.running()) {
+            break;
+          }
+          source.print(a.n(), out); // header and stored log
+        } else {
+          if (part.skipped()) {
+            System.err.printf(
+                "grit: attempt %d: some output left the 64 KiB tail before it was read;"
+                    + " what follows may skip or repeat lines%n",
+                a.n());
+          }
+          out.write(part.bytes());
+          out.flush();
+          offset = part.next();
+          if (part.running()) {
+            break;
+          }
+        }
         printed++;
       }
       boolean ended =
@@ -163,6 +199,24 @@ final class LogsCommand implements Callable<Integer> {
         out.print(ApiClient.check(r).text());
         out.flush();
       }
+
+      @Override
+      public Part read(int n, long from) throws Exception {
+        String path = "/v1/tasks/" + taskId + "/log?attempt=" + n + "&from=" + from;
+        HttpResponse<byte[]> r = client.stream(path, HttpResponse.BodyHandlers.ofByteArray());
+        // An ended attempt's log may reach this member a moment after its end did.
+        for (int tries = 0; r.statusCode() == 503 && tries < 40; tries++) {
+          Thread.sleep(POLL_MILLIS);
+          r = client.stream(path, HttpResponse.BodyHandlers.ofByteArray());
+        }
+        ApiClient.check(new ApiClient.Response(r.statusCode(), r.body(), r.uri()));
+        var h = r.headers();
+        return new Part(
+            r.body(),
+            h.firstValueAsLong("Grit-Log-Offset").orElse(from + r.body().length),
+            h.firstValue("Grit-Log-Running").map("true"::equals).orElse(false),
+            h.firstValue("Grit-Log-Skipped").isPresent());
+      }
     };
   }
 
@@ -187,6 +241,11 @@ final class LogsCommand implements Callable<Integer> {
         try (var chunks = ChunkStore.openReadOnly(db.objects())) {
           new LogPrinter(() -> queries, chunks).printAttempt(taskId, n, out);
         }
+      }
+
+      @Override
+      public Part read(int n, long from) {
+        return null; // only the worker running it can; it is in another process
       }
     };
   }

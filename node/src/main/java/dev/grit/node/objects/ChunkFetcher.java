@@ -97,6 +97,26 @@ public final class ChunkFetcher {
     throw last;
   }
 
+  /**
+   * A GET of {@code pathAndQuery} on member {@code member}'s API, with this member's certificate
+   * (as chunk fetches are made): for member-only routes such as a running attempt's output.
+   *
+   * @throws IOException when the member is unknown, has no API address or cannot be reached
+   */
+  public HttpResponse<byte[]> askMember(String member, String pathAndQuery, Duration timeout)
+      throws IOException, InterruptedException {
+    String address =
+        queries.get().nodes().stream()
+            .filter(n -> n.id().equals(member))
+            .map(n -> n.httpAddress())
+            .filter(a -> !a.isEmpty())
+            .findFirst()
+            .orElseThrow(() -> new IOException("no API address known for member " + member));
+    var request =
+        HttpRequest.newBuilder(URI.create(scheme + address + pathAndQuery)).timeout(timeout).build();
+    return http().send(request, HttpResponse.BodyHandlers.ofByteArray());
+  }
+
   private synchronized HttpClient http() {
     if (http == null) {
       var builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));

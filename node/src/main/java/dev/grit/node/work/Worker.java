@@ -11,6 +11,7 @@ import dev.grit.engine.execute.AttemptResult;
 import dev.grit.engine.execute.AttemptSpec;
 import dev.grit.engine.execute.GatheredInputs;
 import dev.grit.engine.execute.OutputFile;
+import dev.grit.engine.execute.LogTail;
 import dev.grit.engine.execute.RunningAttempt;
 import dev.grit.engine.execute.TaskRunner;
 import dev.grit.engine.object.ChunkingHasher;
@@ -28,6 +29,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,6 +76,11 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   /** Attempts queued or running here: the ones recovery must not give back. */
   private final Set<AttemptRef> mine = ConcurrentHashMap.newKeySet();
   private final Map<AttemptRef, RunningAttempt> running = new ConcurrentHashMap<>();
+  /**
+   * The output of attempts running here, kept after their end until the record shows it (the
+   * reconciler drops them then), so a follower reads the last bytes from where it stopped.
+   */
+  private final Map<AttemptRef, LogTail> liveLogs = new ConcurrentHashMap<>();
   private final List<Thread> slots = new ArrayList<>();
   private final ScheduledExecutorService reconciler =
       Executors.newSingleThreadScheduledExecutor(
@@ -169,6 +176,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     // What runs is read before the record, which only moves forward: an attempt assigned here
     // after this read cannot be among those killed below.
     var runningNow = List.copyOf(running.keySet());
+    liveLogs.keySet().removeIf(ref -> !running.containsKey(ref) && !stillAssigned(ref));
     Set<AttemptRef> assigned = new HashSet<>(stateMachine.queries().assignedTo(node));
     for (AttemptRef ref : assigned) {
       if (accepting && mine.add(ref)) {
@@ -213,6 +221,15 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
         giveBackQuietly(ref, "could not run on " + node + ": " + e);
       }
     }
+  }
+
+  /**
+   * What attempt {@code attempt} of task {@code taskId} wrote since byte {@code from}, while it
+   * runs here (and until the record shows its end); empty when it does not run here.
+   */
+  public Optional<LogTail.Read> liveLog(long taskId, int attempt, long from) {
+    LogTail log = liveLogs.get(new AttemptRef(taskId, attempt, node));
+    return log == null ? Optional.empty() : Optional.of(log.read(from));
   }
 
   private boolean stillAssigned(AttemptRef ref) {
@@ -276,6 +293,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
             };
     AttemptResult result;
     running.put(ref, attempt);
+    liveLogs.put(ref, attempt.log());
     // A cancellation applied since the check above found nothing here to stop: look again.
     if (!stillAssigned(ref)) {
       attempt.cancel();

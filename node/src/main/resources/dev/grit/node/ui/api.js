@@ -61,6 +61,20 @@ export async function post(path) {
   return (await call('POST', path, 'application/json')).json();
 }
 
+/**
+ * Part of an attempt's output from a byte offset: its bytes, the offset to read from next,
+ * whether more may come and whether bytes were lost on the way (see the API's Grit-Log-* headers).
+ */
+export async function getLogPart(path) {
+  const response = await call('GET', path, 'text/plain');
+  return {
+    bytes: new Uint8Array(await response.arrayBuffer()),
+    offset: Number(response.headers.get('Grit-Log-Offset')),
+    running: response.headers.get('Grit-Log-Running') === 'true',
+    skipped: response.headers.get('Grit-Log-Skipped') === 'true',
+  };
+}
+
 /** The HTTP status a GET of {@code path} answers, without failing on errors. */
 export async function status(path) {
   const response = await fetch(path, { headers: headers() });

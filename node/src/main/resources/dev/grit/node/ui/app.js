@@ -1,7 +1,7 @@
 // The grit web UI: runs, a run (its step graph, tasks, logs and outputs), lineage and the cluster.
 // A hash router renders one page at a time into <main>; every datum comes from this node's API.
 
-import { ApiError, download, follow, getJson, getText, post, setToken, status, token } from './api.js';
+import { ApiError, download, follow, getJson, getLogPart, getText, post, setToken, status, token } from './api.js';
 import { stepGraph } from './graph.js';
 
 const RUN_STATES = ['running', 'succeeded', 'failed', 'cancelled', 'superseded'];
@@ -356,22 +356,57 @@ function runPage(id, params) {
 
   const rowFor = (taskId) => tasksBox.querySelector(`tr[data-task="${taskId}"]`);
 
-  // The selected task: followed while it is pending or running.
+  // The selected task: followed while it is pending or running. Its running attempt's output is
+  // read about 4 times a second from the byte the last read ended at and appended to the log.
   let taskTimer = null;
+  let liveLog = null; // { task, attempt, offset, text, base, decoder, timer }
+  const stopFollow = () => { if (liveLog) clearTimeout(liveLog.timer); liveLog = null; };
   leaving.push(() => clearTimeout(taskTimer));
+  leaving.push(stopFollow);
   async function showTask() {
     clearTimeout(taskTimer);
-    if (!ui.task) return;
+    if (!ui.task) { stopFollow(); return; }
     const taskId = ui.task;
     try {
       const [task, log] = await Promise.all([getJson(`/v1/tasks/${taskId}`), getText(`/v1/tasks/${taskId}/log`)]);
       if (taskId !== ui.task) return;
-      renderTask(task, log);
+      const runningAttempt = task.attempts.find((a) => a.outcome === 'RUNNING');
+      if (!runningAttempt) {
+        stopFollow(); // the stored logs hold everything now
+      } else if (!liveLog || liveLog.task !== taskId || liveLog.attempt !== runningAttempt.n) {
+        stopFollow();
+        liveLog = { task: taskId, attempt: runningAttempt.n, offset: 0, text: '', base: log, decoder: new TextDecoder() };
+        liveLog.timer = setTimeout(readLive, 0);
+      } else {
+        liveLog.base = log;
+      }
+      renderTask(task, liveLog ? log + liveLog.text : log);
       if (task.state === 'PENDING' || task.state === 'ASSIGNED') {
         taskTimer = setTimeout(showTask, 2000);
       }
     } catch (e) {
       showError(taskBox, e);
+    }
+  }
+
+  async function readLive() {
+    const f = liveLog;
+    if (!f) return;
+    try {
+      const part = await getLogPart(`/v1/tasks/${f.task}/log?attempt=${f.attempt}&from=${f.offset}`);
+      if (f !== liveLog) return;
+      if (part.skipped) f.text += '\n[… output skipped: it came faster than it was read …]\n';
+      f.text += f.decoder.decode(part.bytes, { stream: part.running });
+      f.offset = part.offset;
+      const pre = taskBox.querySelector('#log');
+      if (pre) pre.textContent = f.base + f.text;
+      if (part.running) {
+        f.timer = setTimeout(readLive, 250);
+      } else {
+        showTask(); // ended: its stored log and outcome
+      }
+    } catch (e) {
+      if (f === liveLog) f.timer = setTimeout(readLive, 1000);
     }
   }
 
@@ -400,8 +435,8 @@ function runPage(id, params) {
         h('td', {}, lineageLink(o.hash, t.pipeline, o.name)), h('td', {}, short(o.hash)), h('td', { class: 'num' }, size(o.size)),
         h('td', {}, downloadButton(o.hash, o.name)))))) : h('p', { class: 'muted' }, running ? 'None yet.' : 'None.'),
       h('h4', {}, 'Log ', running ? h('span', { class: 'live' }, 'following') : null),
-      h('pre', { class: 'log', id: 'log' }, log || (running ? 'An attempt\'s log is stored when it ends.' : '(empty)')),
-      running && t.state === 'ASSIGNED' ? h('p', { class: 'muted' }, `Attempt ${t.attempt} runs on ${t.node}; its output appears here when it ends.`) : null);
+      h('pre', { class: 'log', id: 'log' }, log || (running ? 'No output yet.' : '(empty)')),
+      running && t.state === 'ASSIGNED' ? h('p', { class: 'muted' }, `Attempt ${t.attempt} runs on ${t.node}; its output appears here as it comes.`) : null);
   }
 
   // Live: the run's events say something changed; the views are read again, at most once a second.

@@ -139,6 +139,22 @@ class ApiSecurityTest {
   }
 
   @Test
+  void aRunningAttemptsOutputIsForMembersByTheirCertificate() throws Exception {
+    Route live = new Route("GET", "/v1/attempts/999/1/live?from=0", null);
+    var none = send(server.secrets.http(), live, null);
+    assertEquals(401, none.statusCode(), none.body());
+    assertEquals("no member certificate", TestServer.json(none).get("error").asText());
+    var admin = send(server.secrets.http(), live, server.secrets.token(Role.ADMIN));
+    assertEquals(403, admin.statusCode(), admin.body());
+
+    HttpClient member =
+        HttpClient.newBuilder().sslContext(server.secrets.member("local").sslContext()).build();
+    var asMember = send(member, live, null);
+    assertEquals(404, asMember.statusCode(), asMember.body());
+    assertEquals("not running here", TestServer.json(asMember).get("error").asText());
+  }
+
+  @Test
   void plainHttpGetsAPlainAnswer() throws Exception {
     try (Socket socket = new Socket("127.0.0.1", server.api.port())) {
       socket.setSoTimeout(10_000);

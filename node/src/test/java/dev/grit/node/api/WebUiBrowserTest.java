@@ -131,7 +131,12 @@ class WebUiBrowserTest {
             """
             [[step]]
             name = "wait"
-            script = 'while [ ! -e "%s" ]; do sleep 0.05; done; echo opened > $OUTPUT_DIR/opened'
+            script = '''
+            echo "before the gate"
+            while [ ! -e "%s" ]; do sleep 0.05; done
+            echo "through the gate"
+            echo opened > $OUTPUT_DIR/opened
+            '''
 
             [[step]]
             name = "after"
@@ -147,13 +152,17 @@ class WebUiBrowserTest {
         1, browser.driver.findElements(By.id("cancel")).size(), "a submit token may cancel");
     browser.clickText(By.cssSelector("#task-table tbody tr"), "wait", WAIT);
     await("#task", "runs on local");
+    // The running attempt's output, while it runs (the gate is still shut).
+    String live = await("#log", "before the gate");
+    assertTrue(live.startsWith("== attempt 1 on local: running"), live);
 
     Files.writeString(gate, "");
     // No reload: the run's events bring the new counts, the new step's task and the end.
     await("#run-head h1", "succeeded");
     assertTrue(await("#run-counts", "2 succeeded").contains("2 succeeded"));
     await("#graph g.step[data-step='after']", "1/1 done");
-    await("#log", "== attempt 1 on local: succeeded");
+    String ended = await("#log", "== attempt 1 on local: succeeded");
+    assertEquals("== attempt 1 on local: succeeded\nbefore the gate\nthrough the gate", ended.strip());
     assertEquals(0, browser.driver.findElements(By.id("cancel")).size());
   }
 

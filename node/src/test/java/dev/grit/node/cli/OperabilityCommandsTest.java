@@ -188,24 +188,55 @@ class OperabilityCommandsTest {
             "--follow",
             "--db",
             dir.resolve("node").toString());
-    for (Path out : List.of(remoteOut, localOut)) {
-      Wait.until(
-          "grit logs -f to show the running attempt",
-          Duration.ofSeconds(60),
-          () -> read(out).contains("== attempt 1 on local: running"));
-    }
+    // From the server, the running attempt's output as it comes: "started" before the gate.
+    Wait.until(
+        "grit logs -f --server to show what the running attempt printed",
+        Duration.ofSeconds(60),
+        () -> read(remoteOut).equals("== attempt 1 on local: running\nstarted\n"));
+    // A data directory cannot read it: only the header until the attempt ends.
+    Wait.until(
+        "grit logs -f --db to show the running attempt",
+        Duration.ofSeconds(60),
+        () -> read(localOut).contains("== attempt 1 on local: running"));
     assertTrue(remote.isAlive() && local.isAlive(), "both follow the running attempt");
+
+    // The API a follower polls: bytes from an offset, the next offset, whether more may come.
+    var part = server.get("/v1/tasks/" + task + "/log?attempt=1&from=0");
+    assertEquals(200, part.statusCode(), part.body());
+    assertEquals("started\n", part.body());
+    assertEquals("8", part.headers().firstValue("Grit-Log-Offset").orElseThrow());
+    assertEquals("true", part.headers().firstValue("Grit-Log-Running").orElseThrow());
+    var rest = server.get("/v1/tasks/" + task + "/log?attempt=1&from=3");
+    assertEquals("rted\n", rest.body());
+    assertEquals(400, server.get("/v1/tasks/" + task + "/log?attempt=1&from=-1").statusCode());
+    assertEquals(400, server.get("/v1/tasks/" + task + "/log?from=0").statusCode());
+    // The route members ask each other: a member certificate, not a token, opens it.
+    String internal = "/v1/attempts/" + task + "/1/live?from=0";
+    var asMember = server.getAsMember(internal);
+    assertEquals(200, asMember.statusCode(), asMember.body());
+    assertEquals("started\n", asMember.body());
+    var asAdmin = server.get(internal);
+    assertEquals(403, asAdmin.statusCode(), asAdmin.body());
+    assertTrue(asAdmin.body().contains("\"error\""), asAdmin.body());
+    var anonymous =
+        server.send(java.net.http.HttpRequest.newBuilder(server.uri(internal)).build());
+    assertEquals(401, anonymous.statusCode(), anonymous.body());
+    assertEquals(404, server.getAsMember("/v1/attempts/" + task + "/2/live?from=0").statusCode());
+
     Files.writeString(go, "");
     for (Process p : List.of(remote, local)) {
       assertTrue(p.waitFor(60, TimeUnit.SECONDS));
       assertEquals(1, p.exitValue(), "the task failed: exit 1");
     }
-    for (Path out : List.of(remoteOut, localOut)) {
-      assertEquals(
-          "== attempt 1 on local: running\n"
-              + "== attempt 1 on local: failed (exit status 3)\nstarted\nfinished\n",
-          read(out));
-    }
+    assertEquals("== attempt 1 on local: running\nstarted\nfinished\n", read(remoteOut));
+    assertEquals(
+        "== attempt 1 on local: running\n"
+            + "== attempt 1 on local: failed (exit status 3)\nstarted\nfinished\n",
+        read(localOut));
+    // Once ended, the stored log from an offset.
+    var stored = server.get("/v1/tasks/" + task + "/log?attempt=1&from=8");
+    assertEquals("finished\n", stored.body());
+    assertEquals("false", stored.headers().firstValue("Grit-Log-Running").orElseThrow());
   }
 
   private static long taskOf(long runId) throws Exception {
