@@ -20,7 +20,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -360,20 +362,37 @@ class PausedFollowerSnapshotTest {
   }
 
   CompletableFuture<Long> submitAsync(int i, String pipeline, String manifest) {
+    return submitAsync(i, pipeline, manifest, UUID.randomUUID().toString(), 5);
+  }
+
+  /**
+   * A 503 can come after the run was committed (the member could not confirm in time that it had
+   * applied it, on a loaded machine): sent again with the same request id, it finds the same run.
+   */
+  private CompletableFuture<Long> submitAsync(
+      int i, String pipeline, String manifest, String requestId, int triesLeft) {
     return cluster
         .http()
         .sendAsync(
             cluster
-                .request(cluster.url(i) + "/v1/runs?pipeline=" + pipeline)
+                .request(
+                    cluster.url(i) + "/v1/runs?pipeline=" + pipeline + "&request_id=" + requestId)
                 .timeout(Duration.ofSeconds(30))
                 .POST(HttpRequest.BodyPublishers.ofString(manifest))
                 .build(),
             HttpResponse.BodyHandlers.ofString())
-        .thenApply(
+        .thenCompose(
             response -> {
+              if (response.statusCode() == 503 && triesLeft > 1) {
+                return CompletableFuture.supplyAsync(
+                        () -> null, CompletableFuture.delayedExecutor(500, TimeUnit.MILLISECONDS))
+                    .thenCompose(
+                        ignored -> submitAsync(i, pipeline, manifest, requestId, triesLeft - 1));
+              }
               assertEquals(201, response.statusCode(), response::body);
               try {
-                return JSON.readTree(response.body()).path("run").asLong();
+                return CompletableFuture.completedFuture(
+                    JSON.readTree(response.body()).path("run").asLong());
               } catch (IOException e) {
                 throw new UncheckedIOException(e);
               }
