@@ -268,6 +268,18 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
    * {@link CommandRejectedException}.
    */
   public CompletableFuture<Reply> submit(Command command, ByteString data) {
+    return propose(command, data).thenApply(Logged::reply);
+  }
+
+  /**
+   * As {@link #submit(Command)}, also telling the entry's index: a member that has applied up to
+   * it knows the command's effect.
+   */
+  public CompletableFuture<Logged> propose(Command command) {
+    return propose(command, null);
+  }
+
+  private CompletableFuture<Logged> propose(Command command, ByteString data) {
     ByteString message = ByteString.copyFrom(CommandCodec.encode(command));
     if (data != null) {
       message = message.concat(data);
@@ -282,9 +294,14 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
               null));
     }
     return sendThroughHandOvers(Message.valueOf(message), HAND_OVER_TRIES)
-        .handle(RaftNode::contentOf)
-        .thenApply(content -> ReplyCodec.decode(content.toByteArray()));
+        .handle(
+            (reply, error) ->
+                new Logged(
+                    ReplyCodec.decode(contentOf(reply, error).toByteArray()), reply.getLogIndex()));
   }
+
+  /** An applied command's reply and the index of its log entry. */
+  public record Logged(Reply reply, long index) {}
 
   /** How often a proposal refused by a leader handing over is sent again, 100 ms apart. */
   static final int HAND_OVER_TRIES = 300;

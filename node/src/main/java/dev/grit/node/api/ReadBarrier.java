@@ -50,6 +50,18 @@ final class ReadBarrier {
     return done;
   }
 
+  /**
+   * Completes once this member has applied the entry at {@code index}, or once the limit has
+   * passed all the same: the entry is committed, so what it did holds whether or not this member
+   * has caught up yet (a later consistent read waits for it).
+   */
+  CompletableFuture<Void> awaitApplied(long index) {
+    var done = new CompletableFuture<Void>();
+    long deadline = System.nanoTime() + limit.toNanos();
+    poll(done, index, deadline);
+    return done.exceptionally(behind -> null);
+  }
+
   private void poll(CompletableFuture<Void> done, long target, long deadline) {
     if (raft.lastAppliedIndex() >= target) {
       done.complete(null);

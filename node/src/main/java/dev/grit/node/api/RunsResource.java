@@ -136,29 +136,30 @@ final class RunsResource {
             parallel);
     List<String> warnings = Lint.warnings(manifest).stream().map(Problem::toString).toList();
     awaitRules(command);
-    propose(node.raft().submit(command))
-        .thenApply(RunsResource::submitted)
+    propose(node.raft().propose(command))
         .whenComplete(
-            (reply, error) -> {
+            (logged, error) -> {
               if (error != null) {
                 ex.fail(error);
                 return;
               }
-              long run = reply.runId();
-              // The reply comes from the leader's apply; answer once this node has applied it
-              // too, so what the client asks this node next already knows the run.
+              long run;
+              try {
+                run = submitted(logged.reply()).runId();
+              } catch (ApiException refused) {
+                ex.fail(refused);
+                return;
+              }
+              // The reply may come from the leader's apply; answer once this node has applied
+              // the entry too, so what the client asks this node next already knows the run.
+              // Never a failure from here on: the run exists, and the client must hear so.
               barrier
-                  .await()
-                  .whenComplete(
-                      (ok, behind) -> {
-                        if (behind != null) {
-                          ex.fail(behind);
-                        } else {
+                  .awaitApplied(logged.index())
+                  .thenRun(
+                      () ->
                           ex.json(
                               HttpResponseStatus.CREATED,
-                              new Submitted(run, name, requestId, warnings));
-                        }
-                      });
+                              new Submitted(run, name, requestId, warnings)));
             });
   }
 
@@ -409,24 +410,20 @@ final class RunsResource {
       Thread.currentThread().interrupt();
       throw ApiException.unavailable("interrupted", null);
     }
-    propose(node.raft().submit(new RetryTasks(id, task, clock.millis())))
+    propose(node.raft().propose(new RetryTasks(id, task, clock.millis())))
         .whenComplete(
-            (reply, error) -> {
+            (logged, error) -> {
               if (error != null) {
                 ex.fail(error);
-              } else if (reply instanceof NoSuchRun) {
+              } else if (logged.reply() instanceof NoSuchRun) {
                 ex.fail(noRun(id));
-              } else if (reply instanceof RetryRefused refused) {
+              } else if (logged.reply() instanceof RetryRefused refused) {
                 ex.fail(ApiException.badRequest("retry refused", refused.reason()));
-              } else if (reply instanceof TasksRetried retried) {
+              } else if (logged.reply() instanceof TasksRetried retried) {
                 barrier
-                    .await()
-                    .whenComplete(
-                        (ok, behind) -> {
-                          if (behind != null) {
-                            ex.fail(behind);
-                            return;
-                          }
+                    .awaitApplied(logged.index())
+                    .thenRun(
+                        () -> {
                           var body = new LinkedHashMap<String, Object>();
                           body.put("run", id);
                           body.put("retried", retried.tasks());
@@ -436,7 +433,7 @@ final class RunsResource {
                           ex.json(HttpResponseStatus.OK, body);
                         });
               } else {
-                ex.fail(new IllegalStateException("a retry was answered with " + reply));
+                ex.fail(new IllegalStateException("a retry was answered with " + logged.reply()));
               }
             });
   }

@@ -60,6 +60,9 @@ class ApiOnFollowerTest {
                 """);
         assertEquals(201, submitted.statusCode(), submitted.body());
         long run = TestServer.json(submitted).get("run").asLong();
+        // The follower answered once it had applied the run itself: a plain read finds it.
+        var known = send(base, "GET", "/v1/runs/" + run, "");
+        assertEquals(200, known.statusCode(), known.body());
 
         var stream =
             http.sendAsync(
