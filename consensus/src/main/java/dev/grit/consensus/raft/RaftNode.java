@@ -240,6 +240,11 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     RaftServerConfigKeys.Log.setSegmentSizeMax(
         props, SizeInBytes.valueOf(Long.getLong("grit.raft.segment.bytes", 64L * 1024 * 1024)));
     RaftServerConfigKeys.Log.setPurgeGap(props, (int) Math.min(1024, snapshotEvery()));
+    // The log's entry cache (up to 200 MB by default) would otherwise keep each entry with its
+    // chunk bytes until the segment is evicted: a large output filled a 256 MiB heap. The bytes
+    // are in the chunk store once written; a follower's copy is read back from there
+    // (GritStateMachine.read) when the entry's transaction no longer holds them.
+    RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(props, true);
     RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
     // After errors the leader's log appender waits before it tries a follower again; Ratis's
