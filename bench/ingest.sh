@@ -24,7 +24,8 @@ trap cleanup EXIT
 
 "$here/grit" --version >/dev/null
 cp="$here/node/target/grit-node.jar:$here/node/target/lib/*"
-opts="-XX:+UseSerialGC -Djdk.lang.Process.launchMechanism=VFORK"
+base_opts="-XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djdk.lang.Process.launchMechanism=VFORK"
+opts=$base_opts
 if [ -n "${GRIT_BENCH_HEAP:-}" ]; then
   opts="$opts -Xmx$GRIT_BENCH_HEAP"
 fi
@@ -40,7 +41,8 @@ dd_mb_s=$(echo "$mib * 1.048576 / $(dd if=/dev/zero of="$work/dd" bs=1M count="$
 rm -f "$work/dd"
 log_path() { # $1: members; the log path's MB/s, or 0 for a build without ChunkThroughput
   if unzip -l "$here/node/target/grit-node.jar" | grep -q bench/ChunkThroughput; then
-    java -cp "$cp" $opts -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
+    # Its members share one JVM: the default heap, whatever GRIT_BENCH_HEAP gives the others.
+    java -cp "$cp" $base_opts -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
       dev.grit.node.bench.ChunkThroughput "$1" "$mib" 4 "$work" 2>/dev/null | awk '/chunks_mb_s/ {print $2}'
   else
     echo 0
@@ -120,6 +122,7 @@ printf '%-56s %10.0f %14s\n' "grit, 3 node JVMs: output stored on all three" "$(
 printf '%-56s %10.0f\n' "grit, 3 node JVMs: object read back from each node" "$(rate "$(echo "$read_s / 3" | bc -l)")"
 printf '(start-up left out: the same runs with an empty output took %.1f s FUSE, %.1f s plain, %.1f s on the cluster)\n' \
   "$fuse_empty" "$plain_empty" "$cluster_empty"
+printf '(the node JVMs logged %d ERROR lines)\n' "$(cat "$work"/n*.log | grep -c ' ERROR ' || true)"
 
 if [ "${GRIT_BENCH_COMMITS:-yes}" = yes ]; then
   java -cp "$cp" -Dorg.slf4j.simpleLogger.defaultLogLevel=error dev.grit.node.bench.CommitThroughput 1 20000 64 "$work"

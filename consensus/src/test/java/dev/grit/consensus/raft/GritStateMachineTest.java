@@ -580,6 +580,48 @@ class GritStateMachineTest {
   }
 
   /**
+   * The leader sends an entry to followers as soon as it is logged, and its log keeps no chunk
+   * bytes: a read of an entry whose chunks are not stored yet (their write not even started)
+   * waits for the write instead of failing, and a read after it finds them in the store.
+   */
+  @Test
+  void aReadOfAnEntryWhoseChunksAreNotStoredYetWaitsForTheirWrite() throws Exception {
+    byte[] data = randomBytes(6 << 20, 32); // a large chunk: a file of its own
+    Digest digest = Digest.of(data);
+    byte[] header = CommandCodec.encode(new PutChunks(List.of(new PutChunks.Chunk(digest, data.length))));
+    // An index far past the member's log: only this test's write and reads touch it.
+    var entry =
+        org.apache.ratis.proto.RaftProtos.LogEntryProto.newBuilder()
+            .setTerm(1)
+            .setIndex(1_000_000)
+            .setStateMachineLogEntry(
+                org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto.newBuilder()
+                    .setLogData(ByteString.copyFrom(header))
+                    .setStateMachineEntry(
+                        org.apache.ratis.proto.RaftProtos.StateMachineEntryProto.newBuilder()
+                            .setStateMachineData(ByteString.copyFrom(data))))
+            .build();
+    var withoutData =
+        entry.toBuilder()
+            .setStateMachineLogEntry(
+                entry.getStateMachineLogEntry().toBuilder().clearStateMachineEntry())
+            .build();
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          GritStateMachine sm = c.stateMachine(0);
+
+          var early = sm.read(withoutData, null);
+          assertFalse(early.isDone(), "the read did not wait for the chunks");
+          sm.write(entry, null).get(10, SECONDS);
+
+          assertArrayEquals(data, early.get(10, SECONDS).toByteArray());
+          assertArrayEquals(data, sm.read(withoutData, null).get(10, SECONDS).toByteArray());
+          assertTrue(c.chunks(0).has(digest));
+        });
+  }
+
+  /**
    * Retention through the log: an old run's object is gone from every member's store (its chunk
    * file too), while a running run and the current resource it consumes keep theirs.
    */

@@ -32,7 +32,18 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 public final class ChunkThroughput {
   private ChunkThroughput() {}
 
-  public static void main(String[] args) throws Exception {
+  /** Exits when done, or failed: a failure must not leave the members' threads running. */
+  public static void main(String[] args) {
+    try {
+      run(args);
+    } catch (Throwable t) {
+      t.printStackTrace();
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  private static void run(String[] args) throws Exception {
     int members = Integer.parseInt(args[0]);
     int mib = Integer.parseInt(args[1]);
     int inFlight = Integer.parseInt(args[2]);
