@@ -552,23 +552,12 @@ class GritStateMachineTest {
       throws Exception {
     byte[] data = randomBytes(200_000, 31);
     Digest digest = Digest.of(data);
-    byte[] header = CommandCodec.encode(new PutChunks(List.of(new PutChunks.Chunk(digest, data.length))));
     byte[] corrupt = data.clone();
     corrupt[1000] ^= 1;
     var fatal = new dev.grit.consensus.testing.RecordingFatalErrorHandler();
     try (ChunkStore store = ChunkStore.open(dir.resolve("objects"))) {
       var sm = new GritStateMachine(dir.resolve("state.db"), store, events -> {}, fatal);
-      var entry =
-          org.apache.ratis.proto.RaftProtos.LogEntryProto.newBuilder()
-              .setTerm(1)
-              .setIndex(5)
-              .setStateMachineLogEntry(
-                  org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto.newBuilder()
-                      .setLogData(ByteString.copyFrom(header))
-                      .setStateMachineEntry(
-                          org.apache.ratis.proto.RaftProtos.StateMachineEntryProto.newBuilder()
-                              .setStateMachineData(ByteString.copyFrom(corrupt))))
-              .build();
+      var entry = putChunkEntry(5, digest, corrupt);
 
       var written = sm.write(entry, null);
 
@@ -579,46 +568,21 @@ class GritStateMachineTest {
     }
   }
 
-  /**
-   * The leader sends an entry to followers as soon as it is logged, and its log keeps no chunk
-   * bytes: a read of an entry whose chunks are not stored yet (their write not even started)
-   * waits for the write instead of failing, and a read after it finds them in the store.
-   */
-  @Test
-  void aReadOfAnEntryWhoseChunksAreNotStoredYetWaitsForTheirWrite() throws Exception {
-    byte[] data = randomBytes(6 << 20, 32); // a large chunk: a file of its own
-    Digest digest = Digest.of(data);
-    byte[] header = CommandCodec.encode(new PutChunks(List.of(new PutChunks.Chunk(digest, data.length))));
-    // An index far past the member's log: only this test's write and reads touch it.
-    var entry =
-        org.apache.ratis.proto.RaftProtos.LogEntryProto.newBuilder()
-            .setTerm(1)
-            .setIndex(1_000_000)
-            .setStateMachineLogEntry(
-                org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto.newBuilder()
-                    .setLogData(ByteString.copyFrom(header))
-                    .setStateMachineEntry(
-                        org.apache.ratis.proto.RaftProtos.StateMachineEntryProto.newBuilder()
-                            .setStateMachineData(ByteString.copyFrom(data))))
-            .build();
-    var withoutData =
-        entry.toBuilder()
-            .setStateMachineLogEntry(
-                entry.getStateMachineLogEntry().toBuilder().clearStateMachineEntry())
-            .build();
-    MiniCluster.runWithNewCluster(
-        1,
-        c -> {
-          GritStateMachine sm = c.stateMachine(0);
-
-          var early = sm.read(withoutData, null);
-          assertFalse(early.isDone(), "the read did not wait for the chunks");
-          sm.write(entry, null).get(10, SECONDS);
-
-          assertArrayEquals(data, early.get(10, SECONDS).toByteArray());
-          assertArrayEquals(data, sm.read(withoutData, null).get(10, SECONDS).toByteArray());
-          assertTrue(c.chunks(0).has(digest));
-        });
+  /** A logged {@code PutChunks} of one chunk named {@code digest}, carrying {@code bytes}. */
+  private static org.apache.ratis.proto.RaftProtos.LogEntryProto putChunkEntry(
+      long index, Digest digest, byte[] bytes) throws Exception {
+    byte[] header =
+        CommandCodec.encode(new PutChunks(List.of(new PutChunks.Chunk(digest, bytes.length))));
+    return org.apache.ratis.proto.RaftProtos.LogEntryProto.newBuilder()
+        .setTerm(1)
+        .setIndex(index)
+        .setStateMachineLogEntry(
+            org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto.newBuilder()
+                .setLogData(ByteString.copyFrom(header))
+                .setStateMachineEntry(
+                    org.apache.ratis.proto.RaftProtos.StateMachineEntryProto.newBuilder()
+                        .setStateMachineData(ByteString.copyFrom(bytes))))
+        .build();
   }
 
   /**
