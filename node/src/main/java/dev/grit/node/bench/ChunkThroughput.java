@@ -32,18 +32,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 public final class ChunkThroughput {
   private ChunkThroughput() {}
 
-  /** Exits when done, or failed: a failure must not leave the members' threads running. */
-  public static void main(String[] args) {
-    try {
-      run(args);
-    } catch (Throwable t) {
-      t.printStackTrace();
-      System.exit(1);
-    }
-    System.exit(0);
-  }
-
-  private static void run(String[] args) throws Exception {
+  public static void main(String[] args) throws Exception {
     int members = Integer.parseInt(args[0]);
     int mib = Integer.parseInt(args[1]);
     int inFlight = Integer.parseInt(args[2]);
@@ -76,24 +65,28 @@ public final class ChunkThroughput {
                 }
               }));
     }
-    for (var s : starts) {
-      nodes.add(s.join());
-    }
-    RaftNode proposer = nodes.get(nodes.size() - 1);
-    while (proposer.leaderId() == null) {
-      Thread.sleep(10);
-    }
-    var random = new Random(1);
-    send(proposer, 64, inFlight, random); // warm-up
-    long t0 = System.nanoTime();
-    send(proposer, mib, inFlight, random);
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("chunks_mb_s %.0f%n", mib * 1.048576 / seconds);
-    for (RaftNode n : nodes) {
-      n.close();
-    }
-    for (ChunkStore c : stores) {
-      c.close();
+    // Closed however the measurement ends: a member's threads left running keep the JVM alive.
+    try {
+      for (var s : starts) {
+        nodes.add(s.join());
+      }
+      RaftNode proposer = nodes.get(nodes.size() - 1);
+      while (proposer.leaderId() == null) {
+        Thread.sleep(10);
+      }
+      var random = new Random(1);
+      send(proposer, 64, inFlight, random); // warm-up
+      long t0 = System.nanoTime();
+      send(proposer, mib, inFlight, random);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("chunks_mb_s %.0f%n", mib * 1.048576 / seconds);
+    } finally {
+      for (RaftNode n : nodes) {
+        n.close();
+      }
+      for (ChunkStore c : stores) {
+        c.close();
+      }
     }
     if (fatal.get() != null) {
       throw fatal.get();
