@@ -298,7 +298,9 @@ public final class GritStateMachine extends BaseStateMachine {
       return trx;
     }
     Command command = decoded.command();
-    ByteString header = content.substring(0, decoded.headerLength());
+    // A copy: a substring would keep the whole request (megabytes of chunk bytes) alive for as
+    // long as the log's cache keeps the entry.
+    ByteString header = ByteString.copyFrom(content.substring(0, decoded.headerLength()).toByteArray());
     ByteString data = content.substring(decoded.headerLength());
     builder.setLogData(header).setStateMachineContext(command);
     if (command instanceof CarriesChunks c && !c.chunks().isEmpty()) {
@@ -441,6 +443,7 @@ public final class GritStateMachine extends BaseStateMachine {
     // no replica stores bytes that do not hash to their names, whatever the wire did to them.
     boolean checked = context != null && context.getStateMachineContext() instanceof Command;
     ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
+    CompletableFuture<Void> stored = stored(entry.getIndex());
     return CompletableFuture.runAsync(
         () -> {
           try {
@@ -468,7 +471,32 @@ public final class GritStateMachine extends BaseStateMachine {
             throw new java.io.UncheckedIOException(e);
           }
         },
-        chunkWriter);
+        chunkWriter)
+        .whenComplete(
+            (ok, error) -> {
+              if (error == null) {
+                stored.complete(null);
+              } else {
+                stored.completeExceptionally(error);
+              }
+              storing.remove(entry.getIndex(), stored);
+            });
+  }
+
+  /**
+   * Chunk writes of logged entries not stored yet, by log index. The leader sends an entry to
+   * followers as soon as it is in its log, and the log's cache keeps no chunk bytes: a read for a
+   * follower may come before the leader's own write of them has even started, so it waits on the
+   * same future as the write (whichever comes first makes it).
+   */
+  private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Void>> storing =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** How long a read waits for its entry's chunks to be stored before it fails (and is retried). */
+  private static final long STORE_WAIT_SECONDS = 30;
+
+  private CompletableFuture<Void> stored(long index) {
+    return storing.computeIfAbsent(index, i -> new CompletableFuture<>());
   }
 
   /** Chunks stored by entries not yet applied, oldest first; used on the chunk writer only. */
@@ -534,7 +562,8 @@ public final class GritStateMachine extends BaseStateMachine {
 
   /**
    * The chunk bytes of an entry the leader sends to a follower: still in memory while the entry
-   * waits to be applied here (its transaction holds them), else read back from the store.
+   * waits to be applied here (its transaction holds them), else read back from the store once
+   * they are stored.
    */
   @Override
   public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
@@ -547,8 +576,26 @@ public final class GritStateMachine extends BaseStateMachine {
         return CompletableFuture.completedFuture(held);
       }
     }
-    return CompletableFuture.supplyAsync(
-        () -> {
+    long index = entry.getIndex();
+    CompletableFuture<Void> stored = stored(index);
+    CompletableFuture<Void> ready;
+    if (p.chunks().stream().allMatch(c -> chunks.has(c.digest()))) {
+      storing.remove(index, stored); // stored already, or (an entry that was truncated) never to be
+      ready = CompletableFuture.completedFuture(null);
+    } else {
+      ready =
+          stored
+              .copy()
+              .orTimeout(STORE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
+              .whenComplete(
+                  (ok, error) -> {
+                    if (error != null) {
+                      storing.remove(index, stored);
+                    }
+                  });
+    }
+    return ready.thenApplyAsync(
+        ignored -> {
           try {
             ByteString out = ByteString.EMPTY;
             for (var chunk : p.chunks()) {

@@ -240,14 +240,12 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     RaftServerConfigKeys.Log.setSegmentSizeMax(
         props, SizeInBytes.valueOf(Long.getLong("grit.raft.segment.bytes", 64L * 1024 * 1024)));
     RaftServerConfigKeys.Log.setPurgeGap(props, (int) Math.min(1024, snapshotEvery()));
-    if (singleVoter) {
-      // The log's entry cache would otherwise keep each entry with its chunk bytes as long as
-      // its segment is open (a segment's size counts the entries without their bytes, so it
-      // hardly ever closes): a large output filled a 256 MiB heap. A group of one has no
-      // follower to send them to, and the bytes are in the chunk store once written. A larger
-      // group keeps them cached: the leader sends them to followers from there.
-      RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(props, true);
-    }
+    // The log's entry cache would otherwise keep each entry with its chunk bytes as long as its
+    // segment is open (a segment's size counts entries without their bytes, so it hardly ever
+    // closes): a large output filled a 256 MiB heap, on every member. The bytes are in the chunk
+    // store once written; the leader reads a follower's copy back from there (GritStateMachine.read)
+    // when the entry's transaction no longer holds them.
+    RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(props, true);
     RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
     // After errors the leader's log appender waits before it tries a follower again; Ratis's

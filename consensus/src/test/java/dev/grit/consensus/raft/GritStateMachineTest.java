@@ -568,6 +568,88 @@ class GritStateMachineTest {
     }
   }
 
+  /**
+   * The leader sends an entry to followers as soon as it is logged, and its log keeps no chunk
+   * bytes: a read of an entry whose chunks are not stored yet (their write not even started)
+   * waits for the write instead of failing, and a read after it finds them in the store.
+   */
+  @Test
+  void aReadOfAnEntryWhoseChunksAreNotStoredYetWaitsForTheirWrite() throws Exception {
+    byte[] data = randomBytes(6 << 20, 32); // a large chunk: a file of its own
+    Digest digest = Digest.of(data);
+    // An index far past the member's log: only this test's write and reads touch it.
+    var entry = putChunkEntry(1_000_000, digest, data);
+    var withoutData =
+        entry.toBuilder()
+            .setStateMachineLogEntry(
+                entry.getStateMachineLogEntry().toBuilder().clearStateMachineEntry())
+            .build();
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          GritStateMachine sm = c.stateMachine(0);
+
+          var early = sm.read(withoutData, null);
+          assertFalse(early.isDone(), "the read did not wait for the chunks");
+          sm.write(entry, null).get(10, SECONDS);
+
+          assertArrayEquals(data, early.get(10, SECONDS).toByteArray());
+          assertArrayEquals(data, sm.read(withoutData, null).get(10, SECONDS).toByteArray());
+          assertTrue(c.chunks(0).has(digest));
+        });
+  }
+
+  /**
+   * A request that reaches the leader over the wire is one array: header and chunk bytes. The
+   * logged entry's header must not be a view of it, or the log's cache (which keeps entries
+   * without their chunk bytes) would keep every chunk alive and a large output fill the heap.
+   */
+  @Test
+  void aLoggedEntryKeepsNoReferenceToItsRequestsChunkBytes(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    byte[] data = randomBytes(1 << 20, 33);
+    Digest digest = Digest.of(data);
+    byte[] header =
+        CommandCodec.encode(new PutChunks(List.of(new PutChunks.Chunk(digest, data.length))));
+    byte[] wire = new byte[header.length + data.length];
+    System.arraycopy(header, 0, wire, 0, header.length);
+    System.arraycopy(data, 0, wire, header.length, data.length);
+    var wireRef = new java.lang.ref.WeakReference<>(wire);
+    var fatal = new dev.grit.consensus.testing.RecordingFatalErrorHandler();
+    try (ChunkStore store = ChunkStore.open(dir.resolve("objects"))) {
+      var sm = new GritStateMachine(dir.resolve("state.db"), store, events -> {}, fatal);
+      var request =
+          org.apache.ratis.protocol.RaftClientRequest.newBuilder()
+              .setClientId(org.apache.ratis.protocol.ClientId.randomId())
+              .setServerId(org.apache.ratis.protocol.RaftPeerId.valueOf("m0"))
+              .setGroupId(org.apache.ratis.protocol.RaftGroupId.randomId())
+              .setCallId(1)
+              .setMessage(
+                  org.apache.ratis.protocol.Message.valueOf(
+                      org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations
+                          .unsafeWrap(wire)))
+              .setType(org.apache.ratis.protocol.RaftClientRequest.writeRequestType())
+              .build();
+      wire = null;
+
+      var trx = sm.startTransaction(request);
+      assertEquals(null, trx.getException());
+      // What the log's cache keeps of the entry once its chunk bytes are stored.
+      ByteString logged = trx.getStateMachineLogEntry().getLogData();
+      request = null;
+      trx = null;
+
+      assertArrayEquals(header, logged.toByteArray());
+      Wait.until(
+          "the request's bytes to be collected",
+          java.time.Duration.ofSeconds(10),
+          () -> {
+            System.gc();
+            return wireRef.get() == null;
+          });
+    }
+  }
+
   /** A logged {@code PutChunks} of one chunk named {@code digest}, carrying {@code bytes}. */
   private static org.apache.ratis.proto.RaftProtos.LogEntryProto putChunkEntry(
       long index, Digest digest, byte[] bytes) throws Exception {
