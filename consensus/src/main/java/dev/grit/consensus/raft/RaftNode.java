@@ -248,6 +248,12 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(props, true);
     RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
+    // The appender's byte limit counts cached entries, which hold no chunk bytes: a follower
+    // catching up would be sent dozens of 8 MiB entries in one message (too large for gRPC, or
+    // its heap). One entry per message keeps each within the limits above, at a cost to small
+    // commands' throughput on three members (about a third; batched task changes are unchanged).
+    RaftServerConfigKeys.Log.Appender.setBufferElementLimit(
+        props, Integer.getInteger("grit.raft.append.entries", 1));
     // After errors the leader's log appender waits before it tries a follower again; Ratis's
     // default backs off to 5 s after 30 errors, which a partition of a second reaches (every
     // heartbeat that times out counts), so a healed follower heard nothing for up to 5 s at a time.

@@ -544,6 +544,44 @@ class GritStateMachineTest {
   }
 
   /**
+   * A follower that starts empty gets every entry again, their chunk bytes read back from the
+   * leader's store (its log's cache holds none): more bytes than one gRPC message may carry, so
+   * they must reach it over several.
+   */
+  @Test
+  void aFollowerMissingMoreChunkBytesThanOneMessageHoldsCatchesUp() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          int follower = c.followers().get(0);
+          RaftNode leader = c.leader();
+          var uploads = new ArrayList<ChunkUpload>();
+          for (int i = 0; i < 6; i++) { // 48 MiB in entries of 8 MiB
+            ChunkUpload u = upload(randomBytes(8 << 20, 40 + i), 4 << 20);
+            send(leader, u);
+            uploads.add(u);
+          }
+          c.awaitConverged();
+
+          c.wipeAndRestart(follower);
+          // The old leader would keep its match index for the wiped member: another one must lead.
+          c.transferLeadership(c.followers().stream().filter(i -> i != follower).findFirst().get());
+          Wait.until(
+              "the wiped follower to apply the record",
+              Duration.ofSeconds(60),
+              () ->
+                  c.stateMachine(follower).appliedIndex()
+                      == c.stateMachine(c.leaderIndex()).appliedIndex());
+
+          for (ChunkUpload u : uploads) {
+            for (Digest d : u.digests()) {
+              assertTrue(c.chunks(follower).has(d), "the wiped follower lacks chunk " + d);
+            }
+          }
+        });
+  }
+
+  /**
    * A replica other than the leader that checked the bytes (a follower: no transaction of its
    * own) verifies them before it stores them: bytes that do not hash to their names stop it.
    */
