@@ -21,14 +21,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.sql.SQLException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -67,8 +73,7 @@ public final class GritStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(GritStateMachine.class);
 
   private static final long DISK_FULL_RETRY_MILLIS = 100;
-  private static final long DISK_FULL_LOG_EVERY_NANOS =
-      java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+  private static final long DISK_FULL_LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private final Path stateFile;
   private final ChunkStore chunks;
@@ -77,13 +82,9 @@ public final class GritStateMachine extends BaseStateMachine {
   private final DurableFiles durable;
   private final int supportedRules;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
-  private final ExecutorService chunkWriter =
-      Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "grit-chunk-writer");
-            t.setDaemon(true);
-            return t;
-          });
+  private final ExecutorService chunkWriter = Executors.newSingleThreadExecutor(daemon("grit-chunk-writer"));
+  /** Reads chunk files back for followers: blocking reads, kept off Ratis's and the common pool. */
+  private final ExecutorService chunkReader = Executors.newFixedThreadPool(2, daemon("grit-chunk-reader"));
   private volatile SqlState state;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   /** Why this replica stopped storing or applying entries, or null while it works. */
@@ -151,8 +152,7 @@ public final class GritStateMachine extends BaseStateMachine {
   }
 
   /** How often this member saw the group's leader change since it started (a metric). */
-  private final java.util.concurrent.atomic.AtomicLong leaderChanges =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong leaderChanges = new AtomicLong();
 
   /** Local bookkeeping only: it does not touch the record, so apply stays deterministic. */
   @Override
@@ -300,7 +300,7 @@ public final class GritStateMachine extends BaseStateMachine {
     Command command = decoded.command();
     // A copy: a substring would keep the whole request (megabytes of chunk bytes) alive for as
     // long as the log's cache keeps the entry.
-    ByteString header = ByteString.copyFrom(content.substring(0, decoded.headerLength()).toByteArray());
+    ByteString header = UnsafeByteOperations.unsafeWrap(content.substring(0, decoded.headerLength()).toByteArray());
     ByteString data = content.substring(decoded.headerLength());
     builder.setLogData(header).setStateMachineContext(command);
     if (command instanceof CarriesChunks c && !c.chunks().isEmpty()) {
@@ -489,8 +489,7 @@ public final class GritStateMachine extends BaseStateMachine {
    * follower may come before the leader's own write of them has even started, so it waits on the
    * same future as the write (whichever comes first makes it).
    */
-  private final java.util.concurrent.ConcurrentHashMap<Long, CompletableFuture<Void>> storing =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, CompletableFuture<Void>> storing = new ConcurrentHashMap<>();
 
   /** How long a read waits for its entry's chunks to be stored before it fails (and is retried). */
   private static final long STORE_WAIT_SECONDS = 30;
@@ -500,13 +499,12 @@ public final class GritStateMachine extends BaseStateMachine {
   }
 
   /** Chunks stored by entries not yet applied, oldest first; used on the chunk writer only. */
-  private final java.util.ArrayDeque<Written> written = new java.util.ArrayDeque<>();
+  private final ArrayDeque<Written> written = new ArrayDeque<>();
 
   private record Written(long index, Set<Digest> chunks) {}
 
   /** Collections applied but not yet carried out: while any waits, no write is forgotten. */
-  private final java.util.concurrent.atomic.AtomicInteger pendingCollections =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger pendingCollections = new AtomicInteger();
 
   private void rememberWritten(long index, List<ChunkStore.Chunk> list) {
     if (pendingCollections.get() == 0) {
@@ -586,7 +584,7 @@ public final class GritStateMachine extends BaseStateMachine {
       ready =
           stored
               .copy()
-              .orTimeout(STORE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS)
+              .orTimeout(STORE_WAIT_SECONDS, TimeUnit.SECONDS)
               .whenComplete(
                   (ok, error) -> {
                     if (error != null) {
@@ -605,7 +603,8 @@ public final class GritStateMachine extends BaseStateMachine {
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
           }
-        });
+        },
+        chunkReader);
   }
 
   // ---- apply ---------------------------------------------------------------------------------
@@ -682,12 +681,21 @@ public final class GritStateMachine extends BaseStateMachine {
     return CommandCodec.decode(entry.getStateMachineLogEntry().getLogData().newInput()).command();
   }
 
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
   @Override
   public void close() throws IOException {
+    chunkReader.shutdownNow(); // reads for followers are moot once this member stops
     chunkWriter.shutdown();
     try {
       // A chunk write still in flight must not meet a closed RocksDB.
-      chunkWriter.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+      chunkWriter.awaitTermination(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

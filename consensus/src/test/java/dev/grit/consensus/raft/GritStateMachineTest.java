@@ -517,7 +517,6 @@ class GritStateMachineTest {
         3,
         c -> {
           int follower = c.followers().get(0);
-          int other = c.followers().get(1);
           RaftNode leader = c.leader();
           byte[] data = randomBytes(120_000, 20);
           ChunkUpload u = upload(data, 40_000);
@@ -525,16 +524,7 @@ class GritStateMachineTest {
           send(leader, submit("r1", P, 1000, step("gen", "x")));
           c.awaitConverged();
 
-          c.wipeAndRestart(follower);
-          // The old leader would keep its match index for the wiped member: another one must lead.
-          c.transferLeadership(other);
-          c.awaitConverged();
-          Wait.until(
-              "the wiped follower to apply the record",
-              Duration.ofSeconds(30),
-              () ->
-                  c.stateMachine(follower).appliedIndex()
-                      == c.stateMachine(c.leaderIndex()).appliedIndex());
+          c.wipeAndRebuild(follower, Duration.ofSeconds(30));
 
           assertEquals(c.dump(c.leaderIndex()), c.dump(follower));
           for (Digest d : u.digests()) {
@@ -563,15 +553,7 @@ class GritStateMachineTest {
           }
           c.awaitConverged();
 
-          c.wipeAndRestart(follower);
-          // The old leader would keep its match index for the wiped member: another one must lead.
-          c.transferLeadership(c.followers().stream().filter(i -> i != follower).findFirst().get());
-          Wait.until(
-              "the wiped follower to apply the record",
-              Duration.ofSeconds(60),
-              () ->
-                  c.stateMachine(follower).appliedIndex()
-                      == c.stateMachine(c.leaderIndex()).appliedIndex());
+          c.wipeAndRebuild(follower, Duration.ofSeconds(60));
 
           for (ChunkUpload u : uploads) {
             for (Digest d : u.digests()) {

@@ -339,6 +339,20 @@ public final class MiniCluster implements AutoCloseable {
     startMember(i);
   }
 
+  /**
+   * Wipes follower {@code i} and rebuilds it from the log: another follower is made leader (see
+   * {@link #wipeAndRestart}), then this waits until {@code i} has applied as far as it.
+   */
+  public void wipeAndRebuild(int i, Duration limit) throws IOException {
+    wipeAndRestart(i);
+    transferLeadership(followers().stream().filter(f -> f != i).findFirst().orElseThrow());
+    Wait.until(
+        "the wiped member " + i + " to apply the record",
+        limit,
+        () -> stateMachine(i).appliedIndex() == stateMachine(leaderIndex()).appliedIndex(),
+        this::describe);
+  }
+
   // ---- waiting ---------------------------------------------------------------------------
 
   /** The index of the running member that leads and has applied its earlier terms' entries. */
