@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
@@ -69,6 +70,8 @@ public final class MiniCluster implements AutoCloseable {
     final String id;
     final Path dir;
     final List<StateEvent> events = new CopyOnWriteArrayList<>();
+    /** While set, the apply thread waits on it after an entry that told of events. */
+    volatile CountDownLatch applyHold;
     volatile ChunkStore chunks;
     volatile GritStateMachine stateMachine;
     volatile RaftNode raft;
@@ -178,7 +181,10 @@ public final class MiniCluster implements AutoCloseable {
           new GritStateMachine(
               stateFile(i),
               m.chunks,
-              m.events::addAll,
+              events -> {
+                m.events.addAll(events);
+                waitOutHold(m);
+              },
               (what, cause) -> fatal.fatal(m.id + ": " + what, cause),
               DurableFiles.SYSTEM,
               m.supportedRules);
@@ -191,6 +197,38 @@ public final class MiniCluster implements AutoCloseable {
       m.stateMachine = null;
       throw e;
     }
+  }
+
+  private static void waitOutHold(Member m) {
+    CountDownLatch hold = m.applyHold;
+    if (hold != null) {
+      try {
+        hold.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // the member is closing
+      }
+    }
+  }
+
+  /** Holds a member's apply thread until closed. */
+  public interface ApplyHold extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Makes member {@code i}'s record lag: its apply thread stops after the next entry that tells
+   * of events and waits until the hold is closed, while its log still takes entries and the
+   * others commit and apply them.
+   */
+  public ApplyHold holdApply(int i) {
+    Member m = members[i];
+    var hold = new CountDownLatch(1);
+    m.applyHold = hold;
+    return () -> {
+      m.applyHold = null;
+      hold.countDown();
+    };
   }
 
   // ---- members ---------------------------------------------------------------------------
@@ -504,6 +542,10 @@ public final class MiniCluster implements AutoCloseable {
   public void close() throws IOException {
     var running = new ArrayList<Integer>();
     for (Member m : members) {
+      CountDownLatch hold = m.applyHold;
+      if (hold != null) {
+        hold.countDown();
+      }
       if (m.raft != null) {
         running.add(m.index);
       }

@@ -7,7 +7,18 @@ import java.nio.file.Path;
 /**
  * An attempt that ended here and is waiting to be reported.
  *
- * @param release frees the attempt's staging files once its report is in the record
+ * @param release frees the attempt's staging files once its report is in the record, or given up
  * @param inputFile the local copy of its input, removed after the report; null for a start step
  */
-record FinishedAttempt(AttemptRef ref, AttemptResult result, AutoCloseable release, Path inputFile) {}
+record FinishedAttempt(AttemptRef ref, AttemptResult result, Release release, Path inputFile) {
+
+  /** Called once the attempt's end is dealt with. */
+  @FunctionalInterface
+  interface Release {
+    /**
+     * @param settled whether its end is committed (its report, or its giving back when the
+     *     report failed); if not, the record may still show it assigned here
+     */
+    void release(boolean settled) throws Exception;
+  }
+}

@@ -63,7 +63,7 @@ final class Reporter implements AutoCloseable {
   private final Consumer<Path> releaseInput;
   private final BlockingQueue<FinishedAttempt> queue = new LinkedBlockingQueue<>();
   /** Queued by {@link #close()} so that the loop sees at once that it is to stop. */
-  private static final FinishedAttempt WAKE = new FinishedAttempt(null, null, () -> {}, null);
+  private static final FinishedAttempt WAKE = new FinishedAttempt(null, null, settled -> {}, null);
   private final Thread thread;
   private volatile boolean running = true;
 
@@ -88,6 +88,7 @@ final class Reporter implements AutoCloseable {
   private void loop() {
     while (running || !queue.isEmpty()) {
       List<FinishedAttempt> batch = new ArrayList<>();
+      boolean settled = false;
       try {
         FinishedAttempt first = queue.poll(100, TimeUnit.MILLISECONDS);
         if (first == null || first == WAKE) {
@@ -109,16 +110,19 @@ final class Reporter implements AutoCloseable {
           outputs += next.result().outputs().size();
         }
         report(batch);
+        settled = true;
       } catch (InterruptedException e) {
         return;
       } catch (TimeoutException e) {
         LOG.error("reporting {} attempts timed out; they will be retried", batch.size(), e);
-        giveBack(batch, "its report was not committed within " + COMMIT_WAIT_SECONDS + " s");
+        settled = giveBack(batch, "its report was not committed within " + COMMIT_WAIT_SECONDS + " s");
       } catch (Exception e) {
         LOG.error("reporting {} attempts failed; they will be retried", batch.size(), e);
-        giveBack(batch, "its report failed: " + e);
+        settled = giveBack(batch, "its report failed: " + e);
       } finally {
-        batch.forEach(this::release);
+        for (FinishedAttempt f : batch) {
+          release(f, settled);
+        }
       }
     }
   }
@@ -209,7 +213,8 @@ final class Reporter implements AutoCloseable {
   }
 
   /** Attempts whose report could not be recorded go back to pending rather than hang. */
-  private void giveBack(List<FinishedAttempt> batch, String why) {
+  /** Whether the giving back was committed. */
+  private boolean giveBack(List<FinishedAttempt> batch, String why) {
     var expiries = new ArrayList<ExpireAttempts.Expiry>();
     for (FinishedAttempt f : batch) {
       expiries.add(new ExpireAttempts.Expiry(f.ref().taskId(), f.ref().attempt(), why));
@@ -217,14 +222,16 @@ final class Reporter implements AutoCloseable {
     try {
       raft.submit(new ExpireAttempts(System.currentTimeMillis(), expiries))
           .get(60, TimeUnit.SECONDS);
+      return true;
     } catch (Exception e) {
       LOG.error("giving back {} attempts failed too: {}", batch.size(), e.toString());
+      return false;
     }
   }
 
-  private void release(FinishedAttempt f) {
+  private void release(FinishedAttempt f, boolean settled) {
     try {
-      f.release().close();
+      f.release().release(settled);
     } catch (Exception e) {
       LOG.warn("releasing attempt {} failed: {}", f.ref(), e.toString());
     }

@@ -75,6 +75,11 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final AtomicLong arrivals = new AtomicLong();
   /** Attempts queued or running here: the ones recovery must not give back. */
   private final Set<AttemptRef> mine = ConcurrentHashMap.newKeySet();
+  /**
+   * Attempts that ended here and whose end is committed, while this member's record (which may
+   * lag the leader's) still shows them assigned here: reconciling must not run them again.
+   */
+  private final Set<AttemptRef> ended = ConcurrentHashMap.newKeySet();
   private final Map<AttemptRef, RunningAttempt> running = new ConcurrentHashMap<>();
   /**
    * The output of attempts running here, kept after their end until the record shows it (the
@@ -178,8 +183,9 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     var runningNow = List.copyOf(running.keySet());
     liveLogs.keySet().removeIf(ref -> !running.containsKey(ref) && !stillAssigned(ref));
     Set<AttemptRef> assigned = new HashSet<>(stateMachine.queries().assignedTo(node));
+    ended.retainAll(assigned); // the ones no longer assigned: the record shows their end now
     for (AttemptRef ref : assigned) {
-      if (accepting && mine.add(ref)) {
+      if (accepting && !ended.contains(ref) && mine.add(ref)) {
         LOG.info("attempt {} of task {} is assigned here but was not taken: running it", ref.attempt(), ref.taskId());
         queue.add(new Queued(ref, arrivals.incrementAndGet()));
       }
@@ -191,6 +197,11 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
         r.cancel();
       }
     }
+  }
+
+  /** Whether attempt {@code ref} is queued or running here (what recovery would not give back). */
+  boolean holds(AttemptRef ref) {
+    return mine.contains(ref);
   }
 
   private void reconcileQuietly() {
@@ -323,7 +334,10 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
         new FinishedAttempt(
             ref,
             result,
-            () -> {
+            settled -> {
+              if (settled) {
+                ended.add(ref); // before it leaves mine: reconcile must see it in one or the other
+              }
               mine.remove(ref);
               releaseAttempt.close();
             },

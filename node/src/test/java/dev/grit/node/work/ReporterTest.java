@@ -89,6 +89,6 @@ class ReporterTest {
             new byte[0],
             Instant.ofEpochMilli(1200),
             Instant.ofEpochMilli(1300));
-    return new FinishedAttempt(new AttemptRef(task, 1, "w"), result, () -> {}, null);
+    return new FinishedAttempt(new AttemptRef(task, 1, "w"), result, settled -> {}, null);
   }
 }

@@ -5,6 +5,7 @@ import static dev.grit.consensus.testing.TestCommands.step;
 import static dev.grit.consensus.testing.TestCommands.submit;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.state.AttemptOutcome;
@@ -101,20 +102,73 @@ class WorkerReconcileTest {
         });
   }
 
+  /**
+   * A member whose record lags still shows an attempt assigned here after the attempt ended and
+   * the others committed its report: reconciling with that record must not run it again.
+   */
+  @Test
+  void anAttemptThatEndedIsNotRunAgainWhileThisMembersRecordLags(@TempDir Path dir) throws Exception {
+    Path runs = dir.resolve("runs");
+    Path go = dir.resolve("go");
+    String script =
+        "echo run >> '" + runs + "'; while [ ! -e '" + go + "' ]; do sleep 0.05; done; "
+            + "echo hi > \"$OUTPUT_DIR/out\"";
+    var ref = new StateEvent.AttemptRef(1, 1, "w");
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          int lagging = c.followers().get(0);
+          var leader = c.leader();
+          leader.submit(submit("r1", "pipe", 1000, step("a", script))).get(60, SECONDS);
+          try (Worker worker = worker(c, lagging, dir, 1)) {
+            leader.submit(assign(1100, 1, 1, "w")).get(60, SECONDS);
+            c.awaitConverged();
+            worker.accept(List.of(assigned(1, 1)));
+            Wait.until("the attempt to start", LIMIT, () -> Files.exists(runs));
+            try (var held = c.holdApply(lagging)) {
+              // An entry that tells of events: the member stops after it, before the report.
+              leader.submit(submit("r2", "other", 1200, step("b", "true"))).get(60, SECONDS);
+              Files.createFile(go);
+              Wait.until(
+                  "the report to be committed",
+                  LIMIT,
+                  () -> stateAt(c, c.leaderIndex(), 1) == TaskState.SUCCEEDED);
+              Wait.until("the worker to let the attempt go", LIMIT, () -> !worker.holds(ref));
+              assertEquals(TaskState.ASSIGNED, stateAt(c, lagging, 1), "the member's record lags");
+              worker.reconcile();
+              assertFalse(worker.holds(ref), "the attempt that ended was queued again");
+            }
+            c.awaitConverged();
+            worker.reconcile();
+            assertFalse(worker.holds(ref));
+          }
+          assertEquals(List.of("run"), Files.readAllLines(runs));
+        });
+  }
+
   private static StateEvent assigned(long task, int attempt) {
     return new StateEvent.AttemptsAssigned(List.of(new StateEvent.AttemptRef(task, attempt, "w")));
   }
 
   private static TaskState state(MiniCluster c, long task) {
-    return c.stateMachine(0).queries().task(task).orElseThrow().state();
+    return stateAt(c, 0, task);
+  }
+
+  private static TaskState stateAt(MiniCluster c, int member, long task) {
+    return c.stateMachine(member).queries().task(task).orElseThrow().state();
   }
 
   private static Worker worker(MiniCluster c, Path dir, int slots) throws Exception {
+    return worker(c, c.leaderIndex(), dir, slots);
+  }
+
+  /** Worker "w", beside member {@code member}: it reads that member's record and proposes through it. */
+  private static Worker worker(MiniCluster c, int member, Path dir, int slots) throws Exception {
     Path work = dir.resolve("work");
     var clock = InstantSource.system();
     var runner = new TaskRunner(OutputDir.open(work, OutputMode.PLAIN), work, clock);
-    var fetcher = new ChunkFetcher("w", c.stateMachine(0)::queries, c.chunks(0), c.tls(0));
-    var worker = new Worker("w", slots, c.leader(), runner, fetcher, work, clock);
+    var fetcher = new ChunkFetcher("w", c.stateMachine(member)::queries, c.chunks(member), c.tls(member));
+    var worker = new Worker("w", slots, c.node(member), runner, fetcher, work, clock);
     worker.recover();
     worker.start();
     return worker;
