@@ -248,11 +248,11 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     RaftServerConfigKeys.Log.StateMachineData.setCachingEnabled(props, true);
     RaftServerConfigKeys.Log.setWriteBufferSize(props, SizeInBytes.valueOf(appenderBuffer.getSize() + 1024));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, appenderBuffer);
-    // The appender's byte limit counts cached entries, which hold no chunk bytes: a follower
-    // catching up would be sent dozens of 8 MiB entries in one message (too large for gRPC, or
-    // its heap). One entry per message keeps each within the limits above; small commands on
+    // One entry per append message: without it, a follower that fell behind during a 4 GiB
+    // output never caught up (or ran out of a 256 MiB heap); with it, it did. Why is not known:
+    // the byte limit above already counts each entry with its chunk bytes. Small commands on
     // three members lose their batching (their rate falls to about a third; batched task changes
-    // do not change measurably).
+    // do not change measurably). See docs/PERFORMANCE.md.
     RaftServerConfigKeys.Log.Appender.setBufferElementLimit(
         props, Integer.getInteger("grit.raft.append.entries", 1));
     // After errors the leader's log appender waits before it tries a follower again; Ratis's
