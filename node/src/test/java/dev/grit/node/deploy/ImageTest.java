@@ -90,10 +90,15 @@ class ImageTest {
    * environment only, in the unpacked root; output to {@code log}.
    */
   static Process start(Path log, String... args) throws IOException {
-    String rootDir = root.toString();
     var entry = new ArrayList<String>();
     config.path("Entrypoint").forEach(a -> entry.add(a.asText()));
     entry.addAll(List.of(args));
+    return exec(log, entry);
+  }
+
+  /** {@code command} as {@link #start} runs the entrypoint. */
+  static Process exec(Path log, List<String> command) throws IOException {
+    String rootDir = root.toString();
     String user = config.path("User").asText();
     String workDir = config.path("WorkingDir").asText("/");
     var script =
@@ -103,7 +108,7 @@ class ImageTest {
             "mount --bind \"$ROOT\" \"$ROOT\" && mount -t proc proc \"$ROOT/proc\""
                 + " && mount --rbind /dev \"$ROOT/dev\" && exec chroot"
                 + " --userspec=" + user + " \"$ROOT\" /bin/sh -c 'cd " + workDir + " && exec \"$@\"' sh");
-    for (String a : entry) {
+    for (String a : command) {
       script.append(" '").append(a.replace("'", "'\\''")).append('\'');
     }
     var pb = new ProcessBuilder("unshare", "--mount", "sh", "-c", script.toString());
@@ -123,6 +128,7 @@ class ImageTest {
         .start();
   }
 
+  /** Through the image's {@code grit} command, as {@code kubectl exec grit-0 -- grit ...} runs it. */
   @Test
   void lintRunsInTheImage() throws Exception {
     Path manifest = root.resolve("tmp/lint.toml");
@@ -130,7 +136,7 @@ class ImageTest {
         manifest,
         "[[step]]\nname = \"hello\"\nscript = \"echo hi > $OUTPUT_DIR/greeting\"\n");
     Path log = dir.resolve("lint.log");
-    Process p = start(log, "lint", "/tmp/lint.toml");
+    Process p = exec(log, List.of("/usr/local/bin/grit", "lint", "/tmp/lint.toml"));
     assertTrue(p.waitFor(120, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), Files.readString(log));
   }
