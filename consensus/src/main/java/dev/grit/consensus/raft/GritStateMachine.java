@@ -691,7 +691,7 @@ public final class GritStateMachine extends BaseStateMachine {
 
   @Override
   public void close() throws IOException {
-    chunkReader.shutdownNow(); // reads for followers are moot once this member stops
+    chunkReader.shutdown(); // queued reads still end, their futures completed either way
     chunkWriter.shutdown();
     try {
       // A chunk write still in flight must not meet a closed RocksDB.

@@ -212,8 +212,10 @@ final class Reporter implements AutoCloseable {
         ThreadLocalRandom.current().nextInt(1000));
   }
 
-  /** Attempts whose report could not be recorded go back to pending rather than hang. */
-  /** Whether the giving back was committed. */
+  /**
+   * Attempts whose report could not be recorded go back to pending rather than hang; returns
+   * whether that was committed.
+   */
   private boolean giveBack(List<FinishedAttempt> batch, String why) {
     var expiries = new ArrayList<ExpireAttempts.Expiry>();
     for (FinishedAttempt f : batch) {

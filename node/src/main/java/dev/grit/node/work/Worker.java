@@ -183,7 +183,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     var runningNow = List.copyOf(running.keySet());
     liveLogs.keySet().removeIf(ref -> !running.containsKey(ref) && !stillAssigned(ref));
     Set<AttemptRef> assigned = new HashSet<>(stateMachine.queries().assignedTo(node));
-    ended.retainAll(assigned); // the ones no longer assigned: the record shows their end now
+    ended.retainAll(assigned); // the record no longer assigning one here shows its end
     for (AttemptRef ref : assigned) {
       if (accepting && !ended.contains(ref) && mine.add(ref)) {
         LOG.info("attempt {} of task {} is assigned here but was not taken: running it", ref.attempt(), ref.taskId());
