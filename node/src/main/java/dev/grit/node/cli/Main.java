@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-/** The {@code grit} command line. The only place that ends the process with an exit code. */
+/** The {@code grit} command line. The only place that ends the process ({@link ProcessEnd}) with an exit code. */
 @Command(
     name = "grit",
     mixinStandardHelpOptions = true,
@@ -28,7 +28,7 @@ public final class Main implements Callable<Integer> {
   static final int UNREACHABLE = 3;
 
   public static void main(String[] args) {
-    System.exit(execute(args));
+    ProcessEnd.exit(execute(args));
   }
 
   /** Runs the command line and returns its exit code. */

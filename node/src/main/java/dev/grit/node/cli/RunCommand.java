@@ -131,6 +131,7 @@ final class RunCommand implements Callable<Integer> {
     } finally {
       // The process ends after this command.
       node.closeBeforeExit();
+      ProcessEnd.afterNodeClosed();
     }
   }
 

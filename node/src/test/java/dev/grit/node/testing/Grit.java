@@ -16,10 +16,19 @@ import java.util.concurrent.TimeUnit;
 public final class Grit {
   private final Path workDir;
   private final Map<String, String> env;
+  private final List<String> jvmOptions;
+  private final String classPath;
 
   public Grit(Path workDir, Map<String, String> env) {
+    this(workDir, env, List.of(), System.getProperty("java.class.path"));
+  }
+
+  /** Starts each child JVM with {@code jvmOptions} too, and {@code classPath} as its class path. */
+  public Grit(Path workDir, Map<String, String> env, List<String> jvmOptions, String classPath) {
     this.workDir = workDir;
     this.env = Map.copyOf(env);
+    this.jvmOptions = List.copyOf(jvmOptions);
+    this.classPath = classPath;
   }
 
   public record Result(int exit, String out, String err) {
@@ -53,8 +62,9 @@ public final class Grit {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.addAll(jvmOptions);
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(classPath);
     cmd.add("dev.grit.node.cli.Main");
     cmd.addAll(List.of(args));
     var pb = new ProcessBuilder(cmd).directory(workDir.toFile());
