@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.node.testing.Grit;
-import java.io.File;
+import dev.grit.node.testing.JarredClassPath;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -49,28 +48,7 @@ class ProcessEndTest {
   @Test
   void aClassDataArchiveIsStillWrittenAtExit() throws Exception {
     Path archive = dir.resolve("classes.jsa");
-    run(List.of("-XX:ArchiveClassesAtExit=" + archive), jarredClassPath());
+    run(List.of("-XX:ArchiveClassesAtExit=" + archive), JarredClassPath.of(dir));
     assertTrue(Files.size(archive) > 0, "no class-data archive written at exit");
-  }
-
-  /** This test's class path with each directory made a jar: a class-data archive takes jars only. */
-  private String jarredClassPath() throws Exception {
-    var entries = new ArrayList<String>();
-    for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-      Path path = Path.of(entry);
-      if (!Files.isDirectory(path)) {
-        entries.add(entry);
-        continue;
-      }
-      Path jar = dir.resolve("classes-" + entries.size() + ".jar");
-      String tool = Path.of(System.getProperty("java.home"), "bin", "jar").toString();
-      Process p =
-          new ProcessBuilder(tool, "--create", "--file", jar.toString(), "-C", entry, ".")
-              .inheritIO()
-              .start();
-      assertEquals(0, p.waitFor(), "jar " + entry);
-      entries.add(jar.toString());
-    }
-    return String.join(File.pathSeparator, entries);
   }
 }
