@@ -54,6 +54,8 @@ final class ApiClient {
       builder.sslContext(trusting(cacert));
     }
     this.http = builder.build();
+    // Its selector thread waits in native code until the process ends.
+    ProcessEnd.endAtOnce();
   }
 
   /** A TLS context that trusts exactly the CA certificates in {@code cacert}. */

@@ -4,13 +4,14 @@ import java.lang.management.ManagementFactory;
 import jnr.ffi.LibraryLoader;
 
 /**
- * Ends the process with an exit code. After a command whose embedded node is closed ({@code grit
- * run}) it ends at once, through libc's {@code _exit}, instead of through the JVM's exit: on JDK
- * 17 that exit waits 300 ms whenever a thread is still inside native code, and a closed Ratis
- * server leaves one there (gRPC's shared event loop, in {@code epoll_wait}, which gRPC only
- * releases a second after the server stops). By then the node has closed everything it owns (the
- * record, the object store, the mount); what the JVM's exit would add is running the shutdown
- * hooks, which grit does not use, and stopping those leftover threads.
+ * Ends the process with an exit code. After a command that leaves a thread waiting in native code
+ * it ends at once, through libc's {@code _exit}, instead of through the JVM's exit: on JDK 17 that
+ * exit waits 300 ms whenever a thread is still inside native code. Two leave one there: {@code
+ * grit run}'s closed Ratis server (gRPC's shared event loop, in {@code epoll_wait}, which gRPC
+ * releases only a second after the server stops) and the HTTP client of the commands that ask a
+ * server (its selector thread; JDK 17's client cannot be closed). Neither has anything left to
+ * write; what the JVM's exit would add is running the shutdown hooks, which grit does not use, and
+ * stopping those threads.
  */
 final class ProcessEnd {
   /** libc's {@code _exit}: ends the process without running anything more in it. */
@@ -18,17 +19,20 @@ final class ProcessEnd {
     void _exit(int status);
   }
 
-  private static volatile boolean nodeClosed;
+  private static volatile boolean atOnce;
 
   private ProcessEnd() {}
 
-  /** The command's embedded node is closed: nothing in the process needs the JVM's exit. */
-  static void afterNodeClosed() {
-    nodeClosed = true;
+  /**
+   * What the command leaves running needs nothing more: its embedded node is closed, or it made an
+   * HTTP client. The process then ends at once (unless the JVM has work of its own at exit).
+   */
+  static void endAtOnce() {
+    atOnce = true;
   }
 
   static void exit(int code) {
-    if (nodeClosed && !jvmWorksAtExit()) {
+    if (atOnce && !jvmWorksAtExit()) {
       System.out.flush();
       System.err.flush();
       try {

@@ -131,7 +131,7 @@ final class RunCommand implements Callable<Integer> {
     } finally {
       // The process ends after this command.
       node.closeBeforeExit();
-      ProcessEnd.afterNodeClosed();
+      ProcessEnd.endAtOnce();
     }
   }
 
