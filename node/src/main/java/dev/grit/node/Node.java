@@ -127,6 +127,7 @@ public final class Node implements AutoCloseable {
         LOG.warn("{} started on an empty disk and rejoined the group to be sent its state", config.id());
       }
       awaitCaughtUp(raft, Duration.ofSeconds(300));
+      raft.compactFragmentedLog();
       var registration =
           new RegisterNode(config.id(), config.httpAddress(), config.slots(), clock.millis());
       if (!isRegisteredAs(stateMachine.queries(), registration)) {

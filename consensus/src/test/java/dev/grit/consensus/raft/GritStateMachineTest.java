@@ -40,7 +40,9 @@ import dev.grit.engine.command.RaiseRulesVersion;
 import dev.grit.engine.command.SubmitRun;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
+import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -359,6 +361,55 @@ class GritStateMachineTest {
           assertNotEquals(dump, c.dump(0));
           assertTrue(c.stateMachine(0).appliedIndex() > applied);
         });
+  }
+
+  @Test
+  void aLogSplitIntoManyTermsIsSnapshottedAndPurgedOnceCaughtUp() throws Exception {
+    System.setProperty("grit.raft.segments.max", "3");
+    try {
+      MiniCluster.runWithNewCluster(
+          1,
+          c -> {
+            // A group of one starts a new term at every start, which closes the last segment.
+            for (int i = 1; i <= 5; i++) {
+              send(c.leader(), submit("r" + i, P, 1000L * i, step("gen", "x" + i)));
+              c.restart(0);
+              c.leader();
+              c.awaitConverged();
+            }
+            long before = closedSegments(c);
+            assertTrue(before > 3, before + " closed segments");
+            assertFalse(c.node(0).logStartIndex() > 0, "nothing purged yet");
+            String dump = c.dump(0);
+
+            assertTrue(c.node(0).compactFragmentedLog());
+            // Ratis's log worker purges the segments below the snapshot after it is taken.
+            Wait.until(
+                "the log purged below the snapshot",
+                Duration.ofSeconds(30),
+                () -> closedSegments(c) <= 1 && c.node(0).logStartIndex() > 0,
+                () -> closedSegments(c) + " closed segments, start " + c.node(0).logStartIndex());
+            assertFalse(c.node(0).compactFragmentedLog(), "a second call has nothing to do");
+
+            // The record is whole after a start from the snapshot and what is left of the log.
+            c.restart(0);
+            c.leader();
+            c.awaitConverged();
+            assertEquals(dump, c.dump(0));
+            assertEquals(
+                new RunSubmitted(6), send(c.leader(), submit("r6", P, 6000, step("gen", "x6"))));
+          });
+    } finally {
+      System.clearProperty("grit.raft.segments.max");
+    }
+  }
+
+  private static long closedSegments(MiniCluster c) {
+    try (var files = Files.walk(c.dataDir(0).resolve("raft"))) {
+      return files.filter(f -> f.getFileName().toString().matches("log_\\d+-\\d+")).count();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test
