@@ -127,7 +127,12 @@ public final class Node implements AutoCloseable {
         LOG.warn("{} started on an empty disk and rejoined the group to be sent its state", config.id());
       }
       awaitCaughtUp(raft, Duration.ofSeconds(300));
-      raft.compactFragmentedLog();
+      try {
+        raft.compactFragmentedLog();
+      } catch (IOException e) {
+        // Only start-up time is at stake: the next start tries again.
+        LOG.warn("{} could not take a snapshot of its fragmented log: {}", config.id(), e.toString());
+      }
       var registration =
           new RegisterNode(config.id(), config.httpAddress(), config.slots(), clock.millis());
       if (!isRegisteredAs(stateMachine.queries(), registration)) {
