@@ -7,7 +7,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-/** The {@code grit} command line. The only place that ends the process ({@link ProcessEnd}) with an exit code. */
+/**
+ * The {@code grit} command line. The only place that ends the process with an exit code (through
+ * {@link ProcessEnd}).
+ */
 @Command(
     name = "grit",
     mixinStandardHelpOptions = true,
