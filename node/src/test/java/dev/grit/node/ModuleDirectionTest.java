@@ -42,11 +42,14 @@ class ModuleDirectionTest {
         .check(classes);
   }
 
+  /** The command line's two entry points: grit itself and the class-data archive's training. */
   @Test
   void onlyTheCommandLineEndsTheProcess() {
     noClasses()
         .that()
         .doNotHaveFullyQualifiedName("dev.grit.node.cli.Main")
+        .and()
+        .doNotHaveFullyQualifiedName("dev.grit.node.cli.ClassDataTraining")
         .should()
         .callMethod(System.class, "exit", int.class)
         .orShould()

@@ -8,8 +8,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
 /**
- * The {@code grit} command line. The only place that ends the process with an exit code (through
- * {@link ProcessEnd}).
+ * The {@code grit} command line. The only place that ends the process with an exit code (at once
+ * through {@link ProcessEnd} when it can).
  */
 @Command(
     name = "grit",
@@ -31,7 +31,9 @@ public final class Main implements Callable<Integer> {
   static final int UNREACHABLE = 3;
 
   public static void main(String[] args) {
-    ProcessEnd.exit(execute(args));
+    int code = execute(args);
+    ProcessEnd.atOnceIfAsked(code);
+    System.exit(code);
   }
 
   /** Runs the command line and returns its exit code. */

@@ -4,8 +4,8 @@ import java.lang.management.ManagementFactory;
 import jnr.ffi.LibraryLoader;
 
 /**
- * Ends the process with an exit code. After a command that leaves a thread waiting in native code
- * it ends at once, through libc's {@code _exit}, instead of through the JVM's exit: on JDK 17 that
+ * How the process ends after a command. After one that leaves a thread waiting in native code it
+ * ends at once, through libc's {@code _exit}, instead of through the JVM's exit: on JDK 17 that
  * exit waits 300 ms whenever a thread is still inside native code. Two leave one there: {@code
  * grit run}'s closed Ratis server (gRPC's shared event loop, in {@code epoll_wait}, which gRPC
  * releases only a second after the server stops) and the HTTP client of the commands that ask a
@@ -31,7 +31,11 @@ final class ProcessEnd {
     atOnce = true;
   }
 
-  static void exit(int code) {
+  /**
+   * Ends the process at once with {@code code} when asked to and the JVM has no work of its own
+   * at exit; else returns, and the caller ends it through the JVM.
+   */
+  static void atOnceIfAsked(int code) {
     if (atOnce && !jvmWorksAtExit()) {
       System.out.flush();
       System.err.flush();
@@ -41,7 +45,6 @@ final class ProcessEnd {
         // no libc to call: the JVM's exit, only slower
       }
     }
-    System.exit(code);
   }
 
   /**
