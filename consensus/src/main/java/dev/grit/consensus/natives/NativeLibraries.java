@@ -29,6 +29,8 @@ public final class NativeLibraries {
 
   private static boolean rocksDbLoaded;
   private static boolean sqlitePrepared;
+  /** A library was extracted into the temporary directory, to be deleted when the JVM exits. */
+  private static volatile boolean extractedForThisProcess;
 
   private NativeLibraries() {}
 
@@ -56,8 +58,18 @@ public final class NativeLibraries {
         LOG.debug("RocksDB's cached library {} did not load ({}); extracting it as usual", cached, e.toString());
       }
     }
+    extractedForThisProcess = true;
     org.rocksdb.RocksDB.loadLibrary();
     rocksDbLoaded = true;
+  }
+
+  /**
+   * Whether a library was extracted for this process alone, which the JVM deletes when it exits
+   * ({@code File.deleteOnExit}): a process that ends otherwise would leave it behind (17 MiB for
+   * RocksDB).
+   */
+  public static boolean extractedForThisProcess() {
+    return extractedForThisProcess;
   }
 
   /** Points SQLite's driver at its cached library; call before its first connection. */
@@ -75,6 +87,8 @@ public final class NativeLibraries {
     if (cached != null) {
       System.setProperty("org.sqlite.lib.path", cached.getParent().toString());
       System.setProperty("org.sqlite.lib.name", cached.getFileName().toString());
+    } else {
+      extractedForThisProcess = true;
     }
   }
 

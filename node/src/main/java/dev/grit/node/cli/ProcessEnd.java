@@ -1,5 +1,6 @@
 package dev.grit.node.cli;
 
+import dev.grit.consensus.natives.NativeLibraries;
 import java.lang.management.ManagementFactory;
 import jnr.ffi.LibraryLoader;
 
@@ -48,12 +49,13 @@ final class ProcessEnd {
   }
 
   /**
-   * Whether the JVM was asked to do something when it exits that {@code _exit} would skip: write
-   * a class-data archive (the launcher's training run), dump a flight recording, or let an agent
-   * (a profiler, code coverage) write its results.
+   * Whether the JVM was asked to do something when it exits that {@code _exit} would skip: delete
+   * a native library extracted for this process (when the launcher's cache of them is not used),
+   * write a class-data archive (the launcher's training run), dump a flight recording, or let an
+   * agent (a profiler, code coverage) write its results.
    */
   static boolean jvmWorksAtExit() {
-    if (jdk.jfr.FlightRecorder.isInitialized()) {
+    if (NativeLibraries.extractedForThisProcess() || jdk.jfr.FlightRecorder.isInitialized()) {
       return true;
     }
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {

@@ -37,6 +37,18 @@ class ProcessEndTest {
   }
 
   @Test
+  void nativeLibrariesExtractedForTheRunAreDeletedAtExit() throws Exception {
+    // Without the launcher's cache of native libraries, RocksDB and SQLite extract theirs into the
+    // temporary directory for the JVM to delete when it exits.
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    run(List.of("-Djava.io.tmpdir=" + tmp), System.getProperty("java.class.path"));
+    try (var left = Files.list(tmp)) {
+      var libraries = left.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".so")).toList();
+      assertTrue(libraries.isEmpty(), "left behind: " + libraries);
+    }
+  }
+
+  @Test
   void aFlightRecordingIsStillDumpedAtExit() throws Exception {
     Path recording = dir.resolve("run.jfr");
     run(
