@@ -8,8 +8,8 @@ import java.net.ServerSocket;
  * The launcher's training run for its class-data archive ({@code -XX:ArchiveClassesAtExit}): the
  * archive holds the classes one JVM loaded, so this one JVM runs a manifest on an embedded node and
  * then the client side of the commands that ask a server (its HTTP client, TLS and JSON classes,
- * some 1,500 that a run never loads), against a loopback port nobody listens on. Exits with the
- * run's exit code, through the JVM's exit, which writes the archive.
+ * some 1,500 that a run never loads), against a loopback server that closes every connection
+ * unanswered. Exits with the run's exit code, through the JVM's exit, which writes the archive.
  *
  * <pre>java -XX:ArchiveClassesAtExit=FILE ... dev.grit.node.cli.ClassDataTraining MANIFEST DB</pre>
  */
@@ -22,16 +22,35 @@ public final class ClassDataTraining {
       System.exit(Main.USAGE);
     }
     int code = Main.execute("run", args[0], "--db", args[1], "--quiet");
-    String nobody = "http://127.0.0.1:" + closedPort();
-    Main.execute("submit", args[0], "--server", nobody);
-    Main.execute("list", "--server", nobody);
+    try (ServerSocket gone = closingServer()) {
+      String server = "http://127.0.0.1:" + gone.getLocalPort();
+      Main.execute("submit", args[0], "--server", server);
+      Main.execute("list", "--server", server);
+    }
     System.exit(code);
   }
 
-  /** A loopback port that was free a moment ago: connecting to it is refused at once. */
-  private static int closedPort() throws IOException {
-    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
+  /**
+   * A loopback server that closes each connection as it accepts it, as a node going away would:
+   * the client's request fails at once. Bound until closed, so no other process can be given
+   * its port meanwhile and answer instead.
+   */
+  private static ServerSocket closingServer() throws IOException {
+    var server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread acceptor =
+        new Thread(
+            () -> {
+              while (!server.isClosed()) {
+                try {
+                  server.accept().close();
+                } catch (IOException e) {
+                  // The server was closed: the training is over.
+                }
+              }
+            },
+            "grit-training-server");
+    acceptor.setDaemon(true);
+    acceptor.start();
+    return server;
   }
 }
