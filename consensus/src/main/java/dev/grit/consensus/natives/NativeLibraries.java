@@ -112,8 +112,11 @@ public final class NativeLibraries {
       if (entry == null || entry.getCrc() < 0 || entry.getSize() < 0) {
         return null;
       }
+      // Absolute: a library is loaded by its absolute path only (a relative one fails to load).
       Path target =
-          Path.of(dir, label + "-" + Long.toHexString(entry.getCrc())).resolve(fileName);
+          Path.of(dir, label + "-" + Long.toHexString(entry.getCrc()))
+              .toAbsolutePath()
+              .resolve(fileName);
       if (Files.isRegularFile(target) && Files.size(target) == entry.getSize()) {
         return target;
       }

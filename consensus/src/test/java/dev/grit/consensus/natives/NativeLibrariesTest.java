@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,18 @@ class NativeLibrariesTest {
     try (var in = org.sqlite.JDBC.class.getClassLoader().getResourceAsStream(folder + "/" + name)) {
       assertArrayEquals(in.readAllBytes(), Files.readAllBytes(first));
     }
+  }
+
+  @Test
+  void aRelativeCacheDirectoryGivesAnAbsolutePath() throws Exception {
+    Path relative = Path.of("").toAbsolutePath().relativize(cache);
+    System.setProperty(NativeLibraries.CACHE_PROPERTY, relative.toString());
+    String folder = org.sqlite.util.LibraryLoaderUtil.getNativeLibResourcePath().substring(1);
+    String name = org.sqlite.util.LibraryLoaderUtil.getNativeLibName();
+    Path cached = NativeLibraries.cached(org.sqlite.JDBC.class, "sqlite", folder + "/" + name, name);
+    assertNotNull(cached);
+    assertTrue(cached.isAbsolute(), cached.toString());
+    assertTrue(Files.isSameFile(cache, cached.getParent().getParent()));
   }
 
   @Test
