@@ -225,19 +225,11 @@ public final class Membership {
    */
   public static Optional<List<Peer>> probe(
       String clusterName, List<Peer> candidates, MemberTls tls) {
-    RaftProperties props = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(3, TimeUnit.SECONDS));
     RaftGroupId groupId = RaftNode.groupId(clusterName);
     for (Peer candidate : candidates) {
       RaftPeer peer = candidate.raftPeer();
       try (RaftClient c =
-          RaftClient.newBuilder()
-              .setProperties(props)
-              .setParameters(RaftTls.parameters(tls))
-              .setRaftGroup(RaftGroup.valueOf(groupId, peer))
-              .setRetryPolicy(RetryPolicies.noRetry())
-              .build()) {
+          client(RaftGroup.valueOf(groupId, peer), null, RetryPolicies.noRetry(), tls)) {
         var group = c.getGroupManagementApi(peer.getId()).info(groupId).getGroup();
         if (!group.getPeers().isEmpty()) {
           return Optional.of(
