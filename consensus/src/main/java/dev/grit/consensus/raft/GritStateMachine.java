@@ -3,7 +3,6 @@ package dev.grit.consensus.raft;
 import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.state.ApplyResult;
 import dev.grit.consensus.state.DurableFiles;
-import dev.grit.consensus.state.Reply;
 import dev.grit.consensus.state.SqlState;
 import dev.grit.consensus.state.StateEvent;
 import dev.grit.consensus.state.StateQueries;
@@ -75,8 +74,6 @@ public final class GritStateMachine extends BaseStateMachine {
 
   private static final long DISK_FULL_RETRY_MILLIS = 100;
   private static final long DISK_FULL_LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
-  private static final Message ALREADY_APPLIED =
-      Message.valueOf(ByteString.copyFrom(ReplyCodec.encode(new Reply.AlreadyApplied())));
 
   private final Path stateFile;
   private final ChunkStore chunks;
@@ -620,12 +617,6 @@ public final class GritStateMachine extends BaseStateMachine {
     if (failure != null) {
       // Past an entry it could not apply, applying later ones would make a record no peer has.
       return CompletableFuture.failedFuture(new IllegalStateException(failure));
-    }
-    if (index <= state.appliedIndex()) {
-      // Applied before this start (Ratis replays the log from the last snapshot): skipped
-      // without decoding it, which took most of a start's time after a large run.
-      updateLastAppliedTermIndex(term, index);
-      return CompletableFuture.completedFuture(ALREADY_APPLIED);
     }
     try {
       Command command = command(entry, trx);
