@@ -90,19 +90,10 @@ public final class Node implements AutoCloseable {
             others.isEmpty()
                 ? Optional.<List<Peer>>empty()
                 : Membership.probe(config.clusterName(), others, config.security().tls());
-        // Either way it starts from the group as it is now, not as its start-up list had it. A
-        // member that lost its disk leaves the group before its server starts, then joins again.
+        // Either way it starts from the group as it is now, not as its start-up list had it.
         if (existing.isPresent()) {
           peers = new ArrayList<>(existing.get());
-          boolean member = peers.stream().anyMatch(p -> p.id().equals(config.id()));
-          if (member
-              && Membership.leaveIfDiskWasLost(
-                  config.clusterName(), config.self(), peers, config.security().tls())) {
-            LOG.warn("{} lost its disk: it left the group, to join it again and be sent its state", config.id());
-            peers.removeIf(p -> p.id().equals(config.id()));
-            member = false;
-          }
-          if (!member) {
+          if (peers.stream().noneMatch(p -> p.id().equals(config.id()))) {
             join = true;
             peers.add(config.self());
           }

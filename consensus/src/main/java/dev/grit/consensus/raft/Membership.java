@@ -12,8 +12,6 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
-import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
-import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -22,7 +20,6 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.retry.RetryPolicies;
-import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.util.TimeDuration;
@@ -225,11 +222,19 @@ public final class Membership {
    */
   public static Optional<List<Peer>> probe(
       String clusterName, List<Peer> candidates, MemberTls tls) {
+    RaftProperties props = new RaftProperties();
+    RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
+    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(3, TimeUnit.SECONDS));
     RaftGroupId groupId = RaftNode.groupId(clusterName);
     for (Peer candidate : candidates) {
       RaftPeer peer = candidate.raftPeer();
       try (RaftClient c =
-          client(RaftGroup.valueOf(groupId, peer), null, RetryPolicies.noRetry(), tls)) {
+          RaftClient.newBuilder()
+              .setProperties(props)
+              .setParameters(RaftTls.parameters(tls))
+              .setRaftGroup(RaftGroup.valueOf(groupId, peer))
+              .setRetryPolicy(RetryPolicies.noRetry())
+              .build()) {
         var group = c.getGroupManagementApi(peer.getId()).info(groupId).getGroup();
         if (!group.getPeers().isEmpty()) {
           return Optional.of(
@@ -242,96 +247,6 @@ public final class Membership {
       }
     }
     return Optional.empty();
-  }
-
-  /**
-   * Called before this member's server starts on an empty log, with the group's {@code members}
-   * (which include it): whether it lost its disk, that is, the group's leader believes it has
-   * committed entries. Then it leaves the group now and returns true, to start as a new member
-   * and be added back (sent a snapshot or the log from its start). Leaving before its server runs
-   * is what makes this safe: {@link #rejoinIfDiskWasLost}, which leaves with the server running,
-   * races the member's own election timer, since the leader stops its heartbeats at the leave and
-   * answers a pre-vote that reaches it before the add with "shut down", which closes the member's
-   * server for good. Returns false when the leader thinks the member never held an entry, when no
-   * leader answers now, or when the group changed meanwhile: the member then starts as before and
-   * {@link #rejoinIfDiskWasLost} looks again.
-   */
-  public static boolean leaveIfDiskWasLost(
-      String clusterName, Peer self, List<Peer> members, MemberTls tls) {
-    RaftGroup group =
-        RaftGroup.valueOf(RaftNode.groupId(clusterName), members.stream().map(Peer::raftPeer).toList());
-    GroupInfoReply leader = null;
-    RaftPeerId leaderId = null;
-    try (RaftClient ask = client(group, null, RetryPolicies.noRetry(), tls)) {
-      for (Peer member : members) {
-        if (member.id().equals(self.id())) {
-          continue;
-        }
-        try {
-          var info = ask.getGroupManagementApi(RaftPeerId.valueOf(member.id())).info(group.getGroupId());
-          if (info.getRoleInfoProto().getRole() == RaftPeerRole.LEADER) {
-            leader = info;
-            leaderId = RaftPeerId.valueOf(member.id());
-            break;
-          }
-        } catch (IOException | RuntimeException e) {
-          LOG.debug("{} does not answer for the group: {}", member.id(), e.toString());
-        }
-      }
-    } catch (IOException e) {
-      LOG.debug("could not ask the group about {}: {}", self.id(), e.toString());
-    }
-    if (leader == null) {
-      return false;
-    }
-    long believed = -1;
-    for (var commit : leader.getCommitInfos()) {
-      if (commit.getServer().getId().toStringUtf8().equals(self.id())) {
-        believed = commit.getCommitIndex();
-      }
-    }
-    List<RaftPeer> current = List.copyOf(leader.getGroup().getPeers());
-    if (believed < 0 || current.stream().noneMatch(p -> p.getId().toString().equals(self.id()))) {
-      return false;
-    }
-    var leave =
-        SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInCurrentConf(current)
-            .setServersInNewConf(
-                current.stream().filter(p -> !p.getId().toString().equals(self.id())).toList())
-            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
-            .build();
-    try (RaftClient change =
-        client(
-            group,
-            leaderId,
-            RetryPolicies.retryUpToMaximumCountWithFixedSleep(
-                50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)),
-            tls)) {
-      RaftClientReply reply = change.admin().setConfiguration(leave);
-      if (reply.isSuccess()) {
-        return true;
-      }
-      LOG.warn("{} could not leave the group before rejoining it: {}", self.id(), reply.getException());
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("{} could not leave the group before rejoining it: {}", self.id(), e.toString());
-    }
-    return false;
-  }
-
-  /** A client of {@code group} that is no member itself, with this member's TLS material. */
-  private static RaftClient client(
-      RaftGroup group, RaftPeerId leader, RetryPolicy retry, MemberTls tls) {
-    RaftProperties props = new RaftProperties();
-    RaftConfigKeys.Rpc.setType(props, SupportedRpcType.GRPC);
-    RaftClientConfigKeys.Rpc.setRequestTimeout(props, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    return RaftClient.newBuilder()
-        .setProperties(props)
-        .setParameters(RaftTls.parameters(tls))
-        .setRaftGroup(group)
-        .setLeaderId(leader)
-        .setRetryPolicy(retry)
-        .build();
   }
 
   void close() throws IOException {

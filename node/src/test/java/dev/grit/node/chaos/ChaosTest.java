@@ -268,15 +268,7 @@ class ChaosTest {
   @Test
   @Order(5)
   void restartAFollowerWithAnEmptyDisk() throws Exception {
-    restartAFollower(
-        "restart a node with an empty disk",
-        "rejoined and ready",
-        (c, i) -> {
-          c.wipeAndRestart(i);
-          // It left the group before its server started: leaving with the server running races
-          // its election timer, and a pre-vote the leader answers "shut down" stalls the rejoin.
-          assertTrue(c.log(i).contains(c.id(i) + " lost its disk: it left the group"), c.tail(i));
-        });
+    restartAFollower("restart a node with an empty disk", "rejoined and ready", NodeProcesses::wipeAndRestart);
   }
 
   /** How a scenario brings member i of the cluster down and back. */

@@ -444,11 +444,6 @@ public final class NodeProcesses implements AutoCloseable {
     return out;
   }
 
-  /** Everything member i wrote to its standard output and error, over all its starts. */
-  public String log(int i) throws IOException {
-    return Files.readString(dir.resolve(id(i) + ".log"));
-  }
-
   public String tail(int i) {
     try {
       var lines = Files.readAllLines(dir.resolve(id(i) + ".log"));
