@@ -112,7 +112,7 @@ public final class Node implements AutoCloseable {
       closers.push(CredentialReload.start(config.security()));
       if (join) {
         LOG.info("{} joins the existing group {}", config.id(), peers);
-        raft.membership().addMember(config.self());
+        raft.membership().join();
       }
       var runner = new TaskRunner(outputs, data.resolve("work"), clock);
       var fetcher =

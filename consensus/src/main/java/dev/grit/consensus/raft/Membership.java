@@ -12,6 +12,8 @@ import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.LeaderElectionManagementRequest;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -40,6 +42,8 @@ public final class Membership {
   private final RaftClient admin;
   /** True when this member formatted a new log at start: it may have lost its disk. */
   private final boolean formatted;
+  /** Runs between a rejoin's leave and its add: a test widens that gap with it. */
+  Runnable betweenLeaveAndAdd = () -> {};
 
   Membership(RaftServer server, RaftGroup group, RaftPeerId self, RaftClient admin, boolean formatted) {
     this.server = server;
@@ -84,6 +88,14 @@ public final class Membership {
     if (!reply.isSuccess()) {
       throw new IOException("could not add " + peer.id() + ": " + reply.getException());
     }
+  }
+
+  /**
+   * Adds this member, started as a new member of the group (with the group's members and itself),
+   * through a membership change.
+   */
+  public void join() throws IOException {
+    withElectionsPaused(() -> addMember(Peer.of(group.getPeer(self))));
   }
 
   /**
@@ -160,19 +172,23 @@ public final class Membership {
             .setServersInNewConf(current.stream().filter(p -> !p.getId().equals(self)).toList())
             .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
             .build();
-    var left = admin.admin().setConfiguration(leave);
-    if (!left.isSuccess()) {
-      throw new IOException("could not leave the group to rejoin: " + left.getException());
-    }
     var rejoin =
         SetConfigurationRequest.Arguments.newBuilder()
             .setServersInNewConf(List.of(me))
             .setMode(SetConfigurationRequest.Mode.ADD)
             .build();
-    var joined = admin.admin().setConfiguration(rejoin);
-    if (!joined.isSuccess()) {
-      throw new IOException("could not rejoin the group: " + joined.getException());
-    }
+    withElectionsPaused(
+        () -> {
+          var left = admin.admin().setConfiguration(leave);
+          if (!left.isSuccess()) {
+            throw new IOException("could not leave the group to rejoin: " + left.getException());
+          }
+          betweenLeaveAndAdd.run();
+          var joined = admin.admin().setConfiguration(rejoin);
+          if (!joined.isSuccess()) {
+            throw new IOException("could not rejoin the group: " + joined.getException());
+          }
+        });
     return true;
   }
 
@@ -247,6 +263,44 @@ public final class Membership {
       }
     }
     return Optional.empty();
+  }
+
+  private interface Change {
+    void run() throws IOException;
+  }
+
+  /**
+   * Runs {@code change}, which adds this member, with this member standing for no election. Until
+   * the leader has it in the configuration it hears no heartbeats; should its election timer run
+   * out before then, the leader answers its pre-vote as it answers a removed member's ("shut
+   * down"), this member closes its server, and the change can never complete.
+   */
+  private void withElectionsPaused(Change change) throws IOException {
+    electionsPaused(true);
+    try {
+      change.run();
+    } catch (IOException | RuntimeException e) {
+      try {
+        electionsPaused(false);
+      } catch (IOException | RuntimeException notResumed) {
+        e.addSuppressed(notResumed);
+      }
+      throw e;
+    }
+    electionsPaused(false);
+  }
+
+  private void electionsPaused(boolean paused) throws IOException {
+    var groupId = group.getGroupId();
+    var request =
+        paused
+            ? LeaderElectionManagementRequest.newPause(ClientId.randomId(), self, groupId, 0)
+            : LeaderElectionManagementRequest.newResume(ClientId.randomId(), self, groupId, 0);
+    RaftClientReply reply = server.leaderElectionManagement(request);
+    if (!reply.isSuccess()) {
+      throw new IOException(
+          "could not " + (paused ? "pause" : "resume") + " this member's elections: " + reply.getException());
+    }
   }
 
   void close() throws IOException {

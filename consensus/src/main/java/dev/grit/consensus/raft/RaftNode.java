@@ -491,7 +491,7 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     return stateMachine;
   }
 
-  private RaftServer.Division division() throws IOException {
+  RaftServer.Division division() throws IOException {
     return server.getDivision(group.getGroupId());
   }
 
