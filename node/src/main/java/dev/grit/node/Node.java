@@ -71,6 +71,7 @@ public final class Node implements AutoCloseable {
     try {
       Path data = config.dataDir();
       closers.push(lock(data));
+      RecordAtRest.forget(data);
       ChunkStore chunks = ChunkStore.open(data.resolve("objects"));
       closers.push(chunks);
       var events = new EventHub();
@@ -252,14 +253,32 @@ public final class Node implements AutoCloseable {
 
   /** One process per data directory: a second one would corrupt the record. */
   private static AutoCloseable lock(Path data) throws IOException {
+    AutoCloseable lock = tryLock(data);
+    if (lock == null) {
+      throw new IOException("another grit process is using " + data);
+    }
+    return lock;
+  }
+
+  /** The lock of data directory {@code data}, or null while another process (or this one) holds it. */
+  static AutoCloseable tryLock(Path data) throws IOException {
     Files.createDirectories(data);
     FileChannel channel =
         FileChannel.open(data.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock = channel.tryLock();
-    if (lock == null) {
+    FileLock taken;
+    try {
+      taken = channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException heldHere) {
+      taken = null;
+    } catch (IOException e) {
       channel.close();
-      throw new IOException("another grit process is using " + data);
+      throw e;
     }
+    if (taken == null) {
+      channel.close();
+      return null;
+    }
+    FileLock lock = taken;
     return () -> {
       lock.release();
       channel.close();
@@ -389,7 +408,14 @@ public final class Node implements AutoCloseable {
   public void closeBeforeExit() {
     while (!closers.isEmpty()) {
       AutoCloseable next = closers.pop();
-      closeQuietly(next == raft ? () -> raft.closeBeforeExit(Duration.ofSeconds(60)) : next);
+      closeQuietly(next == raft ? this::closeRaftBeforeExit : next);
+    }
+  }
+
+  private void closeRaftBeforeExit() throws IOException {
+    long wholeAt = raft.closeBeforeExit(Duration.ofSeconds(60));
+    if (wholeAt >= 0) {
+      RecordAtRest.mark(config.dataDir(), wholeAt);
     }
   }
 

@@ -23,6 +23,7 @@ import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -42,6 +43,7 @@ import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.SizeInBytes;
@@ -661,13 +663,19 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
    * leaves the log as a crash would, which its recovery handles; nothing of the log is written
    * then (no entry is pending: every proposal has been answered). Not for a member that is
    * started again in the same process: its port and storage stay held until Ratis is done.
+   *
+   * <p>Returns the record's applied index when the record then holds every entry of the log (it
+   * can be read as the whole state, without replaying anything), else -1.
    */
-  public void closeBeforeExit(java.time.Duration limit) throws IOException {
+  public long closeBeforeExit(java.time.Duration limit) throws IOException {
     try {
       client.close();
     } finally {
       membership.close();
     }
+    // Read before the log closes; nothing proposes any more (the node stopped its proposers and
+    // every proposal has been answered), so the log's commands end here.
+    long lastCommand = lastCommandIndex();
     Thread closer = new Thread(() -> {
       try {
         server.close();
@@ -684,6 +692,35 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
       throw new IOException("interrupted while closing the Raft server", e);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
       throw new IOException("the state machine did not close within " + limit.toSeconds() + "s", e);
+    }
+    long applied = stateMachine.appliedIndex();
+    return lastCommand != Long.MIN_VALUE && applied >= lastCommand ? applied : -1;
+  }
+
+  /**
+   * The index of the log's last command (a state-machine entry; what follows it records commits
+   * and configurations, which the record does not hold), or Long.MIN_VALUE when it is not found
+   * among the last entries. Below the log's start every command is in the record's snapshot.
+   */
+  private long lastCommandIndex() {
+    try {
+      RaftLog log = division().getRaftLog();
+      var last = log.getLastEntryTermIndex();
+      long end = last == null ? -1 : last.getIndex();
+      long start = log.getStartIndex();
+      long i = end;
+      for (; i >= start && i > end - 1000; i--) {
+        LogEntryProto entry = log.get(i);
+        if (entry == null) {
+          return Long.MIN_VALUE;
+        }
+        if (entry.hasStateMachineLogEntry()) {
+          return i;
+        }
+      }
+      return i < start ? start - 1 : Long.MIN_VALUE;
+    } catch (IOException | RuntimeException e) {
+      return Long.MIN_VALUE;
     }
   }
 

@@ -926,6 +926,30 @@ public final class StateQueries implements AutoCloseable {
     }
   }
 
+  /** The index of the last log entry applied to the record. */
+  public synchronized long appliedIndex() {
+    return sql(
+        () -> {
+          try (var ps = c.prepareStatement("SELECT applied_index FROM meta");
+              ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : -1L;
+          }
+        });
+  }
+
+  /** Whether any run, of any pipeline, is still running. */
+  public synchronized boolean anyRunRunning() {
+    return sql(
+        () -> {
+          try (var ps = c.prepareStatement("SELECT 1 FROM run WHERE state = ? LIMIT 1")) {
+            ps.setString(1, RunState.RUNNING.name());
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next();
+            }
+          }
+        });
+  }
+
   /** The rules version the record follows ({@link dev.grit.engine.command.RulesVersion}). */
   public synchronized int rulesVersion() {
     return sql(

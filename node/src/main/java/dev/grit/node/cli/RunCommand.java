@@ -12,6 +12,7 @@ import dev.grit.engine.manifest.ManifestParser;
 import dev.grit.engine.manifest.Problem;
 import dev.grit.node.Node;
 import dev.grit.node.NodeConfig;
+import dev.grit.node.RecordAtRest;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -86,6 +87,17 @@ final class RunCommand implements Callable<Integer> {
         quiet ? Progress.Level.QUIET : verbose ? Progress.Level.VERBOSE : Progress.Level.NORMAL;
     int slots = parallel > 0 ? parallel : Runtime.getRuntime().availableProcessors();
     long startedAt = System.nanoTime();
+    String pipeline = filters.pipeline != null ? filters.pipeline : manifest.name();
+    if (isUpToDate(manifest, pipeline)) {
+      if (level != Progress.Level.QUIET) {
+        long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt);
+        out.printf(
+            "grit: pipeline %s is up to date: 0 tasks succeeded, 0 failed, in %s (nothing to run,"
+                + " no run recorded)%n",
+            pipeline, ProgressLines.millis(elapsed));
+      }
+      return Main.OK;
+    }
     InstantSource clock = InstantSource.system();
     Node node = startEmbedded(db.db, slots, clock);
     try {
@@ -99,11 +111,10 @@ final class RunCommand implements Callable<Integer> {
               : null;
       var progress = new Progress(out, level, node::queries, logs, board);
       node.events().subscribe(progress);
-      String name = filters.pipeline != null ? filters.pipeline : manifest.name();
       var submit =
           new SubmitRun(
               UUID.randomUUID().toString(),
-              name,
+              pipeline,
               manifestFile.toString(),
               manifest.text(),
               manifest.steps(),
@@ -122,7 +133,7 @@ final class RunCommand implements Callable<Integer> {
       if (level != Progress.Level.QUIET) {
         out.printf(
             "grit: pipeline %s, run %d (%d steps, outputs via %s)%n",
-            name, runId, manifest.steps().size(), node.outputMode());
+            pipeline, runId, manifest.steps().size(), node.outputMode());
       }
       RunState end = progress.follow(runId);
       var run = node.queries().run(runId).orElseThrow();
@@ -160,6 +171,20 @@ final class RunCommand implements Callable<Integer> {
           ProgressLines.failedTask(t.step(), t.taskId(), t.inputName(), t.attempt(), t.error()));
     }
     return Main.FAILED;
+  }
+
+  /**
+   * Whether the record, at rest, says submitting the manifest would change and run nothing: then
+   * the node is not started at all (a rerun answers in the time of {@code grit plan}).
+   */
+  private boolean isUpToDate(Manifest manifest, String pipeline) throws IOException {
+    var record = RecordAtRest.open(db.db);
+    if (record.isEmpty()) {
+      return false;
+    }
+    try (var r = record.get()) {
+      return r.hasNothingToRun(manifest, pipeline, filters.start, filters.steps);
+    }
   }
 
   private String checkFilters(Manifest manifest) {

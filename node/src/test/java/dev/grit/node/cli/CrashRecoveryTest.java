@@ -1,6 +1,7 @@
 package dev.grit.node.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.state.SqlState;
@@ -52,6 +53,11 @@ class CrashRecoveryTest {
         """
             .formatted(ITEMS, ledger));
     var grit = new Grit(dir, Map.of());
+    // An earlier run of another pipeline ended cleanly: its node marked the record at rest.
+    Path other = dir.resolve("other.toml");
+    Files.writeString(other, "[[step]]\nname = \"one\"\nscript = \"echo 1 > $OUTPUT_DIR/one\"\n");
+    assertEquals(0, grit.run("run", other.toString(), "--db", "db").exit());
+    assertTrue(Files.exists(dir.resolve("db/at-rest")));
 
     Process first = grit.start("run", manifest.toString(), "--db", "db", "--parallel", "2");
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -63,6 +69,8 @@ class CrashRecoveryTest {
     first.destroyForcibly(); // SIGKILL
     assertTrue(first.waitFor(30, TimeUnit.SECONDS));
     int ranBeforeKill = Files.readAllLines(ledger).size();
+    // The killed node had unmarked it when it started: its log may hold entries it never applied.
+    assertFalse(Files.exists(dir.resolve("db/at-rest")));
 
     Set<Long> committed = new HashSet<>();
     try (var queries = SqlState.openReadOnly(dir.resolve("db/state.db"))) {
