@@ -5,7 +5,6 @@ import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.command.RulesVersion;
 import dev.grit.engine.manifest.Manifest;
 import dev.grit.engine.manifest.Step;
-import dev.grit.engine.plan.SubmissionPreview;
 import dev.grit.engine.plan.SubmissionPreview.Change;
 import dev.grit.engine.plan.SubmissionPreview.KnownVersion;
 import java.io.IOException;
@@ -95,21 +94,16 @@ public final class RecordAtRest implements AutoCloseable {
         || manifest.steps().stream().anyMatch(Step::gather)) {
       return false;
     }
-    List<KnownVersion> versions = queries.stepVersions(pipeline);
     Set<String> current =
-        versions.stream().filter(KnownVersion::current).map(v -> v.step().name()).collect(Collectors.toSet());
+        queries.stepVersions(pipeline).stream()
+            .filter(KnownVersion::current)
+            .map(v -> v.step().name())
+            .collect(Collectors.toSet());
     Set<String> submitted = manifest.steps().stream().map(Step::name).collect(Collectors.toSet());
     if (!current.equals(submitted)) {
       return false;
     }
-    var plan =
-        SubmissionPreview.of(
-            manifest.steps(),
-            start,
-            onlySteps,
-            versions,
-            queries.resourcesWithProducers(pipeline),
-            queries.taskStandings(pipeline)::get);
+    var plan = SubmissionPlan.steps(queries, manifest, pipeline, start, onlySteps);
     return plan.stream()
         .allMatch(p -> p.change() == Change.UNCHANGED && p.created() == 0 && p.retried() == 0);
   }

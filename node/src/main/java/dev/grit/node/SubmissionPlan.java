@@ -23,15 +23,19 @@ public final class SubmissionPlan {
   /** The plan against the record {@code q} reads. */
   public static ObjectNode of(
       StateQueries q, Manifest manifest, String pipeline, String start, List<String> onlySteps) {
-    return json(
-        pipeline,
-        SubmissionPreview.of(
-            manifest.steps(),
-            start,
-            onlySteps,
-            q.stepVersions(pipeline),
-            q.resourcesWithProducers(pipeline),
-            q.taskStandings(pipeline)::get));
+    return json(pipeline, steps(q, manifest, pipeline, start, onlySteps));
+  }
+
+  /** The plan against the record {@code q} reads, step by step. */
+  static List<StepPlan> steps(
+      StateQueries q, Manifest manifest, String pipeline, String start, List<String> onlySteps) {
+    return SubmissionPreview.of(
+        manifest.steps(),
+        start,
+        onlySteps,
+        q.stepVersions(pipeline),
+        q.resourcesWithProducers(pipeline),
+        q.taskStandings(pipeline)::get);
   }
 
   /** The plan against a record that does not exist yet: every step is new. */
