@@ -13,15 +13,15 @@ public interface AttemptOutput extends AutoCloseable {
   /**
    * After the script has exited: every regular file under {@link #path()}, by its name relative to
    * it ({@code /}-separated, e.g. {@code parts/001}), sorted by name. Empty files are included;
-   * directories are not outputs. Each has its layout (digest, size, chunk digests) and a staging
-   * file whose bytes stay readable until {@link #close()}. The directory may become read-only.
+   * directories are not outputs. Each has its layout (digest, size, chunk digests) and its bytes
+   * (a staging file, or held in memory) which stay readable until {@link #close()}. The directory may become read-only.
    *
    * @throws IOException when an entry cannot be an output (a symbolic link, a special file) or a
    *     file cannot be read
    */
   List<OutputFile> collect() throws IOException;
 
-  /** Removes the directory and the staging files. */
+  /** Removes the directory and what holds the outputs' bytes. */
   @Override
   void close();
 }

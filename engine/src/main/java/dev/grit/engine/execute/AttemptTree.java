@@ -12,15 +12,16 @@ import ru.serce.jnrfuse.struct.FileStat;
 
 /**
  * What one attempt wrote through FUSE: a tree of directories and {@link StagedFile}s whose bytes
- * are in staging files from {@link StagingFiles}, side by side with those of other attempts (a
- * directory per attempt would cost every attempt one more to create and remove).
+ * are held in memory or in staging files, both from {@link StagingFiles}, side by side with those
+ * of other attempts (a directory per attempt would cost every attempt one more to create and
+ * remove).
  *
  * <p>Every method holds this attempt's lock, so concurrent attempts never wait for each other.
  * Paths are relative to the attempt directory: {@code ""} is the directory itself, {@code /a/b} a
  * file below it. Refusals are {@link FsError}s carrying the errno the script sees.
  *
  * <p>{@link #collect()} seals the tree: from then on it is read-only, so the layouts handed out
- * keep describing the staging files even if a dying process's last write arrives late.
+ * keep describing the bytes even if a dying process's last write arrives late.
  */
 final class AttemptTree {
   private static final int O_ACCMODE = 03;
@@ -34,7 +35,7 @@ final class AttemptTree {
   /** Files whose staging file is open, including unlinked ones: closed with the attempt. */
   private final Set<StagedFile> openFiles = new HashSet<>();
 
-  /** Every staging file made for this attempt: deleted (if still there) with the attempt. */
+  /** Every file made for this attempt: what it holds is given back with the attempt. */
   private final List<StagedFile> created = new ArrayList<>();
 
   private boolean sealed;
@@ -87,12 +88,7 @@ final class AttemptTree {
       openFile(file);
       return file;
     }
-    StagedFile file;
-    try {
-      file = StagedFile.create(staging.take(), (int) mode);
-    } catch (IOException e) {
-      throw new FsError(Errno.of(e));
-    }
+    StagedFile file = new StagedFile(staging, (int) mode);
     created.add(file);
     openFiles.add(file);
     parent.children.put(name, file);
@@ -310,14 +306,18 @@ final class AttemptTree {
     for (var entry : dir.children.entrySet()) {
       String name = prefix + entry.getKey();
       if (entry.getValue() instanceof StagedFile file) {
-        into.add(new OutputFile(name, file.layout(), file.staging));
+        byte[] held = file.heldBytes();
+        into.add(
+            held != null
+                ? OutputFile.held(name, file.layout(), held)
+                : OutputFile.staged(name, file.layout(), file.staging()));
       } else {
         collect((Dir) entry.getValue(), name + "/", into);
       }
     }
   }
 
-  /** Closes every staging file and gives it back; later calls fail. */
+  /** Closes every staging file and gives back what every file held; later calls fail. */
   synchronized void close() {
     if (closed) {
       return;
@@ -329,12 +329,7 @@ final class AttemptTree {
     openFiles.clear();
     root.children.clear();
     for (StagedFile file : created) {
-      if (file.isUnlinked()) {
-        // Deleted at its last release, which may not have come: now, if not yet.
-        FileTrees.deleteQuietly(file.staging);
-      } else {
-        staging.give(file.staging);
-      }
+      file.dispose();
     }
     created.clear();
   }

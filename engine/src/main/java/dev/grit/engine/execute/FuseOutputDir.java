@@ -14,8 +14,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Outputs captured through one FUSE mount at {@code workDir/mnt}, one sub-directory per attempt.
- * Every file a script writes streams into a staging file under {@code workDir/staging/} while it
- * is hashed, so collecting outputs after the script exits seldom reads anything again.
+ * Every file a script writes is held in memory while it is small (see {@link StagingFiles}), else
+ * streams into a staging file under {@code workDir/staging/} while it is hashed, so collecting
+ * outputs after the script exits reads no disk again unless a file was written out of order.
  *
  * <p>Scripts may create, write (in order or at offsets), truncate, append, read back, rename,
  * unlink and make nested directories; {@code chmod}, {@code chown} and {@code touch} succeed.
@@ -54,7 +55,7 @@ public final class FuseOutputDir implements OutputDir {
   private FuseOutputDir(Path mountPoint, Path stagingRoot, OutputFs fs, Thread loop) {
     this.mountPoint = mountPoint;
     this.stagingRoot = stagingRoot;
-    this.staging = new StagingFiles(stagingRoot);
+    this.staging = new StagingFiles(stagingRoot, StagingFiles.MEMORY_BUDGET);
     this.fs = fs;
     this.loop = loop;
   }
@@ -180,6 +181,11 @@ public final class FuseOutputDir implements OutputDir {
       e = e.getCause();
     }
     return e.toString();
+  }
+
+  /** Bytes that the files of open attempts hold in memory. */
+  long heldBytes() {
+    return staging.held();
   }
 
   /** Where the file system is mounted. */

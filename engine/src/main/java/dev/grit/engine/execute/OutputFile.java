@@ -2,10 +2,43 @@ package dev.grit.engine.execute;
 
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** One file an attempt wrote: its resource name, its layout, and where its bytes are. */
-public record OutputFile(String name, ObjectLayout layout, Path staging) {
+/**
+ * One file an attempt wrote: its resource name, its layout, and where its bytes are: a staging
+ * file, or (a small file written through FUSE) memory.
+ *
+ * @param staging the file holding the bytes, or null when {@code bytes} holds them
+ * @param bytes the whole content when it is held in memory (not to be modified), else null
+ */
+public record OutputFile(String name, ObjectLayout layout, Path staging, byte[] bytes) {
+  public OutputFile {
+    if ((staging == null) == (bytes == null)) {
+      throw new IllegalArgumentException(name + ": bytes are either in a staging file or held");
+    }
+  }
+
+  /** A file whose bytes are in {@code staging}. */
+  public static OutputFile staged(String name, ObjectLayout layout, Path staging) {
+    return new OutputFile(name, layout, staging, null);
+  }
+
+  /** A file whose bytes are {@code bytes}, whole, which nothing modifies any more. */
+  static OutputFile held(String name, ObjectLayout layout, byte[] bytes) {
+    return new OutputFile(name, layout, null, bytes);
+  }
+
+  public boolean isHeld() {
+    return bytes != null;
+  }
+
+  /** The whole content; a copy when it is held in memory. */
+  public byte[] readAllBytes() throws IOException {
+    return bytes != null ? bytes.clone() : Files.readAllBytes(staging);
+  }
+
   public Digest digest() {
     return layout.digest();
   }

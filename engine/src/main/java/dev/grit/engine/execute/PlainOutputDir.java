@@ -79,7 +79,7 @@ public final class PlainOutputDir implements OutputDir {
                 String what = attrs.isSymbolicLink() ? "a symbolic link" : "a special file";
                 throw new IOException(name + " is " + what + ", not a regular file");
               }
-              files.add(new OutputFile(name, ChunkingHasher.layoutOf(file), file));
+              files.add(OutputFile.staged(name, ChunkingHasher.layoutOf(file), file));
               return FileVisitResult.CONTINUE;
             }
           });

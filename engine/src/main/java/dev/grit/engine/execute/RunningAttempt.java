@@ -2,14 +2,14 @@ package dev.grit.engine.execute;
 
 /**
  * An attempt whose script has been started by {@link TaskRunner#start}. Use it in a
- * try-with-resources block: read the outputs' staging files after {@link #await()}, then {@link
+ * try-with-resources block: read the outputs' bytes after {@link #await()}, then {@link
  * #close()}.
  *
  * <pre>{@code
  * try (RunningAttempt attempt = runner.start(spec)) {
  *   AttemptResult result = attempt.await();
  *   for (OutputFile file : result.outputs()) {
- *     store(file.layout(), file.staging());
+ *     store(file);
  *   }
  *   report(result);
  * }
@@ -28,7 +28,7 @@ public interface RunningAttempt extends AutoCloseable {
   /**
    * Waits until the script has exited (or has been killed for its timeout or by {@link #cancel()}),
    * kills whatever its process group left running, and returns how it ended. On success the outputs
-   * are collected and their staging files stay readable until {@link #close()}. Later calls return
+   * are collected and their bytes stay readable until {@link #close()}. Later calls return
    * the same result at once.
    *
    * @throws InterruptedException the script keeps running; {@link #close()} stops it

@@ -85,19 +85,18 @@ class FuseOutputDirTest {
         runner.start(
             spec(
                 "stat -f -c %T $OUTPUT_DIR > $OUTPUT_DIR/type; echo $OUTPUT_DIR >"
-                    + " $OUTPUT_DIR/dir"))) {
+                    + " $OUTPUT_DIR/dir; head -c 200000 /dev/zero > $OUTPUT_DIR/big"))) {
       AttemptResult result = attempt.await();
       Map<String, byte[]> files = TestAttempts.read(result);
       String type = new String(files.get("type")).trim();
       assertTrue(type.startsWith("fuse"), type);
       assertEquals(
           fuse.mountPoint().resolve(attempt.spec().key()) + "\n", new String(files.get("dir")));
-      assertTrue(
-          result
-              .outputs()
-              .get(0)
-              .staging()
-              .startsWith(tmp.resolve("outputs").toRealPath().resolve("staging")));
+      assertEquals(List.of("big", "dir", "type"), List.copyOf(files.keySet()));
+      // Small outputs are held in memory; a large one streams into a staging file.
+      assertTrue(result.outputs().get(0).staging().startsWith(tmp.resolve("outputs").toRealPath().resolve("staging")));
+      assertTrue(result.outputs().get(1).isHeld());
+      assertTrue(result.outputs().get(2).isHeld());
     }
   }
 
@@ -121,7 +120,7 @@ class FuseOutputDirTest {
       assertEquals(List.of("f", "g"), files.stream().map(OutputFile::name).toList());
       byte[] expected = bytes("012ab56789\0\0Z");
       assertEquals(ObjectLayout.of(expected), files.get(0).layout());
-      assertArrayEquals(expected, Files.readAllBytes(files.get(0).staging()));
+      assertArrayEquals(expected, files.get(0).readAllBytes());
       assertEquals(ObjectLayout.of(bytes("fresh")), files.get(1).layout());
     }
   }
@@ -136,7 +135,7 @@ class FuseOutputDirTest {
           assertThrows(IOException.class, () -> Files.write(file, bytes("after")));
       assertTrue(String.valueOf(refused.getMessage()).contains("Read-only"), refused.toString());
       assertThrows(IOException.class, () -> Files.write(output.path().resolve("new"), bytes("x")));
-      assertEquals(ChunkingHasher.layoutOf(collected.staging()), collected.layout());
+      assertEquals(ObjectLayout.of(collected.readAllBytes()), collected.layout());
       assertArrayEquals(bytes("before"), Files.readAllBytes(file));
       assertEquals(List.of(collected), output.collect());
     }
@@ -145,16 +144,16 @@ class FuseOutputDirTest {
   @Test
   void closingAnAttemptRemovesItsDirectoryAndStagingFiles() throws Exception {
     AttemptOutput output = fuse.create("closed-1");
-    Files.write(output.path().resolve("f"), bytes("x"));
+    Files.write(output.path().resolve("f"), large('x'));
     Path staging = output.collect().get(0).staging();
     assertTrue(Files.exists(staging));
     output.close();
     // Emptied and kept for a later attempt's file, or gone.
     assertTrue(!Files.exists(staging) || Files.size(staging) == 0);
     AttemptOutput later = fuse.create("closed-2");
-    Files.write(later.path().resolve("g"), bytes("later"));
+    Files.write(later.path().resolve("g"), large('y'));
     assertEquals(staging, later.collect().get(0).staging(), "a later file uses it again");
-    assertArrayEquals(bytes("later"), Files.readAllBytes(staging));
+    assertArrayEquals(large('y'), Files.readAllBytes(staging));
     later.close();
     try (var entries = Files.list(fuse.mountPoint())) {
       assertEquals(List.of(), entries.toList());
@@ -218,7 +217,7 @@ class FuseOutputDirTest {
       OutputFile bg = result.outputs().get(0);
       assertTrue(bg.size() > 0);
       // Whatever was still in flight when the writer was killed did not land after collect.
-      assertEquals(ChunkingHasher.layoutOf(bg.staging()), bg.layout());
+      assertEquals(ObjectLayout.of(bg.readAllBytes()), bg.layout());
     }
   }
 
@@ -250,5 +249,44 @@ class FuseOutputDirTest {
       }
       new ProcessBuilder("umount", "-l", small.toString()).start().waitFor();
     }
+  }
+
+  @Test
+  void heldFilesGiveBackTheirMemoryWhenTheirAttemptsClose() throws Exception {
+    TaskRunner runner = new TaskRunner(fuse, tmp.resolve("work"), InstantSource.system());
+    for (int i = 0; i < 3; i++) {
+      try (RunningAttempt attempt =
+          runner.start(
+              spec(
+                  "echo kept > $OUTPUT_DIR/a; echo gone > $OUTPUT_DIR/b; rm $OUTPUT_DIR/b;"
+                      + " echo moved > $OUTPUT_DIR/c; mv $OUTPUT_DIR/c $OUTPUT_DIR/a"))) {
+        Map<String, byte[]> files = TestAttempts.read(attempt.await());
+        assertEquals(List.of("a"), List.copyOf(files.keySet()));
+        assertArrayEquals(bytes("moved\n"), files.get("a"));
+        assertTrue(fuse.heldBytes() > 0);
+      }
+      assertEquals(0, fuse.heldBytes());
+    }
+  }
+
+  /** A file larger than memory holds, written by a script in small writes. */
+  @Test
+  void aFileWrittenInSmallWritesMovesToAStagingFileAsItGrows() throws Exception {
+    TaskRunner runner = new TaskRunner(fuse, tmp.resolve("work"), InstantSource.system());
+    try (RunningAttempt attempt =
+        runner.start(
+            spec("i=0; while [ $i -lt 20000 ]; do echo line $i; i=$((i + 1)); done > $OUTPUT_DIR/log"))) {
+      AttemptResult result = attempt.await();
+      byte[] log = TestAttempts.read(result).get("log");
+      assertTrue(log.length > StagingFiles.MAX_HELD, "larger than memory holds: " + log.length);
+      assertFalse(result.outputs().get(0).isHeld());
+      assertTrue(new String(log).endsWith("line 19999\n"));
+    }
+  }
+
+  private static byte[] large(char c) {
+    byte[] bytes = new byte[StagingFiles.MAX_HELD + 1000];
+    java.util.Arrays.fill(bytes, (byte) c);
+    return bytes;
   }
 }

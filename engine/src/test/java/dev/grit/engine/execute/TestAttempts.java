@@ -33,17 +33,19 @@ final class TestAttempts {
 
   /**
    * The outputs of a succeeded attempt by name, in order, after checking that each one's layout
-   * describes its staging file: against a fresh read and against the bytes' SHA-256.
+   * describes its bytes: against a fresh read of its staging file and against the bytes' SHA-256.
    */
   static Map<String, byte[]> read(AttemptResult result) throws IOException {
     assertTrue(result.succeeded(), () -> result.error() + "\nlog:\n" + log(result));
     Map<String, byte[]> files = new LinkedHashMap<>();
     for (OutputFile file : result.outputs()) {
-      byte[] bytes = Files.readAllBytes(file.staging());
+      byte[] bytes = file.readAllBytes();
       assertEquals(Digest.of(bytes), file.digest(), file.name());
       assertEquals(bytes.length, file.size(), file.name());
       assertEquals(ObjectLayout.of(bytes), file.layout(), file.name());
-      assertEquals(ChunkingHasher.layoutOf(file.staging()), file.layout(), file.name());
+      if (!file.isHeld()) {
+        assertEquals(ChunkingHasher.layoutOf(file.staging()), file.layout(), file.name());
+      }
       files.put(file.name(), bytes);
     }
     return files;

@@ -85,7 +85,7 @@ class ReporterTest {
         new AttemptResult(
             0,
             null,
-            List.of(new OutputFile("out-" + task, ObjectLayout.of(bytes), staging)),
+            List.of(OutputFile.staged("out-" + task, ObjectLayout.of(bytes), staging)),
             new byte[0],
             Instant.ofEpochMilli(1200),
             Instant.ofEpochMilli(1300));
