@@ -34,8 +34,12 @@ final class StagingFiles {
    */
   static final int MAX_HELD = OutputFs.MAX_WRITE / 2;
 
-  /** Bytes held in memory by the files of every attempt of a mount together. */
-  static final long MEMORY_BUDGET = 64L * 1024 * 1024;
+  /**
+   * Bytes held in memory by the files of every attempt of a mount together: 64 MiB, or an eighth
+   * of the heap when that is less.
+   */
+  static final long MEMORY_BUDGET =
+      Math.min(64L * 1024 * 1024, Runtime.getRuntime().maxMemory() / 8);
 
   private final Path root;
   private final Queue<Path> idle = new ConcurrentLinkedQueue<>();
