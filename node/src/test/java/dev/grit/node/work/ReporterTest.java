@@ -75,17 +75,48 @@ class ReporterTest {
         });
   }
 
+  @Test
+  void anOutputHeldInMemoryIsStoredAsAFilesWouldBe(@TempDir Path dir) throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          var leader = c.leader();
+          leader.submit(submit("r1", "pipe", 1000, step("a", "x"))).get(60, SECONDS);
+          leader
+              .submit(new AssignTasks(1100, List.of(new AssignTasks.Assignment(1, 1, "w"))))
+              .get(60, SECONDS);
+          byte[] held = "bytes a FUSE mount held in memory\n".getBytes(StandardCharsets.UTF_8);
+          var output = new OutputFile("out-1", ObjectLayout.of(held), null, held);
+          try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"));
+              var reporter = new Reporter("w", leader, local, file -> {})) {
+            reporter.submit(finished(1, output));
+            reporter.start();
+            Wait.until(
+                "the attempt recorded",
+                Duration.ofSeconds(60),
+                () -> state(c, 1) != TaskState.ASSIGNED,
+                () -> "task 1 " + state(c, 1));
+          }
+          assertEquals(TaskState.SUCCEEDED, state(c, 1));
+          assertTrue(c.chunks(0).has(Digest.of(held)), "the leader stored the held bytes");
+        });
+  }
+
   private static TaskState state(MiniCluster c, long task) {
     return c.stateMachine(0).queries().task(task).orElseThrow().state();
   }
 
   private static FinishedAttempt finished(long task, Path staging, byte[] bytes) throws Exception {
     Files.write(staging, bytes);
+    return finished(task, OutputFile.staged("out-" + task, ObjectLayout.of(bytes), staging));
+  }
+
+  private static FinishedAttempt finished(long task, OutputFile output) {
     var result =
         new AttemptResult(
             0,
             null,
-            List.of(OutputFile.staged("out-" + task, ObjectLayout.of(bytes), staging)),
+            List.of(output),
             new byte[0],
             Instant.ofEpochMilli(1200),
             Instant.ofEpochMilli(1300));
