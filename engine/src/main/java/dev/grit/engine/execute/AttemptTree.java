@@ -310,7 +310,7 @@ final class AttemptTree {
         into.add(
             held != null
                 ? OutputFile.held(name, file.layout(), held)
-                : OutputFile.staged(name, file.layout(), file.staging()));
+                : OutputFile.sealed(name, file.layout(), file.staging()));
       } else {
         collect((Dir) entry.getValue(), name + "/", into);
       }

@@ -12,22 +12,31 @@ import java.nio.file.Path;
  *
  * @param staging the file holding the bytes, or null when {@code bytes} holds them
  * @param bytes the whole content when it is held in memory (not to be modified), else null
+ * @param sealed true when nothing but grit can have changed the bytes since they were hashed
+ *     (held bytes, a staging file of a sealed FUSE directory); false for a file in a directory the
+ *     script's processes could still write, whose bytes are to be checked when read
  */
-public record OutputFile(String name, ObjectLayout layout, Path staging, byte[] bytes) {
+public record OutputFile(
+    String name, ObjectLayout layout, Path staging, byte[] bytes, boolean sealed) {
   public OutputFile {
     if ((staging == null) == (bytes == null)) {
       throw new IllegalArgumentException(name + ": bytes are either in a staging file or held");
     }
   }
 
-  /** A file whose bytes are in {@code staging}. */
+  /** A file whose bytes are in {@code staging}, which others than grit may write. */
   public static OutputFile staged(String name, ObjectLayout layout, Path staging) {
-    return new OutputFile(name, layout, staging, null);
+    return new OutputFile(name, layout, staging, null, false);
+  }
+
+  /** A file whose bytes are in {@code staging}, which only grit writes and no longer changes. */
+  static OutputFile sealed(String name, ObjectLayout layout, Path staging) {
+    return new OutputFile(name, layout, staging, null, true);
   }
 
   /** A file whose bytes are {@code bytes}, whole, which nothing modifies any more. */
-  static OutputFile held(String name, ObjectLayout layout, byte[] bytes) {
-    return new OutputFile(name, layout, null, bytes);
+  public static OutputFile held(String name, ObjectLayout layout, byte[] bytes) {
+    return new OutputFile(name, layout, null, bytes, true);
   }
 
   public boolean isHeld() {

@@ -86,7 +86,7 @@ class ReporterTest {
               .submit(new AssignTasks(1100, List.of(new AssignTasks.Assignment(1, 1, "w"))))
               .get(60, SECONDS);
           byte[] held = "bytes a FUSE mount held in memory\n".getBytes(StandardCharsets.UTF_8);
-          var output = new OutputFile("out-1", ObjectLayout.of(held), null, held);
+          var output = OutputFile.held("out-1", ObjectLayout.of(held), held);
           try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"));
               var reporter = new Reporter("w", leader, local, file -> {})) {
             reporter.submit(finished(1, output));
@@ -99,6 +99,63 @@ class ReporterTest {
           }
           assertEquals(TaskState.SUCCEEDED, state(c, 1));
           assertTrue(c.chunks(0).has(Digest.of(held)), "the leader stored the held bytes");
+        });
+  }
+
+  /**
+   * An output whose file changed after it was hashed: a plain directory's file is checked as it is
+   * read and fails its attempt with a message naming it; a staging file grit alone writes is not
+   * checked there, and the leader refuses the bytes before they are logged.
+   */
+  @Test
+  void bytesThatChangedAfterTheyWereHashedAreNeverStored(@TempDir Path dir) throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          var leader = c.leader();
+          leader.submit(submit("r1", "pipe", 1000, step("a", "x"), step("b", "y"))).get(60, SECONDS);
+          leader
+              .submit(
+                  new AssignTasks(
+                      1100,
+                      List.of(
+                          new AssignTasks.Assignment(1, 1, "w"),
+                          new AssignTasks.Assignment(2, 1, "w"))))
+              .get(60, SECONDS);
+          byte[] hashed = "the bytes that were hashed\n".getBytes(StandardCharsets.UTF_8);
+          byte[] changed = "the bytes found on reading\n".getBytes(StandardCharsets.UTF_8);
+          Files.write(dir.resolve("plain"), changed);
+          Files.write(dir.resolve("sealed"), changed);
+          var plain = OutputFile.staged("plain", ObjectLayout.of(hashed), dir.resolve("plain"));
+          var sealed =
+              new OutputFile("sealed", ObjectLayout.of(hashed), dir.resolve("sealed"), null, true);
+          try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"))) {
+            try (var reporter = new Reporter("w", leader, local, file -> {})) {
+              reporter.submit(finished(1, plain));
+              reporter.start();
+              Wait.until(
+                  "the plain output's attempt recorded",
+                  Duration.ofSeconds(60),
+                  () -> state(c, 1) != TaskState.ASSIGNED,
+                  () -> "task 1 " + state(c, 1));
+            }
+            var attempt = c.stateMachine(0).queries().attempts(1).get(0);
+            assertTrue(
+                String.valueOf(attempt.error()).contains("plain changed after it was hashed"),
+                String.valueOf(attempt.error()));
+            try (var reporter = new Reporter("w", leader, local, file -> {})) {
+              reporter.submit(finished(2, sealed));
+              reporter.start();
+              Wait.until(
+                  "the sealed output's attempt given back",
+                  Duration.ofSeconds(60),
+                  () -> state(c, 2) != TaskState.ASSIGNED,
+                  () -> "task 2 " + state(c, 2));
+            }
+          }
+          assertTrue(state(c, 2) != TaskState.SUCCEEDED, "task 2 " + state(c, 2));
+          assertFalse(c.chunks(0).has(Digest.of(hashed)), "no chunk under the hashed name");
+          assertFalse(c.chunks(0).has(Digest.of(changed)));
         });
   }
 
