@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.raft.RaftNode;
 import dev.grit.consensus.state.StateEvent.AttemptRef;
 import dev.grit.consensus.state.TaskState;
 import dev.grit.consensus.testing.MiniCluster;
@@ -15,6 +16,7 @@ import dev.grit.consensus.testing.Wait;
 import dev.grit.engine.command.AssignTasks;
 import dev.grit.engine.execute.AttemptResult;
 import dev.grit.engine.execute.OutputFile;
+import dev.grit.engine.manifest.Step;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.nio.ByteBuffer;
@@ -23,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,15 +43,7 @@ class ReporterTest {
         1,
         c -> {
           var leader = c.leader();
-          leader.submit(submit("r1", "pipe", 1000, step("a", "x"), step("b", "y"))).get(60, SECONDS);
-          leader
-              .submit(
-                  new AssignTasks(
-                      1100,
-                      List.of(
-                          new AssignTasks.Assignment(1, 1, "w"),
-                          new AssignTasks.Assignment(2, 1, "w"))))
-              .get(60, SECONDS);
+          assignToW(leader, 2);
 
           byte[] known = "bytes the worker already holds\n".getBytes(StandardCharsets.UTF_8);
           byte[] fresh = "bytes nobody holds yet\n".getBytes(StandardCharsets.UTF_8);
@@ -81,10 +76,7 @@ class ReporterTest {
         1,
         c -> {
           var leader = c.leader();
-          leader.submit(submit("r1", "pipe", 1000, step("a", "x"))).get(60, SECONDS);
-          leader
-              .submit(new AssignTasks(1100, List.of(new AssignTasks.Assignment(1, 1, "w"))))
-              .get(60, SECONDS);
+          assignToW(leader, 1);
           byte[] held = "bytes a FUSE mount held in memory\n".getBytes(StandardCharsets.UTF_8);
           var output = OutputFile.held("out-1", ObjectLayout.of(held), held);
           try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"));
@@ -113,15 +105,7 @@ class ReporterTest {
         1,
         c -> {
           var leader = c.leader();
-          leader.submit(submit("r1", "pipe", 1000, step("a", "x"), step("b", "y"))).get(60, SECONDS);
-          leader
-              .submit(
-                  new AssignTasks(
-                      1100,
-                      List.of(
-                          new AssignTasks.Assignment(1, 1, "w"),
-                          new AssignTasks.Assignment(2, 1, "w"))))
-              .get(60, SECONDS);
+          assignToW(leader, 2);
           byte[] hashed = "the bytes that were hashed\n".getBytes(StandardCharsets.UTF_8);
           byte[] changed = "the bytes found on reading\n".getBytes(StandardCharsets.UTF_8);
           Files.write(dir.resolve("plain"), changed);
@@ -157,6 +141,18 @@ class ReporterTest {
           assertFalse(c.chunks(0).has(Digest.of(hashed)), "no chunk under the hashed name");
           assertFalse(c.chunks(0).has(Digest.of(changed)));
         });
+  }
+
+  /** Submits a run of {@code tasks} one-task steps and assigns their tasks (1, 2, ...) to "w". */
+  private static void assignToW(RaftNode leader, int tasks) throws Exception {
+    var steps = new ArrayList<Step>();
+    var assignments = new ArrayList<AssignTasks.Assignment>();
+    for (int i = 1; i <= tasks; i++) {
+      steps.add(step("s" + i, "true " + i));
+      assignments.add(new AssignTasks.Assignment(i, 1, "w"));
+    }
+    leader.submit(submit("r1", "pipe", 1000, steps.toArray(Step[]::new))).get(60, SECONDS);
+    leader.submit(new AssignTasks(1100, assignments)).get(60, SECONDS);
   }
 
   private static TaskState state(MiniCluster c, long task) {
