@@ -249,32 +249,33 @@ final class Reporter implements AutoCloseable {
 
     void add(OutputFile out) throws Exception {
       var layout = out.layout();
-      if (out.isHeld()) {
-        // A held file is one chunk at most, hashed from these very bytes, which nothing changes
-        // any more: no second check.
-        if (!layout.chunks().isEmpty() && !known(layout.chunks().get(0))) {
-          queue(layout.chunks().get(0), UnsafeByteOperations.unsafeWrap(out.bytes()));
-        }
-        return;
-      }
       long offset = 0;
-      try (var file = new RandomAccessFile(out.staging().toFile(), "r")) {
+      // Bytes held in memory need no file (a null resource is not closed).
+      try (var file = out.isHeld() ? null : new RandomAccessFile(out.staging().toFile(), "r")) {
         for (Digest d : layout.chunks()) {
           int length = (int) Math.min(ChunkingHasher.CHUNK_SIZE, layout.size() - offset);
           if (!known(d)) {
-            byte[] bytes = new byte[length];
-            file.seek(offset);
-            file.readFully(bytes);
-            // The leader checks every chunk again before logging it; this check only names the
-            // file whose bytes changed under a script's process that outlived it.
-            if (!out.sealed() && !Digest.of(bytes).equals(d)) {
-              throw new IOException(out.name() + " changed after it was hashed");
-            }
-            queue(d, UnsafeByteOperations.unsafeWrap(bytes));
+            queue(d, chunk(out, file, d, offset, length));
           }
           offset += length;
         }
       }
+    }
+
+    private ByteString chunk(OutputFile out, RandomAccessFile file, Digest d, long offset, int length)
+        throws IOException {
+      if (file == null) {
+        return UnsafeByteOperations.unsafeWrap(out.bytes(), (int) offset, length);
+      }
+      byte[] bytes = new byte[length];
+      file.seek(offset);
+      file.readFully(bytes);
+      // The leader checks every chunk again before logging it; this check only names the file
+      // whose bytes changed under a script's process that outlived it.
+      if (!out.sealed() && !Digest.of(bytes).equals(d)) {
+        throw new IOException(out.name() + " changed after it was hashed");
+      }
+      return UnsafeByteOperations.unsafeWrap(bytes);
     }
 
     void add(ObjectLayout layout, byte[] bytes) throws Exception {
