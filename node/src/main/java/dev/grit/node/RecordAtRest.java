@@ -94,8 +94,9 @@ public final class RecordAtRest implements AutoCloseable {
         || manifest.steps().stream().anyMatch(Step::gather)) {
       return false;
     }
+    List<KnownVersion> versions = queries.stepVersions(pipeline);
     Set<String> current =
-        queries.stepVersions(pipeline).stream()
+        versions.stream()
             .filter(KnownVersion::current)
             .map(v -> v.step().name())
             .collect(Collectors.toSet());
@@ -103,7 +104,7 @@ public final class RecordAtRest implements AutoCloseable {
     if (!current.equals(submitted)) {
       return false;
     }
-    var plan = SubmissionPlan.steps(queries, manifest, pipeline, start, onlySteps);
+    var plan = SubmissionPlan.steps(queries, versions, manifest, pipeline, start, onlySteps);
     return plan.stream()
         .allMatch(p -> p.change() == Change.UNCHANGED && p.created() == 0 && p.retried() == 0);
   }

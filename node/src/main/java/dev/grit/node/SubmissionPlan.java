@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.grit.consensus.state.StateQueries;
 import dev.grit.engine.manifest.Manifest;
 import dev.grit.engine.plan.SubmissionPreview;
+import dev.grit.engine.plan.SubmissionPreview.KnownVersion;
 import dev.grit.engine.plan.SubmissionPreview.StepPlan;
 import java.util.List;
 import java.util.Locale;
@@ -23,17 +24,25 @@ public final class SubmissionPlan {
   /** The plan against the record {@code q} reads. */
   public static ObjectNode of(
       StateQueries q, Manifest manifest, String pipeline, String start, List<String> onlySteps) {
-    return json(pipeline, steps(q, manifest, pipeline, start, onlySteps));
+    return json(pipeline, steps(q, q.stepVersions(pipeline), manifest, pipeline, start, onlySteps));
   }
 
-  /** The plan against the record {@code q} reads, step by step. */
+  /**
+   * The plan against the record {@code q} reads, step by step, given the pipeline's step versions
+   * ({@code q.stepVersions(pipeline)}) read already.
+   */
   static List<StepPlan> steps(
-      StateQueries q, Manifest manifest, String pipeline, String start, List<String> onlySteps) {
+      StateQueries q,
+      List<KnownVersion> versions,
+      Manifest manifest,
+      String pipeline,
+      String start,
+      List<String> onlySteps) {
     return SubmissionPreview.of(
         manifest.steps(),
         start,
         onlySteps,
-        q.stepVersions(pipeline),
+        versions,
         q.resourcesWithProducers(pipeline),
         q.taskStandings(pipeline)::get);
   }

@@ -318,11 +318,6 @@ final class StagedFile extends FsNode {
     return layout;
   }
 
-  /** True once removed from its directory: its bytes are then dropped, not kept. */
-  boolean isUnlinked() {
-    return !linked;
-  }
-
   /** Removed from its directory: the bytes go now, or at the last release. */
   void unlink() throws IOException {
     linked = false;

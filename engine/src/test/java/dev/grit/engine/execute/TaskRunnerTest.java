@@ -305,7 +305,7 @@ test -n "$PATH" && pwd > $OUTPUT_DIR/pwd
   void runReleasesEverything() throws Exception {
     AttemptResult result = runner.run(spec("echo x > $OUTPUT_DIR/a; touch junk"));
     assertTrue(result.succeeded());
-    assertFalse(Files.exists(result.outputs().get(0).staging()), "a plain output is a file");
+    assertFalse(Files.exists(result.outputs().get(0).staging()), "the output's file goes with its attempt");
     try (var left = Files.list(tmp.resolve("work/scratch"))) {
       assertEquals(List.of(), left.toList(), "a directory left with a file in it is removed");
     }
