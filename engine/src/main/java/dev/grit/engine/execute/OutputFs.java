@@ -43,6 +43,9 @@ final class OutputFs extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(OutputFs.class);
   private static final long UTIME_NOW = (1L << 30) - 1;
   private static final long UTIME_OMIT = (1L << 30) - 2;
+  private static final int O_ACCMODE = 3;
+  private static final int O_WRONLY = 1;
+  private static final int DIRECT_IO_WORD = 20;
 
   private final ConcurrentHashMap<String, AttemptTree> attempts = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
@@ -204,6 +207,7 @@ final class OutputFs extends FuseStubFS {
         () -> {
           Where w = whereBelowRoot(path);
           fi.fh.set(register(w.tree, w.tree.create(w.rel, mode, fi.flags.get())));
+          bypassPageCacheWhenWriteOnly(fi);
           return 0;
         });
   }
@@ -215,8 +219,28 @@ final class OutputFs extends FuseStubFS {
         () -> {
           Where w = where(path);
           fi.fh.set(register(w.tree, w.tree.open(w.rel, fi.flags.get())));
+          bypassPageCacheWhenWriteOnly(fi);
           return 0;
         });
+  }
+
+  /**
+   * Opens a write-only handle in FUSE's direct-io mode. A cached write is copied once more, into
+   * the kernel's page cache of the mount, for nothing: grit keeps the bytes (in memory or in a
+   * staging file, itself in the page cache) and the script cannot read them back through this
+   * handle, nor map it (mmap needs read access). The kernel drops cached pages of the written range
+   * before each direct write, so a reader holding the file open elsewhere still sees the new bytes.
+   * Handles that can read stay cached. {@code direct_io} is the lowest bit of the word at offset 20
+   * of libfuse 2.9's {@code fuse_file_info} (40 bytes on 64-bit Linux; jnr-fuse maps it as padding);
+   * any other layout and the handle stays cached.
+   */
+  private static void bypassPageCacheWhenWriteOnly(FuseFileInfo fi) {
+    if ((fi.flags.get() & O_ACCMODE) == O_WRONLY
+        && Struct.size(fi) == 40
+        && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+      Pointer info = Struct.getMemory(fi);
+      info.putInt(DIRECT_IO_WORD, info.getInt(DIRECT_IO_WORD) | 1);
+    }
   }
 
   private long register(AttemptTree tree, StagedFile file) {

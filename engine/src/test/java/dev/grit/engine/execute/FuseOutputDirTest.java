@@ -125,6 +125,41 @@ class FuseOutputDirTest {
     }
   }
 
+  /**
+   * A write-only handle writes past the kernel's page cache; a reader holding the file open must
+   * still see the new bytes, not the pages it read before.
+   */
+  @Test
+  void aReaderSeesWhatAWriteOnlyHandleWritesOverPagesItHasRead() throws Exception {
+    try (AttemptOutput output = fuse.create("direct-1")) {
+      Path file = output.path().resolve("f");
+      byte[] first = new byte[3 * OutputFs.MAX_WRITE];
+      java.util.Arrays.fill(first, (byte) 'a');
+      Files.write(file, first);
+      try (FileChannel reader = FileChannel.open(file, StandardOpenOption.READ)) {
+        assertArrayEquals(first, readAll(reader, first.length));
+        try (FileChannel writer = FileChannel.open(file, StandardOpenOption.WRITE)) {
+          writer.write(ByteBuffer.wrap(bytes("XYZ")), OutputFs.MAX_WRITE - 1);
+          writer.write(ByteBuffer.wrap(bytes("end")), first.length);
+        }
+        byte[] expected = java.util.Arrays.copyOf(first, first.length + 3);
+        System.arraycopy(bytes("XYZ"), 0, expected, OutputFs.MAX_WRITE - 1, 3);
+        System.arraycopy(bytes("end"), 0, expected, first.length, 3);
+        assertEquals(expected.length, Files.size(file));
+        assertArrayEquals(expected, readAll(reader, expected.length));
+        assertEquals(ObjectLayout.of(expected), output.collect().get(0).layout());
+      }
+    }
+  }
+
+  private static byte[] readAll(FileChannel channel, int length) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(length);
+    while (buf.hasRemaining() && channel.read(buf, buf.position()) > 0) {
+      // read on: FUSE may answer in pieces
+    }
+    return buf.array();
+  }
+
   @Test
   void collectSealsTheDirectory() throws Exception {
     try (AttemptOutput output = fuse.create("sealed-1")) {
