@@ -45,11 +45,13 @@ public final class ChunkStore implements AutoCloseable {
   private final WriteOptions syncWrites = new WriteOptions().setSync(true);
   private final AtomicLong storedBytes = new AtomicLong();
   private final AtomicLong tmpNames = new AtomicLong();
+  private final ChunkFileWriter files;
 
   private ChunkStore(RocksDB db, FileStore disk, Path large) {
     this.db = db;
     this.disk = disk;
     this.large = large;
+    this.files = new ChunkFileWriter(disk);
   }
 
   public static ChunkStore open(Path dir) throws IOException {
@@ -175,17 +177,8 @@ public final class ChunkStore implements AutoCloseable {
     }
     Files.createDirectories(target.getParent());
     Path tmp = target.resolveSibling(target.getFileName() + "." + tmpNames.incrementAndGet() + ".tmp");
-    try (var out =
-        FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-      ByteBuffer[] parts = new ByteBuffer[c.parts().size()];
-      for (int i = 0; i < parts.length; i++) {
-        parts[i] = c.parts().get(i).duplicate();
-      }
-      long left = c.length();
-      while (left > 0) {
-        left -= out.write(parts);
-      }
-      out.force(false);
+    try {
+      files.write(tmp, c.parts(), c.length());
     } catch (IOException e) {
       Files.deleteIfExists(tmp);
       throw e;
