@@ -61,7 +61,11 @@ final class RetentionRules {
             RunState.RUNNING,
             g.cutoff());
     if (runs == 0) {
-      return new Reply.Collected(0, 0, 0, 0, 0, 0);
+      List<Digest> loose = unused(new LinkedHashSet<>(looseSinceLastGc()));
+      if (!loose.isEmpty()) {
+        remember(loose, index);
+      }
+      return new Reply.Collected(0, 0, 0, 0, 0, loose.size());
     }
     // Finished tasks of those runs: their attempt history goes.
     sql.update(
@@ -122,8 +126,15 @@ final class RetentionRules {
       candidates.addAll(ChunkList.decode(chunks));
     }
     int objects = sql.update("DELETE FROM object WHERE hash IN (SELECT hash FROM temp.gc_object)");
+    candidates.addAll(looseSinceLastGc());
     List<Digest> collected = unused(candidates);
 
+    remember(collected, index);
+    return new Reply.Collected(runs, attempts, tasks, resources, objects, collected.size());
+  }
+
+  /** Every member deletes {@code collected}; a report on its way that names one runs again. */
+  private void remember(List<Digest> collected, long index) throws SQLException {
     // Only the chunks of this Gc are remembered: reports on their way are seconds old.
     sql.update("DELETE FROM collected_chunk");
     for (Digest d : collected) {
@@ -132,7 +143,6 @@ final class RetentionRules {
     if (!collected.isEmpty()) {
       events.add(new StateEvent.ChunksCollected(index, collected));
     }
-    return new Reply.Collected(runs, attempts, tasks, resources, objects, collected.size());
   }
 
   /** The candidates no remaining object uses, in digest order. */
@@ -160,14 +170,56 @@ final class RetentionRules {
     return out;
   }
 
-  /** The entry carries chunks: any a Gc collected are back. */
+  /**
+   * The entry carries chunks: any a Gc collected are back, and (under {@link
+   * RulesVersion#LOOSE_CHUNKS}) each is loose until an object names it.
+   */
   void chunksArrived(CarriesChunks c) throws SQLException {
-    if (c.chunks().isEmpty() || !anyCollected()) {
+    if (c.chunks().isEmpty()) {
       return;
     }
-    for (var chunk : c.chunks()) {
-      sql.update("DELETE FROM collected_chunk WHERE digest = ?", chunk.digest().toBytes());
+    if (anyCollected()) {
+      for (var chunk : c.chunks()) {
+        sql.update("DELETE FROM collected_chunk WHERE digest = ?", chunk.digest().toBytes());
+      }
     }
+    if (meta.rulesVersion() >= RulesVersion.LOOSE_CHUNKS) {
+      // Sent again: an attempt may be on its way to name it, so the next Gc starts over.
+      for (var chunk : c.chunks()) {
+        sql.update(
+            "INSERT INTO loose_chunk(digest, seen_by_gc) VALUES (?, 0)"
+                + " ON CONFLICT(digest) DO UPDATE SET seen_by_gc = 0",
+            chunk.digest().toBytes());
+      }
+    }
+  }
+
+  /** An object was recorded: its chunks are no longer loose. */
+  void named(ObjectLayout layout) throws SQLException {
+    if (layout.chunks().isEmpty() || meta.rulesVersion() < RulesVersion.LOOSE_CHUNKS) {
+      return;
+    }
+    for (Digest d : layout.chunks()) {
+      sql.update("DELETE FROM loose_chunk WHERE digest = ?", d.toBytes());
+    }
+  }
+
+  /**
+   * The loose chunks this Gc collects: those the Gc before found loose and nothing has sent or named
+   * since (a report is seconds behind its chunks, Gcs are hours apart); the others are marked for
+   * the next one.
+   */
+  private List<Digest> looseSinceLastGc() throws SQLException {
+    if (meta.rulesVersion() < RulesVersion.LOOSE_CHUNKS) {
+      return List.of();
+    }
+    List<Digest> loose =
+        sql.queryList(
+            "SELECT digest FROM loose_chunk WHERE seen_by_gc = 1 ORDER BY digest",
+            rs -> Digest.fromBytes(rs.getBytes(1)));
+    sql.update("DELETE FROM loose_chunk WHERE seen_by_gc = 1");
+    sql.update("UPDATE loose_chunk SET seen_by_gc = 1");
+    return loose;
   }
 
   /** True when a chunk of one of these objects was collected and has not come back. */

@@ -16,9 +16,10 @@ final class Schema {
    * mark, its place in the manifest and its latest gather task; a task's input set; input sets and
    * their members; why a run ended as it did. 4: indexes for a long history (a run's tasks by state,
    * resources and their producers by step, runs by pipeline, attempts and tasks by run for
-   * retention) and the chunks retention collected ({@code collected_chunk}).
+   * retention) and the chunks retention collected ({@code collected_chunk}). 5: chunks stored that
+   * no object names yet ({@code loose_chunk}).
    */
-  static final int VERSION = 4;
+  static final int VERSION = 5;
 
   /**
    * The task table, named {@code %s}: version 3 rebuilds it to widen its identity to (step version,
@@ -169,6 +170,10 @@ final class Schema {
     CREATE TABLE IF NOT EXISTS collected_chunk(
       digest BLOB PRIMARY KEY,
       gc_index INTEGER NOT NULL)""",
+    """
+    CREATE TABLE IF NOT EXISTS loose_chunk(
+      digest BLOB PRIMARY KEY,
+      seen_by_gc INTEGER NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS run_by_pipeline ON run(pipeline_id, state)",
     "CREATE INDEX IF NOT EXISTS run_by_finish ON run(state, finished_at)",
     "CREATE INDEX IF NOT EXISTS resource_by_pipeline ON resource(pipeline_id, id)",
@@ -203,6 +208,8 @@ final class Schema {
       "ALTER TABLE task_v3 RENAME TO task",
     },
     { // 3 to 4: indexes for a long history and collected chunks, both created by the DDL
+    },
+    { // 4 to 5: loose chunks, created by the DDL
     },
   };
 

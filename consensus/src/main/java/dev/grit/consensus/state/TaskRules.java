@@ -105,6 +105,7 @@ final class TaskRules {
         continue;
       }
       resources.putObject(report.log());
+      retention.named(report.log());
       if (report.succeeded()) {
         succeed(t, report, index);
       } else {
@@ -142,6 +143,7 @@ final class TaskRules {
     var published = new ArrayList<ResourceRef>();
     for (var out : report.outputs()) {
       resources.putObject(out.layout());
+      retention.named(out.layout());
       long resourceId =
           resources.publish(t.pipelineId(), out.name(), out.layout(), t.id(), report.finishedAt());
       resources.producedBy(resourceId, t.stepId());

@@ -103,7 +103,7 @@ class RecordCompatibilityTest {
         var s = c.createStatement();
         var rs = s.executeQuery("SELECT schema_version FROM meta")) {
       rs.next();
-      assertEquals(4, rs.getInt(1));
+      assertEquals(5, rs.getInt(1));
     }
   }
 

@@ -390,7 +390,7 @@ class GatherRulesTest {
               "the manifest has gather steps (total), which need rules version 2, and the"
                   + " cluster still follows rules version 1"),
           reply);
-      assertEquals(before.replace("0|4|0|0|1", "0|4|1|1|1"), old.dump());
+      assertEquals(before.replace("0|5|0|0|1", "0|5|1|1|1"), old.dump());
     }
   }
 

@@ -180,4 +180,79 @@ class RetentionRulesTest {
     assertTrue(queries.object(Digest.of(OLD)).isPresent());
     assertFalse(queries.resourcesNamed("b", P).isEmpty());
   }
+
+  private static final byte[] LOST = bytes("bytes of an attempt that never reported\n");
+  private static final byte[] MAPPED = bytes("bytes an attempt reported\n");
+
+  private static PutChunks put(byte[] data) {
+    return new PutChunks(List.of(new PutChunks.Chunk(Digest.of(data), data.length)));
+  }
+
+  private List<StateEvent> collectedEvents() {
+    return events.stream().filter(e -> e instanceof StateEvent.ChunksCollected).toList();
+  }
+
+  /** No run ends before 0: a Gc that collects only loose chunks. */
+  private Reply gcOfLooseChunksOnly(long at) throws Exception {
+    return apply(new Gc(0, at));
+  }
+
+  @Test
+  void chunksNoObjectNamesAreCollectedByTheSecondGcAfterTheyCame() throws Exception {
+    apply(new RaiseRulesVersion(RulesVersion.LOOSE_CHUNKS, 0));
+    history();
+    // One attempt sent its bytes and was never heard of again; the next sent its own and reported.
+    apply(put(LOST));
+    apply(assign(21_000, 3, 1, "n1"));
+    apply(put(MAPPED));
+    apply(results(success(3, 1, "n1", 22_000, output("b", MAPPED))));
+
+    assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 0), gcOfLooseChunksOnly(30_000));
+    assertEquals(List.of(), collectedEvents(), "a report may still be on its way");
+
+    assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 1), gcOfLooseChunksOnly(40_000));
+    assertEquals(
+        List.of(new StateEvent.ChunksCollected(index, List.of(Digest.of(LOST)))),
+        collectedEvents());
+    assertTrue(state.queries().object(Digest.of(MAPPED)).isPresent());
+    assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 0), gcOfLooseChunksOnly(50_000));
+
+    // A report that comes after all names bytes that are gone: its attempt is lost, to run again.
+    apply(submit("r4", P, 60_000, step("gen", "v3")));
+    apply(assign(61_000, 4, 1, "n1"));
+    apply(results(success(4, 1, "n1", 62_000, output("a", LOST))));
+    assertEquals(AttemptOutcome.LOST, state.queries().attempts(4).get(0).outcome());
+    assertEquals(TaskState.PENDING, state.queries().task(4).orElseThrow().state());
+  }
+
+  @Test
+  void aLooseChunkSentAgainWaitsForTwoMoreGcs() throws Exception {
+    apply(new RaiseRulesVersion(RulesVersion.LOOSE_CHUNKS, 0));
+    apply(put(LOST));
+    gcOfLooseChunksOnly(10_000);
+    apply(put(LOST));
+    assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 0), gcOfLooseChunksOnly(20_000));
+    assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 1), gcOfLooseChunksOnly(30_000));
+  }
+
+  @Test
+  void aChunkAnObjectAlreadyHasIsNeverCollectedWhateverSentItAgain() throws Exception {
+    apply(new RaiseRulesVersion(RulesVersion.LOOSE_CHUNKS, 0));
+    history();
+    // A worker that lacked NEW sent it again for an attempt whose report was then stale.
+    apply(put(NEW));
+    gcOfLooseChunksOnly(30_000);
+    assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 0), gcOfLooseChunksOnly(40_000));
+    assertEquals(List.of(), collectedEvents());
+    assertTrue(state.queries().object(Digest.of(NEW)).isPresent());
+  }
+
+  @Test
+  void underOlderRulesNoChunkIsLoose() throws Exception {
+    apply(new RaiseRulesVersion(RulesVersion.RETRY, 0));
+    apply(put(LOST));
+    gcOfLooseChunksOnly(10_000);
+    assertEquals(new Reply.Collected(0, 0, 0, 0, 0, 0), gcOfLooseChunksOnly(20_000));
+    assertFalse(state.dump().contains(Digest.of(LOST).toString()), state.dump());
+  }
 }

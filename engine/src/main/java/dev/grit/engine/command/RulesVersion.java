@@ -33,8 +33,14 @@ public final class RulesVersion {
    */
   public static final int RETRY = 4;
 
+  /**
+   * Chunks an entry stored that no object names (an attempt that never reported, or whose report
+   * was stale) are loose: a {@link Gc} collects those it already found loose the time before.
+   */
+  public static final int LOOSE_CHUNKS = 5;
+
   /** The highest rules version this code can apply. */
-  public static final int SUPPORTED = 4;
+  public static final int SUPPORTED = 5;
 
   private RulesVersion() {}
 
