@@ -232,9 +232,10 @@ class DeterminismTest {
         return new PutChunks(List.of(new PutChunks.Chunk(ObjectLayout.of(content()).digest(), 3)));
       }
       if (roll < 98) {
-        // Retention once in a while, first under the initial rules (refused), then raised.
+        // Retention once in a while, first under the initial rules (refused), then raised to the
+        // rules that also collect loose chunks.
         if (gcs++ == 1) {
-          return new RaiseRulesVersion(RulesVersion.RETENTION, clock);
+          return new RaiseRulesVersion(RulesVersion.LOOSE_CHUNKS, clock);
         }
         return new Gc(clock - random.nextInt(300_000), clock);
       }
