@@ -784,4 +784,43 @@ class GritStateMachineTest {
           assertEquals(c.dump(0), c.dump(2));
         });
   }
+
+  /**
+   * Bytes an attempt sent and no report ever named: the second Gc after them deletes them from
+   * every member's store, and keeps the bytes a report named.
+   */
+  @Test
+  void chunksNoReportNamedAreGoneOnEveryMemberAfterTwoGcs() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          RaftNode node = c.leader();
+          send(node, new dev.grit.engine.command.RaiseRulesVersion(
+              dev.grit.engine.command.RulesVersion.LOOSE_CHUNKS, 0));
+          byte[] lost = randomBytes(300_000, 43);
+          byte[] reported = randomBytes(300_000, 44);
+          send(node, submit("r1", P, 1_000, step("gen", "v1")));
+          send(node, upload(lost));
+          send(node, assign(1_500, 1, 1, "n1"));
+          send(node, upload(reported));
+          send(node, results(success(1, 1, "n1", 2_000, output("a", reported))));
+
+          var first = send(node, new dev.grit.engine.command.Gc(0, 30_000));
+          assertEquals(0, ((Reply.Collected) first).chunks(), first.toString());
+          var second = send(node, new dev.grit.engine.command.Gc(0, 40_000));
+          assertEquals(1, ((Reply.Collected) second).chunks(), second.toString());
+
+          c.awaitConverged();
+          for (int i = 0; i < 3; i++) {
+            ChunkStore store = c.chunks(i);
+            Wait.until(
+                "member " + i + " deleted the loose chunk",
+                Duration.ofSeconds(30),
+                () -> !store.has(Digest.of(lost)));
+            assertTrue(store.has(Digest.of(reported)), "member " + i + " kept the reported one");
+          }
+          assertEquals(c.dump(0), c.dump(1));
+          assertEquals(c.dump(0), c.dump(2));
+        });
+  }
 }
