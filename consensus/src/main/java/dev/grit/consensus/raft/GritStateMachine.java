@@ -85,6 +85,10 @@ public final class GritStateMachine extends BaseStateMachine {
   private final ExecutorService chunkWriter = Executors.newSingleThreadExecutor(daemon("grit-chunk-writer"));
   /** Reads chunk files back for followers: blocking reads, kept off Ratis's and the common pool. */
   private final ExecutorService chunkReader = Executors.newFixedThreadPool(2, daemon("grit-chunk-reader"));
+  /** Two of the largest entries: one per follower catching up, in a group of three. */
+  private final RecentReads recentReads = new RecentReads(2L * RaftNode.MAX_COMMAND_BYTES);
+  /** Added to every read for a follower, as a slow disk would: fault injection for tests. */
+  volatile long slowReadsMillis;
   private volatile SqlState state;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   /** Why this replica stopped storing or applying entries, or null while it works. */
@@ -561,7 +565,7 @@ public final class GritStateMachine extends BaseStateMachine {
   /**
    * The chunk bytes of an entry the leader sends to a follower: still in memory while the entry
    * waits to be applied here (its transaction holds them), else read back from the store once
-   * they are stored.
+   * they are stored; asked again for the same entry, the same read ({@link RecentReads}).
    */
   @Override
   public CompletableFuture<ByteString> read(LogEntryProto entry, TransactionContext context) {
@@ -574,7 +578,11 @@ public final class GritStateMachine extends BaseStateMachine {
         return CompletableFuture.completedFuture(held);
       }
     }
-    long index = entry.getIndex();
+    return recentReads.get(
+        TermIndex.valueOf(entry), p.totalBytes(), () -> readStored(entry.getIndex(), p));
+  }
+
+  private CompletableFuture<ByteString> readStored(long index, CarriesChunks p) {
     CompletableFuture<Void> stored = stored(index);
     CompletableFuture<Void> ready;
     if (p.chunks().stream().allMatch(c -> chunks.has(c.digest()))) {
@@ -595,6 +603,10 @@ public final class GritStateMachine extends BaseStateMachine {
     return ready.thenApplyAsync(
         ignored -> {
           try {
+            long delay = slowReadsMillis;
+            if (delay > 0) {
+              Thread.sleep(delay);
+            }
             ByteString out = ByteString.EMPTY;
             for (var chunk : p.chunks()) {
               out = out.concat(UnsafeByteOperations.unsafeWrap(chunks.get(chunk.digest())));
@@ -602,6 +614,9 @@ public final class GritStateMachine extends BaseStateMachine {
             return out;
           } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.util.concurrent.CancellationException("closing");
           }
         },
         chunkReader);

@@ -578,6 +578,49 @@ class GritStateMachineTest {
         });
   }
 
+  /**
+   * The leader's log appender waits for an entry's bytes only until its next heartbeat is due, then
+   * asks again. Reads slower than that (here a slow disk, injected) still bring a lagging follower
+   * along: each ask joins the read already under way instead of starting one more.
+   */
+  @Test
+  void aFollowerCatchesUpThroughReadsSlowerThanTheLeadersHeartbeat() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          int lagging = c.followers().get(0);
+          send(c.leader(), submit("r1", P, 1000, step("gen", "x")));
+          c.awaitConverged();
+          c.kill(lagging);
+          var uploads = new ArrayList<ChunkUpload>();
+          for (int k = 0; k < 3; k++) {
+            ChunkUpload u = upload(randomBytes(100_000, 50 + k), 50_000);
+            uploads.add(u);
+            send(c.leader(), u);
+          }
+          // Restarted, the others hold no chunk bytes in memory: every entry is read back.
+          List<Integer> others = new ArrayList<>(List.of(0, 1, 2));
+          others.remove(Integer.valueOf(lagging));
+          c.kill(others.get(0), others.get(1));
+          c.restart(others.get(0));
+          c.restart(others.get(1));
+          c.leader();
+          for (int i : others) {
+            c.stateMachine(i).slowReadsMillis = 500; // heartbeats go every 75 ms or so
+          }
+
+          c.restart(lagging);
+          c.awaitConverged();
+
+          for (ChunkUpload u : uploads) {
+            for (Digest d : u.digests()) {
+              assertTrue(c.chunks(lagging).has(d), "the lagging follower lacks chunk " + d);
+            }
+          }
+          assertEquals(c.dump(c.leaderIndex()), c.dump(lagging));
+        });
+  }
+
   @Test
   void aWipedFollowerRebuildsItsRecordAndChunksFromTheLogUnderANewLeader() throws Exception {
     MiniCluster.runWithNewCluster(
