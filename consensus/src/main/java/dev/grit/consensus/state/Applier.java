@@ -58,7 +58,7 @@ final class Applier {
       reply = taskRules.assign(a);
     } else if (command instanceof PutChunks p) {
       // The bytes were stored beside the log: nothing to record, unless a Gc had collected them.
-      retention.chunksArrived(p);
+      retention.chunksArrived(p, meta.rulesVersion());
       reply = new Reply.ChunksStored(p.chunks().size());
     } else if (command instanceof ReportResults r) {
       reply = taskRules.report(r, index);

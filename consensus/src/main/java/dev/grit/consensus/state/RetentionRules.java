@@ -172,18 +172,19 @@ final class RetentionRules {
 
   /**
    * The entry carries chunks: any a Gc collected are back, and (under {@link
-   * RulesVersion#LOOSE_CHUNKS}) each is loose until an object names it.
+   * RulesVersion#LOOSE_CHUNKS}) each is loose until an object names it. {@code rules}: the record's
+   * rules version, read once per entry by the caller.
    */
-  void chunksArrived(CarriesChunks c) throws SQLException {
+  void chunksArrived(CarriesChunks c, int rules) throws SQLException {
     if (c.chunks().isEmpty()) {
       return;
     }
-    if (anyCollected()) {
+    if (anyCollected(rules)) {
       for (var chunk : c.chunks()) {
         sql.update("DELETE FROM collected_chunk WHERE digest = ?", chunk.digest().toBytes());
       }
     }
-    if (meta.rulesVersion() >= RulesVersion.LOOSE_CHUNKS) {
+    if (rules >= RulesVersion.LOOSE_CHUNKS) {
       // Sent again: an attempt may be on its way to name it, so the next Gc starts over.
       for (var chunk : c.chunks()) {
         sql.update(
@@ -195,8 +196,8 @@ final class RetentionRules {
   }
 
   /** An object was recorded: its chunks are no longer loose. */
-  void named(ObjectLayout layout) throws SQLException {
-    if (layout.chunks().isEmpty() || meta.rulesVersion() < RulesVersion.LOOSE_CHUNKS) {
+  void named(ObjectLayout layout, int rules) throws SQLException {
+    if (layout.chunks().isEmpty() || rules < RulesVersion.LOOSE_CHUNKS) {
       return;
     }
     for (Digest d : layout.chunks()) {
@@ -223,8 +224,8 @@ final class RetentionRules {
   }
 
   /** True when a chunk of one of these objects was collected and has not come back. */
-  boolean anyGone(List<ObjectLayout> layouts) throws SQLException {
-    if (!anyCollected()) {
+  boolean anyGone(List<ObjectLayout> layouts, int rules) throws SQLException {
+    if (!anyCollected(rules)) {
       return false;
     }
     for (ObjectLayout layout : layouts) {
@@ -237,8 +238,8 @@ final class RetentionRules {
     return false;
   }
 
-  private boolean anyCollected() throws SQLException {
-    return meta.rulesVersion() >= RulesVersion.RETENTION
+  private boolean anyCollected(int rules) throws SQLException {
+    return rules >= RulesVersion.RETENTION
         && sql.queryLong("SELECT 1 FROM collected_chunk LIMIT 1") != null;
   }
 }

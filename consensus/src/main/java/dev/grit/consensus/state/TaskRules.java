@@ -86,7 +86,8 @@ final class TaskRules {
    */
   Reply report(ReportResults r, long index) throws SQLException {
     enabledByRun.clear();
-    retention.chunksArrived(r);
+    int rules = meta.rulesVersion();
+    retention.chunksArrived(r, rules);
     int accepted = 0;
     Set<Long> touched = new LinkedHashSet<>();
     for (Report report : r.reports()) {
@@ -100,14 +101,14 @@ final class TaskRules {
       }
       accepted++;
       touched.add(t.runId());
-      if (retention.anyGone(layoutsOf(report))) {
+      if (retention.anyGone(layoutsOf(report), rules)) {
         lose(t, report.attempt(), report.finishedAt(), "its bytes were collected by gc on their way");
         continue;
       }
       resources.putObject(report.log());
-      retention.named(report.log());
+      retention.named(report.log(), rules);
       if (report.succeeded()) {
-        succeed(t, report, index);
+        succeed(t, report, index, rules);
       } else {
         fail(t, report);
       }
@@ -138,12 +139,13 @@ final class TaskRules {
    * Publishes the attempt's outputs all at once, ends the task SUCCEEDED, and creates a task for
    * every enabled step that consumes a published name.
    */
-  private void succeed(TaskTable.Current t, Report report, long index) throws SQLException {
+  private void succeed(TaskTable.Current t, Report report, long index, int rules)
+      throws SQLException {
     var names = new ArrayList<String>();
     var published = new ArrayList<ResourceRef>();
     for (var out : report.outputs()) {
       resources.putObject(out.layout());
-      retention.named(out.layout());
+      retention.named(out.layout(), rules);
       long resourceId =
           resources.publish(t.pipelineId(), out.name(), out.layout(), t.id(), report.finishedAt());
       resources.producedBy(resourceId, t.stepId());
