@@ -447,6 +447,10 @@ public final class GritStateMachine extends BaseStateMachine {
     // no replica stores bytes that do not hash to their names, whatever the wire did to them.
     boolean checked = context != null && context.getStateMachineContext() instanceof Command;
     ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
+    if (!checked && sentAsCollected(p, data)) {
+      LOG.info("log entry {} came without its chunks: a later gc collected them", TermIndex.valueOf(entry));
+      return CompletableFuture.completedFuture(null);
+    }
     CompletableFuture<Void> stored = stored(entry.getIndex());
     return CompletableFuture.runAsync(
         () -> {
@@ -588,6 +592,10 @@ public final class GritStateMachine extends BaseStateMachine {
     if (p.chunks().stream().allMatch(c -> chunks.has(c.digest()))) {
       storing.remove(index, stored); // stored already, or (an entry that was truncated) never to be
       ready = CompletableFuture.completedFuture(null);
+    } else if (index <= state.appliedIndex()) {
+      // Stored here before it was applied, and deleted since: no write is coming.
+      storing.remove(index, stored);
+      return CompletableFuture.supplyAsync(() -> collectedSince(index, p), chunkReader);
     } else {
       ready =
           stored
@@ -620,6 +628,45 @@ public final class GritStateMachine extends BaseStateMachine {
           }
         },
         chunkReader);
+  }
+
+  /**
+   * Sent in place of the chunk bytes of an entry whose chunks a later {@code Gc} deleted: a
+   * follower that lagged behind that Gc stores none of them (the Gc, applied, will not need them)
+   * instead of waiting forever for bytes no member has.
+   */
+  static final ByteString COLLECTED_SINCE = ByteString.copyFromUtf8("grit: chunks collected since");
+
+  /**
+   * The marker for an applied entry some of whose chunks are gone from this store, when nothing
+   * the record names is made of them (a Gc collected them); else the read fails, to be retried
+   * once chunk repair has fetched them back.
+   */
+  private ByteString collectedSince(long index, CarriesChunks p) {
+    var missing = new HashSet<Digest>();
+    for (var chunk : p.chunks()) {
+      if (!chunks.has(chunk.digest())) {
+        missing.add(chunk.digest());
+      }
+    }
+    if (state.queries().anyObjectUses(missing)) {
+      throw new java.io.UncheckedIOException(
+          new IOException(
+              missing.size() + " chunks of log entry " + index
+                  + " are missing from this store, and the record still names them"));
+    }
+    LOG.info("log entry {} is sent without its chunks: a gc collected {} of them since", index, missing.size());
+    return COLLECTED_SINCE;
+  }
+
+  /** True when the leader sent {@link #COLLECTED_SINCE} for the entry's chunk bytes. */
+  private static boolean sentAsCollected(CarriesChunks p, ByteString data) {
+    if (!data.equals(COLLECTED_SINCE)) {
+      return false;
+    }
+    // Bytes that merely look like the marker are the entry's own when they hash to its chunks.
+    return data.size() != p.totalBytes()
+        || !chunksOf(p, data).stream().allMatch(ChunkStore.Chunk::verify);
   }
 
   // ---- apply ---------------------------------------------------------------------------------

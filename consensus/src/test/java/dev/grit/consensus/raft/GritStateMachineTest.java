@@ -845,6 +845,51 @@ class GritStateMachineTest {
   }
 
   /**
+   * A follower that was down while a Gc deleted the chunks of an entry it had not received still
+   * catches up: the leader sends that entry without the bytes no member has any more, and the
+   * follower stores none of them.
+   */
+  @Test
+  void aFollowerThatMissedAGcCatchesUpPastAnEntryWhoseChunksItCollected() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          send(c.leader(), new dev.grit.engine.command.RaiseRulesVersion(
+              dev.grit.engine.command.RulesVersion.LOOSE_CHUNKS, 0));
+          c.awaitConverged();
+          int lagging = c.followers().get(0);
+          c.kill(lagging);
+          byte[] lost = randomBytes(300_000, 45);
+          send(c.leader(), upload(lost));
+          send(c.leader(), new dev.grit.engine.command.Gc(0, 30_000));
+          var second = send(c.leader(), new dev.grit.engine.command.Gc(0, 40_000));
+          assertEquals(1, ((Reply.Collected) second).chunks(), second.toString());
+          // Restarted, the others hold no chunk bytes in memory: the entry is read from the store.
+          List<Integer> others = new ArrayList<>(List.of(0, 1, 2));
+          others.remove(Integer.valueOf(lagging));
+          c.awaitConverged();
+          for (int i : others) {
+            ChunkStore store = c.chunks(i);
+            Wait.until(
+                "member " + i + " deleted the collected chunk",
+                Duration.ofSeconds(30),
+                () -> !store.has(Digest.of(lost)));
+          }
+          c.kill(others.get(0), others.get(1));
+          c.restart(others.get(0));
+          c.restart(others.get(1));
+          c.leader();
+
+          c.restart(lagging);
+          c.awaitConverged();
+
+          assertFalse(c.chunks(lagging).has(Digest.of(lost)));
+          assertEquals(c.dump(c.leaderIndex()), c.dump(lagging));
+          assertEquals(List.of(), c.fatal().calls());
+        });
+  }
+
+  /**
    * Bytes an attempt sent and no report ever named: the second Gc after them deletes them from
    * every member's store, and keeps the bytes a report named.
    */
