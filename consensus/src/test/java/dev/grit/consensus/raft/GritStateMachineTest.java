@@ -540,23 +540,8 @@ class GritStateMachineTest {
         3,
         c -> {
           int lagging = c.followers().get(0);
-          send(c.leader(), submit("r1", P, 1000, step("gen", "x")));
-          c.awaitConverged();
-          c.kill(lagging);
-          var uploads = new ArrayList<ChunkUpload>();
-          for (int k = 0; k < 4; k++) {
-            ChunkUpload u = upload(randomBytes(150_000, 30 + k), 60_000);
-            uploads.add(u);
-            send(c.leader(), u);
-          }
-          // Restarted members load their logs from disk, where entries are kept without their chunk
-          // bytes: to send them on, the leader must read the bytes back from its chunk store.
-          List<Integer> others = new ArrayList<>(List.of(0, 1, 2));
-          others.remove(Integer.valueOf(lagging));
-          c.kill(others.get(0), others.get(1));
-          c.restart(others.get(0));
-          c.restart(others.get(1));
-          c.leader();
+          var uploads = uploadWithout(c, lagging, 4, 150_000, 60_000, 30);
+          restartAllBut(c, lagging);
           c.restart(lagging);
           c.awaitConverged();
 
@@ -579,6 +564,39 @@ class GritStateMachineTest {
   }
 
   /**
+   * Kills member {@code lagging} once it has the record so far, then logs {@code count} uploads of
+   * {@code size} random bytes (chunks of {@code chunk}) without it.
+   */
+  private static List<ChunkUpload> uploadWithout(
+      MiniCluster c, int lagging, int count, int size, int chunk, int seed) throws Exception {
+    send(c.leader(), submit("r1", P, 1000, step("gen", "x")));
+    c.awaitConverged();
+    c.kill(lagging);
+    var uploads = new ArrayList<ChunkUpload>();
+    for (int k = 0; k < count; k++) {
+      ChunkUpload u = upload(randomBytes(size, seed + k), chunk);
+      uploads.add(u);
+      send(c.leader(), u);
+    }
+    return uploads;
+  }
+
+  /**
+   * Restarts every member but {@code lagging} and returns them. Restarted members load their logs
+   * from disk, where entries are kept without their chunk bytes: to send them on, the leader must
+   * read the bytes back from its chunk store.
+   */
+  private static List<Integer> restartAllBut(MiniCluster c, int lagging) throws IOException {
+    List<Integer> others = new ArrayList<>(List.of(0, 1, 2));
+    others.remove(Integer.valueOf(lagging));
+    c.kill(others.get(0), others.get(1));
+    c.restart(others.get(0));
+    c.restart(others.get(1));
+    c.leader();
+    return others;
+  }
+
+  /**
    * The leader's log appender waits for an entry's bytes only until its next heartbeat is due, then
    * asks again. Reads slower than that (here a slow disk, injected) still bring a lagging follower
    * along: each ask joins the read already under way instead of starting one more.
@@ -589,23 +607,8 @@ class GritStateMachineTest {
         3,
         c -> {
           int lagging = c.followers().get(0);
-          send(c.leader(), submit("r1", P, 1000, step("gen", "x")));
-          c.awaitConverged();
-          c.kill(lagging);
-          var uploads = new ArrayList<ChunkUpload>();
-          for (int k = 0; k < 3; k++) {
-            ChunkUpload u = upload(randomBytes(100_000, 50 + k), 50_000);
-            uploads.add(u);
-            send(c.leader(), u);
-          }
-          // Restarted, the others hold no chunk bytes in memory: every entry is read back.
-          List<Integer> others = new ArrayList<>(List.of(0, 1, 2));
-          others.remove(Integer.valueOf(lagging));
-          c.kill(others.get(0), others.get(1));
-          c.restart(others.get(0));
-          c.restart(others.get(1));
-          c.leader();
-          for (int i : others) {
+          var uploads = uploadWithout(c, lagging, 3, 100_000, 50_000, 50);
+          for (int i : restartAllBut(c, lagging)) {
             c.stateMachine(i).slowReadsMillis = 500; // heartbeats go every 75 ms or so
           }
 
@@ -864,21 +867,18 @@ class GritStateMachineTest {
           send(c.leader(), new dev.grit.engine.command.Gc(0, 30_000));
           var second = send(c.leader(), new dev.grit.engine.command.Gc(0, 40_000));
           assertEquals(1, ((Reply.Collected) second).chunks(), second.toString());
-          // Restarted, the others hold no chunk bytes in memory: the entry is read from the store.
-          List<Integer> others = new ArrayList<>(List.of(0, 1, 2));
-          others.remove(Integer.valueOf(lagging));
           c.awaitConverged();
-          for (int i : others) {
+          for (int i = 0; i < 3; i++) {
+            if (i == lagging) {
+              continue;
+            }
             ChunkStore store = c.chunks(i);
             Wait.until(
                 "member " + i + " deleted the collected chunk",
                 Duration.ofSeconds(30),
                 () -> !store.has(Digest.of(lost)));
           }
-          c.kill(others.get(0), others.get(1));
-          c.restart(others.get(0));
-          c.restart(others.get(1));
-          c.leader();
+          restartAllBut(c, lagging);
 
           c.restart(lagging);
           c.awaitConverged();
