@@ -279,7 +279,37 @@ public final class NodeProcesses implements AutoCloseable {
         id(i) + " to be ready",
         Duration.ofSeconds(60),
         () -> status(i, "/readyz") == 200,
-        () -> tail(i));
+        () -> dumpThreads(i) + tail(i));
+  }
+
+  /**
+   * Has member i's JVM print its threads into its log (SIGQUIT: the JVM writes them on its
+   * standard output, which is the log), so a member that never got ready shows where it waits.
+   */
+  private String dumpThreads(int i) {
+    Process p = processes[i];
+    if (p == null || !p.isAlive()) {
+      return "";
+    }
+    try {
+      new ProcessBuilder("kill", "-QUIT", Long.toString(p.pid())).start().waitFor();
+      Wait.until(
+          id(i) + "'s thread dump",
+          Duration.ofSeconds(10),
+          () -> {
+            try {
+              return Files.readString(dir.resolve(id(i) + ".log")).contains("Full thread dump");
+            } catch (IOException e) {
+              return false;
+            }
+          });
+      return "(its threads are dumped in " + dir.resolve(id(i) + ".log") + ")\n";
+    } catch (IOException | AssertionError e) {
+      return "(no thread dump: " + e.getMessage() + ")\n";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
   }
 
   /** The HTTP status member i answers for {@code path}, or -1 when it does not answer. */
