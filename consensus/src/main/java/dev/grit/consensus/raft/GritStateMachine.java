@@ -89,6 +89,8 @@ public final class GritStateMachine extends BaseStateMachine {
   private final RecentReads recentReads = new RecentReads(2L * RaftNode.MAX_COMMAND_BYTES);
   /** Added to every read for a follower, as a slow disk would: fault injection for tests. */
   volatile long slowReadsMillis;
+  /** So many of the next chunk-carrying log appends here fail: fault injection for tests. */
+  final AtomicInteger failingAppends = new AtomicInteger();
   private volatile SqlState state;
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   /** Why this replica stopped storing or applying entries, or null while it works. */
@@ -446,6 +448,9 @@ public final class GritStateMachine extends BaseStateMachine {
     // The leader checked the bytes in startTransaction; every other replica checks them here, so
     // no replica stores bytes that do not hash to their names, whatever the wire did to them.
     boolean checked = context != null && context.getStateMachineContext() instanceof Command;
+    if (!checked && failingAppends.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+      throw new IllegalStateException("injected: appending log entry " + TermIndex.valueOf(entry) + " failed");
+    }
     ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
     if (!checked && sentAsCollected(p, data)) {
       LOG.info("log entry {} came without its chunks: a later gc collected them", TermIndex.valueOf(entry));

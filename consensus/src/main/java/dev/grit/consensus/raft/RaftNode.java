@@ -268,6 +268,11 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     // heartbeat that times out counts), so a healed follower heard nothing for up to 5 s at a time.
     RaftServerConfigKeys.Log.Appender.setRetryPolicy(props, "1ms,10, 100ms,10, 1s,1000");
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
+    // A follower appends each request's entries as it takes it, not chained behind the appends
+    // still under way. Chained (Ratis's default), one failed append failed every later one for good,
+    // so the follower never caught up; and a request was taken on an entry that was only under
+    // way, which let a follower append index 198 without 197 after a partition healed.
+    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(props, false);
     // Read-only requests use Raft's ReadIndex: answered only once the serving member has applied
     // everything committed when the request arrived.
     RaftServerConfigKeys.Read.setOption(props, RaftServerConfigKeys.Read.Option.LINEARIZABLE);

@@ -624,6 +624,38 @@ class GritStateMachineTest {
         });
   }
 
+  /**
+   * A follower whose log append failed (here its chunk write, injected) gets the entries again
+   * from the leader and catches up: one failed append must not stop every later one.
+   */
+  @Test
+  void aFollowerWhoseLogAppendFailedCatchesUp() throws Exception {
+    MiniCluster.runWithNewCluster(
+        3,
+        c -> {
+          send(c.leader(), submit("r1", P, 1000, step("gen", "x")));
+          c.awaitConverged();
+          int follower = c.followers().get(0);
+          c.stateMachine(follower).failingAppends.set(1);
+
+          var uploads = new ArrayList<ChunkUpload>();
+          for (int k = 0; k < 3; k++) {
+            ChunkUpload u = upload(randomBytes(100_000, 60 + k), 50_000);
+            uploads.add(u);
+            send(c.leader(), u);
+          }
+          c.awaitConverged();
+
+          assertEquals(0, c.stateMachine(follower).failingAppends.get(), "no append failed");
+          for (ChunkUpload u : uploads) {
+            for (Digest d : u.digests()) {
+              assertTrue(c.chunks(follower).has(d), "the follower lacks chunk " + d);
+            }
+          }
+          assertEquals(c.dump(c.leaderIndex()), c.dump(follower));
+        });
+  }
+
   @Test
   void aWipedFollowerRebuildsItsRecordAndChunksFromTheLogUnderANewLeader() throws Exception {
     MiniCluster.runWithNewCluster(
