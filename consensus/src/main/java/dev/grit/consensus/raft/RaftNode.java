@@ -270,8 +270,8 @@ public final class RaftNode implements GroupView, Proposer, AutoCloseable {
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(props, true);
     // A follower appends each request's entries as it takes it, not chained behind the appends
     // still under way. Chained (Ratis's default), one failed append failed every later one for good,
-    // so the follower never caught up; and a request was taken on an entry that was only under
-    // way, which let a follower append index 198 without 197 after a partition healed.
+    // so the follower never caught up; and a request was accepted when its previous entry was only
+    // under way, the one way found for an old leader to get index 198 without 197 after a heal.
     RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(props, false);
     // Read-only requests use Raft's ReadIndex: answered only once the serving member has applied
     // everything committed when the request arrived.
