@@ -1,5 +1,8 @@
 package dev.grit.engine.manifest;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * One thing wrong with (or, from {@link Lint}, suspicious about) a manifest, located as precisely
  * as it is known.
@@ -17,6 +20,17 @@ public record Problem(String source, int line, int column, String field, String 
     field = field == null ? "" : field;
     line = Math.max(line, 0);
     column = line == 0 ? 0 : Math.max(column, 0);
+  }
+
+  /** The fields as the API and {@code grit lint -o json} report them: file, line, column, field, message. */
+  public Map<String, Object> fields() {
+    var m = new LinkedHashMap<String, Object>();
+    m.put("file", source);
+    m.put("line", line);
+    m.put("column", column);
+    m.put("field", field);
+    m.put("message", message);
+    return m;
   }
 
   /**

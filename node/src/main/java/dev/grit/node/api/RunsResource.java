@@ -566,17 +566,7 @@ final class RunsResource {
   }
 
   private static List<Map<String, Object>> problems(List<Problem> problems) {
-    var out = new ArrayList<Map<String, Object>>();
-    for (Problem p : problems) {
-      var m = new LinkedHashMap<String, Object>();
-      m.put("file", p.source());
-      m.put("line", p.line());
-      m.put("column", p.column());
-      m.put("field", p.field());
-      m.put("message", p.message());
-      out.add(m);
-    }
-    return out;
+    return problems.stream().map(Problem::fields).toList();
   }
 
   /**

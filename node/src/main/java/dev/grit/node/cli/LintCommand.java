@@ -1,27 +1,39 @@
 package dev.grit.node.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.grit.engine.manifest.Lint;
 import dev.grit.engine.manifest.ManifestException;
 import dev.grit.engine.manifest.ManifestParser;
 import dev.grit.engine.manifest.Problem;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code grit lint}: validates a manifest offline. */
 @Command(
     name = "lint",
-    description =
-        "Check a manifest without running it: errors exit 2, warnings are printed, and so is what"
-            + " each gather step does.",
+    description = {
+      "Check a manifest without running it: errors exit 2, warnings are printed, and so is what"
+          + " each gather step does.",
+      "With -o json or jsonl: one record of the manifest, its steps and its problems, each"
+          + " problem located as the API locates them (file, line, column, field, message)."
+    },
     mixinStandardHelpOptions = true)
 final class LintCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MANIFEST")
   Path manifestFile;
 
+  @Mixin OutputOption output;
+
   @Override
   public Integer call() {
+    if (output.structured()) {
+      return callStructured();
+    }
     try {
       var manifest = ManifestParser.parse(manifestFile);
       for (Problem note : Lint.notes(manifest)) {
@@ -41,5 +53,32 @@ final class LintCommand implements Callable<Integer> {
       System.err.println(e.getMessage());
       return Main.USAGE;
     }
+  }
+
+  private Integer callStructured() {
+    ObjectNode record = ApiClient.JSON.createObjectNode();
+    record.put("manifest", manifestFile.toString());
+    try {
+      var manifest = ManifestParser.parse(manifestFile);
+      record.put("ok", true);
+      record.put("steps", manifest.steps().size());
+      record.set("errors", problems(List.of()));
+      record.set("warnings", problems(Lint.warnings(manifest)));
+      record.set("notes", problems(Lint.notes(manifest)));
+      output.print(record, System.out);
+      return Main.OK;
+    } catch (ManifestException e) {
+      record.put("ok", false);
+      record.set("errors", problems(e.problems()));
+      record.set("warnings", problems(List.of()));
+      record.set("notes", problems(List.of()));
+      output.print(record, System.out);
+      return Main.USAGE;
+    }
+  }
+
+  /** Problems as the API reports an invalid manifest's. */
+  private static ArrayNode problems(List<Problem> problems) {
+    return ApiClient.JSON.valueToTree(problems.stream().map(Problem::fields).toList());
   }
 }

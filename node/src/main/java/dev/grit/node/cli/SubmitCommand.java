@@ -23,6 +23,7 @@ import picocli.CommandLine.Parameters;
     description = {
       "Submit a manifest to a grit cluster and print the run id.",
       "With --watch, print the run's progress until it ends; with --wait, just wait.",
+      "With -o json or jsonl: the submission as JSON, or with --wait the run as it ended.",
       "Exit 0 when submitted (or, waiting, when the run succeeded), 1 when the run failed,",
       "2 for an invalid manifest, 3 when no server answered."
     },
@@ -34,6 +35,8 @@ final class SubmitCommand implements Callable<Integer> {
   @Mixin ServerOption server;
 
   @Mixin RunFilters filters;
+
+  @Mixin OutputOption output;
 
   @Option(
       names = {"--parallel", "-parallel"},
@@ -51,6 +54,10 @@ final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream out = System.out;
     PrintStream err = System.err;
+    if (watch && output.structured()) {
+      throw new ClientException(
+          Main.USAGE, "--watch prints progress for people; with -o " + output.format.name().toLowerCase(java.util.Locale.ROOT) + ", use --wait");
+    }
     byte[] text;
     try {
       text = Files.readAllBytes(manifestFile);
@@ -84,6 +91,15 @@ final class SubmitCommand implements Callable<Integer> {
       err.println("warning: " + w.asText());
     }
     long run = submitted.path("run").asLong();
+    if (output.structured()) {
+      if (!await) {
+        output.print(submitted, out);
+        return Main.OK;
+      }
+      JsonNode end = new RunWatcher(client, out, false).follow(run);
+      output.print(end, out);
+      return RunWatcher.summarize(end, false, out, err);
+    }
     if (!watch) {
       out.println(run);
       out.flush();

@@ -123,6 +123,27 @@ class ClientCommandsTest {
   }
 
   @Test
+  void submitPrintsTheSubmissionOrTheEndedRunAsJson() throws Exception {
+    Path m = manifest("json.toml", WORKFLOW);
+    String url = server.url();
+    JsonNode submitted =
+        new ObjectMapper()
+            .readTree(run(0, "submit", m.toString(), "--pipeline", "json", "-o", "json", "--server", url).out());
+    assertEquals("json", submitted.get("pipeline").asText(), submitted::toString);
+    assertTrue(submitted.get("run").asLong() > 0, submitted::toString);
+
+    Result waited = run(0, "submit", m.toString(), "--pipeline", "json", "--wait", "-o", "jsonl", "--server", url);
+    assertEquals(1, waited.out().lines().count(), waited::toString);
+    JsonNode ended = new ObjectMapper().readTree(waited.out());
+    assertEquals("SUCCEEDED", ended.get("state").asText(), waited::toString);
+    assertTrue(ended.get("id").asLong() > submitted.get("run").asLong(), waited::toString);
+
+    Result refused = run(2, "submit", m.toString(), "--watch", "-o", "json", "--server", url);
+    assertTrue(refused.err().contains("--wait"), refused::toString);
+    assertEquals("", refused.out(), refused::toString);
+  }
+
+  @Test
   void submitWatchPrintsProgressAndAFailedRunExitsOne() throws Exception {
     Path m = manifest("watched.toml", WORKFLOW);
     Result ok =

@@ -260,4 +260,26 @@ class GatherRunTest {
     assertEquals(2, bad.exit(), bad::toString);
     assertTrue(bad.err().contains("bad.toml:3:1: step[0].gather: gather = true but the step has no inputs"), bad::toString);
   }
+
+  @Test
+  void lintPrintsItsFindingsAsJsonForPrograms() throws Exception {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    var lint = json.readTree(ok("lint", "-o", "json", example("wordcount.toml").toString()).out());
+    assertTrue(lint.get("ok").asBoolean(), lint::toString);
+    assertEquals(3, lint.get("steps").asInt(), lint::toString);
+    assertEquals(0, lint.get("errors").size(), lint::toString);
+    assertEquals("step[2].gather", lint.get("notes").get(0).get("field").asText(), lint::toString);
+
+    Path noInputs = dir.resolve("bad.toml");
+    Files.writeString(noInputs, "[[step]]\nname = \"g\"\ngather = true\nscript = \"true\"\n");
+    Result bad = grit.run("lint", "-o", "jsonl", noInputs.toString());
+    assertEquals(2, bad.exit(), bad::toString);
+    assertEquals(1, bad.out().lines().count(), bad::toString);
+    var error = json.readTree(bad.out()).get("errors").get(0);
+    assertEquals(noInputs.toString(), error.get("file").asText(), bad::toString);
+    assertEquals(3, error.get("line").asInt(), bad::toString);
+    assertEquals(1, error.get("column").asInt(), bad::toString);
+    assertEquals("step[0].gather", error.get("field").asText(), bad::toString);
+    assertTrue(error.get("message").asText().startsWith("gather = true but the step has no inputs"), bad::toString);
+  }
 }
