@@ -20,7 +20,8 @@ import java.util.Set;
  * again and the stream reopened on whichever server answers. A server drops a watcher that fell too
  * far behind (event {@code Dropped}); the watcher then reconnects at once. Every stream starts with
  * the run's history, so a line is printed once per attempt, however late the watcher connected and
- * however often it reconnected.
+ * however often it reconnected. With {@code -o json|jsonl} the same attempts are printed as records
+ * instead: each event's JSON with its type as {@code event}.
  */
 final class RunWatcher {
   /** The server sends a heartbeat every 10 s: this much silence means the connection is dead. */
@@ -38,6 +39,8 @@ final class RunWatcher {
   private final ApiClient client;
   private final PrintStream out;
   private final boolean progress;
+  /** Prints each attempt's event as a record instead of a progress line, when not null. */
+  private final OutputOption records;
   private final Set<String> printed = new HashSet<>();
   private String lastProblem = "the connection broke";
 
@@ -45,6 +48,15 @@ final class RunWatcher {
     this.client = client;
     this.out = out;
     this.progress = progress;
+    this.records = null;
+  }
+
+  /** Prints each ended or lost attempt as a record in {@code records}' JSON form. */
+  RunWatcher(ApiClient client, PrintStream out, OutputOption records) {
+    this.client = client;
+    this.out = out;
+    this.progress = false;
+    this.records = records;
   }
 
   /** Returns the run's final view once it ended. */
@@ -155,6 +167,12 @@ final class RunWatcher {
     }
     if (type.startsWith("Attempt")
         && !printed.add(e.path("task_id").asLong() + "/" + e.path("attempt").asInt())) {
+      return null;
+    }
+    if (records != null && (type.equals("AttemptEnded") || type.equals("AttemptLost"))) {
+      var record = ApiClient.JSON.createObjectNode().put("event", type);
+      record.setAll((com.fasterxml.jackson.databind.node.ObjectNode) e);
+      records.printRecord(record, out);
       return null;
     }
     switch (type) {

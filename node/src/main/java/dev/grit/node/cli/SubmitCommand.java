@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
     description = {
       "Submit a manifest to a grit cluster and print the run id.",
       "With --watch, print the run's progress until it ends; with --wait, just wait.",
-      "With -o json or jsonl: the submission as JSON, or with --wait the run as it ended.",
+      "With -o json or jsonl: the submission as a record; then, with --watch, each ended or lost",
+      "attempt as grit watch -o prints it; then, with --wait or --watch, the run as it ended.",
       "Exit 0 when submitted (or, waiting, when the run succeeded), 1 when the run failed,",
       "2 for an invalid manifest, 3 when no server answered."
     },
@@ -54,10 +55,6 @@ final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintStream out = System.out;
     PrintStream err = System.err;
-    if (watch && output.structured()) {
-      throw new ClientException(
-          Main.USAGE, "--watch prints progress for people; with -o " + output.format.name().toLowerCase(java.util.Locale.ROOT) + ", use --wait");
-    }
     byte[] text;
     try {
       text = Files.readAllBytes(manifestFile);
@@ -92,12 +89,14 @@ final class SubmitCommand implements Callable<Integer> {
     }
     long run = submitted.path("run").asLong();
     if (output.structured()) {
-      if (!await) {
-        output.print(submitted, out);
+      output.printRecord(submitted, out);
+      if (!watch && !await) {
         return Main.OK;
       }
-      JsonNode end = new RunWatcher(client, out, false).follow(run);
-      output.print(end, out);
+      JsonNode end =
+          (watch ? new RunWatcher(client, out, output) : new RunWatcher(client, out, false))
+              .follow(run);
+      output.printRecord(end, out);
       return RunWatcher.summarize(end, false, out, err);
     }
     if (!watch) {

@@ -11,6 +11,8 @@ import picocli.CommandLine.Parameters;
     name = "watch",
     description = {
       "Print a run's progress until it ends (RUN is an id, or @latest for the newest run).",
+      "With -o json or jsonl: each ended or lost attempt as a record (its event's JSON, the"
+          + " event's type as \"event\"), then the run as it ended.",
       "Exit 0 when it succeeded, 1 when it did not or does not exist, 3 when no server answered."
     },
     mixinStandardHelpOptions = true)
@@ -20,10 +22,17 @@ final class WatchCommand implements Callable<Integer> {
 
   @Mixin ServerOption server;
 
+  @Mixin OutputOption output;
+
   @Override
   public Integer call() throws Exception {
     ApiClient client = server.client();
     long id = RunRef.resolve(client, run);
+    if (output.structured()) {
+      JsonNode end = new RunWatcher(client, System.out, output).follow(id);
+      output.printRecord(end, System.out);
+      return RunWatcher.summarize(end, false, System.out, System.err);
+    }
     JsonNode end = new RunWatcher(client, System.out, true).follow(id);
     return RunWatcher.summarize(end, true, System.out, System.err);
   }

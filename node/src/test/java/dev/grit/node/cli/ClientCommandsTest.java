@@ -11,6 +11,7 @@ import dev.grit.node.testing.Grit.Result;
 import dev.grit.node.testing.Grit;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -123,24 +124,53 @@ class ClientCommandsTest {
   }
 
   @Test
-  void submitPrintsTheSubmissionOrTheEndedRunAsJson() throws Exception {
+  void submitAndWatchPrintRecordsForPrograms() throws Exception {
     Path m = manifest("json.toml", WORKFLOW);
     String url = server.url();
+    var json = new ObjectMapper();
     JsonNode submitted =
-        new ObjectMapper()
-            .readTree(run(0, "submit", m.toString(), "--pipeline", "json", "-o", "json", "--server", url).out());
+        json.readTree(
+            run(0, "submit", m.toString(), "--pipeline", "json", "-o", "json", "--server", url).out());
     assertEquals("json", submitted.get("pipeline").asText(), submitted::toString);
-    assertTrue(submitted.get("run").asLong() > 0, submitted::toString);
+    long first = submitted.get("run").asLong();
 
-    Result waited = run(0, "submit", m.toString(), "--pipeline", "json", "--wait", "-o", "jsonl", "--server", url);
-    assertEquals(1, waited.out().lines().count(), waited::toString);
-    JsonNode ended = new ObjectMapper().readTree(waited.out());
-    assertEquals("SUCCEEDED", ended.get("state").asText(), waited::toString);
-    assertTrue(ended.get("id").asLong() > submitted.get("run").asLong(), waited::toString);
+    // jsonl: the submission, then the run as it ended, one line each.
+    Result waited =
+        run(0, "submit", m.toString(), "--pipeline", "json-wait", "--wait", "-o", "jsonl", "--server", url);
+    List<JsonNode> lines = records(waited.out());
+    assertEquals(2, lines.size(), waited::toString);
+    assertEquals(lines.get(0).get("run").asLong(), lines.get(1).get("id").asLong(), waited::toString);
+    assertEquals("SUCCEEDED", lines.get(1).get("state").asText(), waited::toString);
 
-    Result refused = run(2, "submit", m.toString(), "--watch", "-o", "json", "--server", url);
-    assertTrue(refused.err().contains("--wait"), refused::toString);
-    assertEquals("", refused.out(), refused::toString);
+    // watch: every attempt of the first run as a record, then the run.
+    Result watched = run(0, "watch", String.valueOf(first), "-o", "jsonl", "--server", url);
+    lines = records(watched.out());
+    JsonNode end = lines.get(lines.size() - 1);
+    assertEquals(first, end.get("id").asLong(), watched::toString);
+    List<JsonNode> attempts = lines.subList(0, lines.size() - 1);
+    assertEquals(3, attempts.size(), watched::toString);
+    for (JsonNode a : attempts) {
+      assertEquals("AttemptEnded", a.get("event").asText(), watched::toString);
+      assertEquals("SUCCEEDED", a.get("task_state").asText(), watched::toString);
+    }
+
+    // submit --watch: the submission, its attempts, the run.
+    Result both =
+        run(0, "submit", m.toString(), "--pipeline", "json-watch", "--watch", "-o", "jsonl", "--server", url);
+    lines = records(both.out());
+    assertEquals(5, lines.size(), both::toString);
+    assertEquals(lines.get(0).get("run").asLong(), lines.get(4).get("id").asLong(), both::toString);
+    assertEquals("AttemptEnded", lines.get(1).get("event").asText(), both::toString);
+    assertEquals("SUCCEEDED", lines.get(4).get("state").asText(), both::toString);
+  }
+
+  private static List<JsonNode> records(String jsonl) throws Exception {
+    var json = new ObjectMapper();
+    var out = new java.util.ArrayList<JsonNode>();
+    for (String line : jsonl.lines().toList()) {
+      out.add(json.readTree(line));
+    }
+    return out;
   }
 
   @Test
