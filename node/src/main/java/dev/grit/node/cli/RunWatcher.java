@@ -1,6 +1,7 @@
 package dev.grit.node.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.grit.consensus.state.RunState;
 import dev.grit.consensus.state.TaskState;
 import java.io.IOException;
@@ -170,8 +171,10 @@ final class RunWatcher {
       return null;
     }
     if (records != null && (type.equals("AttemptEnded") || type.equals("AttemptLost"))) {
-      var record = ApiClient.JSON.createObjectNode().put("event", type);
-      record.setAll((com.fasterxml.jackson.databind.node.ObjectNode) e);
+      ObjectNode record = ApiClient.JSON.createObjectNode().put("event", type);
+      if (e instanceof ObjectNode fields) {
+        record.setAll(fields);
+      }
       records.printRecord(record, out);
       return null;
     }
