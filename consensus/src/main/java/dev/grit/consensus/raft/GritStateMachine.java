@@ -448,7 +448,7 @@ public final class GritStateMachine extends BaseStateMachine {
     // The leader checked the bytes in startTransaction; every other replica checks them here, so
     // no replica stores bytes that do not hash to their names, whatever the wire did to them.
     boolean checked = context != null && context.getStateMachineContext() instanceof Command;
-    if (!checked && failingAppends.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+    if (!checked && failingAppends.get() > 0 && failingAppends.getAndDecrement() > 0) {
       throw new IllegalStateException("injected: appending log entry " + TermIndex.valueOf(entry) + " failed");
     }
     ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();

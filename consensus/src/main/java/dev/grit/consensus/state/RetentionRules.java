@@ -61,7 +61,7 @@ final class RetentionRules {
             RunState.RUNNING,
             g.cutoff());
     if (runs == 0) {
-      List<Digest> loose = unused(new LinkedHashSet<>(looseSinceLastGc()));
+      List<Digest> loose = unused(sql, new LinkedHashSet<>(looseSinceLastGc()));
       if (!loose.isEmpty()) {
         remember(loose, index);
       }
@@ -127,7 +127,7 @@ final class RetentionRules {
     }
     int objects = sql.update("DELETE FROM object WHERE hash IN (SELECT hash FROM temp.gc_object)");
     candidates.addAll(looseSinceLastGc());
-    List<Digest> collected = unused(candidates);
+    List<Digest> collected = unused(sql, candidates);
 
     remember(collected, index);
     return new Reply.Collected(runs, attempts, tasks, resources, objects, collected.size());
@@ -146,7 +146,7 @@ final class RetentionRules {
   }
 
   /** The candidates no remaining object uses, in digest order. */
-  private List<Digest> unused(Set<Digest> candidates) throws SQLException {
+  static List<Digest> unused(Statements sql, Set<Digest> candidates) throws SQLException {
     if (candidates.isEmpty()) {
       return List.of();
     }

@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads of the local record, as of the last applied entry. Thread-safe (calls are serialised on
@@ -1052,34 +1053,15 @@ public final class StateQueries implements AutoCloseable {
 
   /**
    * Whether an object of the record is one of {@code digests} or is made of one: if none is, the
-   * record names nothing that needs them. Scans the objects larger than a chunk: for rare checks.
+   * record names nothing that needs them. The same test as a Gc's (it scans the objects larger
+   * than a chunk): for rare checks.
    */
-  public synchronized boolean anyObjectUses(java.util.Set<Digest> digests) {
+  public synchronized boolean anyObjectUses(Set<Digest> digests) {
     return sql(
         () -> {
-          try (var ps = c.prepareStatement("SELECT 1 FROM object WHERE hash = ?")) {
-            for (Digest d : digests) {
-              ps.setString(1, d.toString());
-              try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                  return true;
-                }
-              }
-            }
+          try (var statements = new Statements(c)) {
+            return RetentionRules.unused(statements, digests).size() < digests.size();
           }
-          try (var ps = c.prepareStatement("SELECT chunks FROM object WHERE size > ?")) {
-            ps.setLong(1, dev.grit.engine.object.ChunkingHasher.CHUNK_SIZE);
-            try (ResultSet rs = ps.executeQuery()) {
-              while (rs.next()) {
-                for (Digest d : ChunkList.decode(rs.getBytes(1))) {
-                  if (digests.contains(d)) {
-                    return true;
-                  }
-                }
-              }
-            }
-          }
-          return false;
         });
   }
 

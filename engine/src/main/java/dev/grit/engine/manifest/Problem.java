@@ -22,7 +22,10 @@ public record Problem(String source, int line, int column, String field, String 
     column = line == 0 ? 0 : Math.max(column, 0);
   }
 
-  /** The fields as the API and {@code grit lint -o json} report them: file, line, column, field, message. */
+  /**
+   * The fields as the API and {@code grit lint -o json} report them: file, line, column, field,
+   * message.
+   */
   public Map<String, Object> fields() {
     var m = new LinkedHashMap<String, Object>();
     m.put("file", source);

@@ -56,25 +56,24 @@ final class LintCommand implements Callable<Integer> {
   }
 
   private Integer callStructured() {
-    ObjectNode record = ApiClient.JSON.createObjectNode();
-    record.put("manifest", manifestFile.toString());
+    ObjectNode record = ApiClient.JSON.createObjectNode().put("manifest", manifestFile.toString());
+    List<Problem> errors = List.of();
+    List<Problem> warnings = List.of();
+    List<Problem> notes = List.of();
     try {
       var manifest = ManifestParser.parse(manifestFile);
-      record.put("ok", true);
       record.put("steps", manifest.steps().size());
-      record.set("errors", problems(List.of()));
-      record.set("warnings", problems(Lint.warnings(manifest)));
-      record.set("notes", problems(Lint.notes(manifest)));
-      output.print(record, System.out);
-      return Main.OK;
+      warnings = Lint.warnings(manifest);
+      notes = Lint.notes(manifest);
     } catch (ManifestException e) {
-      record.put("ok", false);
-      record.set("errors", problems(e.problems()));
-      record.set("warnings", problems(List.of()));
-      record.set("notes", problems(List.of()));
-      output.print(record, System.out);
-      return Main.USAGE;
+      errors = e.problems();
     }
+    record.put("ok", errors.isEmpty());
+    record.set("errors", problems(errors));
+    record.set("warnings", problems(warnings));
+    record.set("notes", problems(notes));
+    output.print(record, System.out);
+    return errors.isEmpty() ? Main.OK : Main.USAGE;
   }
 
   /** Problems as the API reports an invalid manifest's. */

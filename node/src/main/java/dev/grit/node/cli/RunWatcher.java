@@ -220,6 +220,25 @@ final class RunWatcher {
   }
 
   /**
+   * Follows the run to its end, prints that as a record in {@code output}'s JSON form (after each
+   * ended or lost attempt's, with {@code attempts}), and returns the exit code for how it ended.
+   */
+  static int followAsRecords(
+      ApiClient client,
+      long run,
+      OutputOption output,
+      boolean attempts,
+      PrintStream out,
+      PrintStream err)
+      throws ClientException {
+    var watcher =
+        attempts ? new RunWatcher(client, out, output) : new RunWatcher(client, out, false);
+    JsonNode end = watcher.follow(run);
+    output.printRecord(end, out);
+    return summarize(end, false, out, err);
+  }
+
+  /**
    * Prints the run's closing line (with {@code progress}) and its failed tasks (to {@code err});
    * returns the exit code for how it ended.
    */

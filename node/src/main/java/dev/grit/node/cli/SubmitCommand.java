@@ -93,11 +93,7 @@ final class SubmitCommand implements Callable<Integer> {
       if (!watch && !await) {
         return Main.OK;
       }
-      JsonNode end =
-          (watch ? new RunWatcher(client, out, output) : new RunWatcher(client, out, false))
-              .follow(run);
-      output.printRecord(end, out);
-      return RunWatcher.summarize(end, false, out, err);
+      return RunWatcher.followAsRecords(client, run, output, watch, out, err);
     }
     if (!watch) {
       out.println(run);

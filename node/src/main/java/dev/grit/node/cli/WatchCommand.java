@@ -29,9 +29,7 @@ final class WatchCommand implements Callable<Integer> {
     ApiClient client = server.client();
     long id = RunRef.resolve(client, run);
     if (output.structured()) {
-      JsonNode end = new RunWatcher(client, System.out, output).follow(id);
-      output.printRecord(end, System.out);
-      return RunWatcher.summarize(end, false, System.out, System.err);
+      return RunWatcher.followAsRecords(client, id, output, true, System.out, System.err);
     }
     JsonNode end = new RunWatcher(client, System.out, true).follow(id);
     return RunWatcher.summarize(end, true, System.out, System.err);
