@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
@@ -71,7 +72,7 @@ public final class MiniCluster implements AutoCloseable {
     final Path dir;
     final List<StateEvent> events = new CopyOnWriteArrayList<>();
     /** While set, the apply thread waits on it after an entry that told of events. */
-    volatile CountDownLatch applyHold;
+    volatile ApplyHold applyHold;
     volatile ChunkStore chunks;
     volatile GritStateMachine stateMachine;
     volatile RaftNode raft;
@@ -200,10 +201,11 @@ public final class MiniCluster implements AutoCloseable {
   }
 
   private static void waitOutHold(Member m) {
-    CountDownLatch hold = m.applyHold;
+    ApplyHold hold = m.applyHold;
     if (hold != null) {
+      hold.holding.countDown();
       try {
-        hold.await();
+        hold.release.await();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt(); // the member is closing
       }
@@ -211,9 +213,28 @@ public final class MiniCluster implements AutoCloseable {
   }
 
   /** Holds a member's apply thread until closed. */
-  public interface ApplyHold extends AutoCloseable {
+  public static final class ApplyHold implements AutoCloseable {
+    private final Member member;
+    private final CountDownLatch holding = new CountDownLatch(1);
+    private final CountDownLatch release = new CountDownLatch(1);
+
+    private ApplyHold(Member member) {
+      this.member = member;
+    }
+
+    /** Waits until the apply thread has stopped at this hold (its applied index stays put). */
+    public void awaitHolding() throws InterruptedException {
+      if (!holding.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError(
+            member.id + "'s apply thread did not stop at the hold in " + TIMEOUT);
+      }
+    }
+
     @Override
-    void close();
+    public void close() {
+      member.applyHold = null;
+      release.countDown();
+    }
   }
 
   /**
@@ -223,12 +244,9 @@ public final class MiniCluster implements AutoCloseable {
    */
   public ApplyHold holdApply(int i) {
     Member m = members[i];
-    var hold = new CountDownLatch(1);
+    var hold = new ApplyHold(m);
     m.applyHold = hold;
-    return () -> {
-      m.applyHold = null;
-      hold.countDown();
-    };
+    return hold;
   }
 
   // ---- members ---------------------------------------------------------------------------
@@ -542,9 +560,9 @@ public final class MiniCluster implements AutoCloseable {
   public void close() throws IOException {
     var running = new ArrayList<Integer>();
     for (Member m : members) {
-      CountDownLatch hold = m.applyHold;
+      ApplyHold hold = m.applyHold;
       if (hold != null) {
-        hold.countDown();
+        hold.release.countDown();
       }
       if (m.raft != null) {
         running.add(m.index);

@@ -39,6 +39,8 @@ class ReadBarrierTest {
               // behind it and not applied.
               raft.submit(submit("r1", "pipe", 1000, step("gen", "x")));
               raft.submit(submit("r2", "other", 1000, step("gen", "y")));
+              // Only once the apply thread stopped does the applied index stay behind the commit.
+              hold.awaitHolding();
               Wait.until(
                   "an entry committed and not applied",
                   MiniCluster.TIMEOUT,
