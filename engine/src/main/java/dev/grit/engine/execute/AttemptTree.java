@@ -30,6 +30,7 @@ final class AttemptTree {
 
   final String key;
   private final StagingFiles staging;
+  private final ChunkListener listener;
   private final Dir root = new Dir(0755);
 
   /** Files whose staging file is open, including unlinked ones: closed with the attempt. */
@@ -41,10 +42,14 @@ final class AttemptTree {
   private boolean sealed;
   private boolean closed;
 
-  /** @param staging where the staging files come from and go back to */
-  AttemptTree(String key, StagingFiles staging) {
+  /**
+   * @param staging where the staging files come from and go back to
+   * @param listener told of each whole chunk of an output written front to back
+   */
+  AttemptTree(String key, StagingFiles staging, ChunkListener listener) {
     this.key = key;
     this.staging = staging;
+    this.listener = listener;
   }
 
   synchronized void getattr(String rel, FileStat stat, int uid, int gid) throws FsError {
@@ -88,7 +93,7 @@ final class AttemptTree {
       openFile(file);
       return file;
     }
-    StagedFile file = new StagedFile(staging, (int) mode);
+    StagedFile file = new StagedFile(staging, (int) mode, listener);
     created.add(file);
     openFiles.add(file);
     parent.children.put(name, file);

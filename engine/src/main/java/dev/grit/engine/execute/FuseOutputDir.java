@@ -194,12 +194,12 @@ public final class FuseOutputDir implements OutputDir {
   }
 
   @Override
-  public AttemptOutput create(String key) throws IOException {
+  public AttemptOutput create(String key, ChunkListener listener) throws IOException {
     OutputDirs.checkKey(key);
     if (closed.get()) {
       throw new IOException("the FUSE output directory is closed");
     }
-    AttemptTree tree = new AttemptTree(key, staging);
+    AttemptTree tree = new AttemptTree(key, staging, listener);
     fs.add(tree);
     return new Attempt(mountPoint.resolve(key), tree);
   }

@@ -36,7 +36,15 @@ public interface OutputDir extends AutoCloseable {
    * @param key unique per attempt and safe as a file name (see {@link AttemptSpec#key()})
    * @throws IOException when the directory cannot be created or {@code key} is in use
    */
-  AttemptOutput create(String key) throws IOException;
+  default AttemptOutput create(String key) throws IOException {
+    return create(key, ChunkListener.NONE);
+  }
+
+  /**
+   * As {@link #create(String)}, telling {@code listener} of each whole chunk of an output as it is
+   * written, where the directory can tell (FUSE).
+   */
+  AttemptOutput create(String key, ChunkListener listener) throws IOException;
 
   /** "fuse" or "plain", for messages and metrics. */
   String kind();

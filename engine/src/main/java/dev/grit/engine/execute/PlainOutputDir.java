@@ -31,8 +31,9 @@ public final class PlainOutputDir implements OutputDir {
     return new PlainOutputDir(root.toRealPath());
   }
 
+  /** A plain directory is read once the script has exited: {@code listener} is never told. */
   @Override
-  public AttemptOutput create(String key) throws IOException {
+  public AttemptOutput create(String key, ChunkListener listener) throws IOException {
     OutputDirs.checkKey(key);
     Path dir = root.resolve(key);
     Files.createDirectory(dir);

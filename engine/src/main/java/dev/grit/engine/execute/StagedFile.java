@@ -50,6 +50,7 @@ final class StagedFile extends FsNode {
           });
 
   private final StagingFiles files;
+  private final ChunkListener listener;
   private final Semaphore hashing = new Semaphore(HASHING_BLOCKS);
   /** The last block handed to the hashing thread; each block is hashed after the one before. */
   private CompletableFuture<Void> hashed = CompletableFuture.completedFuture(null);
@@ -73,10 +74,14 @@ final class StagedFile extends FsNode {
 
   private boolean linked = true;
 
-  /** A new, empty file, open once, held in memory until it outgrows what {@code files} lend. */
-  StagedFile(StagingFiles files, int mode) {
+  /**
+   * A new, empty file, open once, held in memory until it outgrows what {@code files} lend; {@code
+   * listener} hears of each whole chunk its running hash completes.
+   */
+  StagedFile(StagingFiles files, int mode, ChunkListener listener) {
     super(mode);
     this.files = files;
+    this.listener = listener;
     this.openCount = 1;
   }
 
@@ -160,19 +165,29 @@ final class StagedFile extends FsNode {
     }
     if (hasher != null && offset == size) {
       ChunkingHasher h = hasher;
+      Path file = staging;
       byte[] block = Arrays.copyOf(data, length);
       hashing.acquireUninterruptibly();
       // Released however the block ends: a failed block fails the rest of the chain, which
       // then runs nothing, and layout() re-reads the staging file.
       hashed =
           hashed
-              .thenRunAsync(() -> h.update(block, 0, length), HASHING)
+              .thenRunAsync(() -> hash(h, file, block, length), HASHING)
               .whenComplete((done, failed) -> hashing.release());
     } else {
       hasher = null;
     }
     size = Math.max(size, offset + length);
     touch();
+  }
+
+  /** On a hashing thread: hashes a block and tells the listener of the chunks it completed. */
+  private void hash(ChunkingHasher h, Path file, byte[] block, int length) {
+    int before = h.wholeChunks();
+    h.update(block, 0, length);
+    for (int i = before; i < h.wholeChunks(); i++) {
+      listener.chunkWritten(file, (long) i * ChunkingHasher.CHUNK_SIZE, h.chunk(i));
+    }
   }
 
   /** Reads up to {@code length} bytes at {@code offset}; fewer only at the end of the file. */

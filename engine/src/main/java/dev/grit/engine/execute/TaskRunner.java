@@ -91,7 +91,12 @@ public final class TaskRunner {
    *     started; nothing is left behind then
    */
   public RunningAttempt start(AttemptSpec spec) throws IOException {
-    AttemptOutput output = outputs.create(spec.key());
+    return start(spec, ChunkListener.NONE);
+  }
+
+  /** As {@link #start(AttemptSpec)}, telling {@code chunks} of each whole chunk its outputs write. */
+  public RunningAttempt start(AttemptSpec spec, ChunkListener chunks) throws IOException {
+    AttemptOutput output = outputs.create(spec.key(), chunks);
     Path scratch = null;
     try {
       scratch = takeScratch();

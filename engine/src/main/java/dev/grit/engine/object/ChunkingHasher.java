@@ -37,6 +37,16 @@ public final class ChunkingHasher {
     }
   }
 
+  /** How many whole chunks the bytes so far make. */
+  public int wholeChunks() {
+    return chunks.size();
+  }
+
+  /** The digest of whole chunk {@code index}, counted from 0. */
+  public Digest chunk(int index) {
+    return chunks.get(index);
+  }
+
   public long size() {
     return size;
   }

@@ -7,11 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.engine.object.ChunkingHasher;
+import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,7 +28,7 @@ class StagedFileTest {
   @Test
   void aSmallFileIsHeldAndMakesNoStagingFile() throws Exception {
     var files = new StagingFiles(tmp, 1 << 20);
-    var file = new StagedFile(files, 0644);
+    var file = new StagedFile(files, 0644, ChunkListener.NONE);
     byte[] hello = "hello\n".getBytes();
     file.write(hello, hello.length, 0);
     file.release();
@@ -40,6 +44,42 @@ class StagedFileTest {
     assertEquals(0, files.held(), "the memory is given back");
   }
 
+  @Test
+  void eachWholeChunkWrittenFrontToBackIsToldOfOnceHashed() throws Exception {
+    var files = new StagingFiles(tmp, 1 << 20);
+    var told = new ConcurrentLinkedQueue<String>();
+    var file =
+        new StagedFile(
+            files, 0644, (staging, offset, digest) -> told.add(offset + " " + digest));
+    int chunk = ChunkingHasher.CHUNK_SIZE;
+    byte[] bytes = new byte[2 * chunk + chunk / 2];
+    new Random(7).nextBytes(bytes);
+    // FUSE-sized writes, one of them across the first chunk's end.
+    for (int at = 0; at < bytes.length; at += 128 * 1024 + 3) {
+      int length = Math.min(128 * 1024 + 3, bytes.length - at);
+      file.write(Arrays.copyOfRange(bytes, at, at + length), length, at);
+    }
+    ObjectLayout layout = file.layout(); // waits for the hashing of every block
+    assertEquals(
+        List.of(
+            "0 " + Digest.of(Arrays.copyOfRange(bytes, 0, chunk)),
+            chunk + " " + Digest.of(Arrays.copyOfRange(bytes, chunk, 2 * chunk))),
+        List.copyOf(told),
+        "the two whole chunks, not the half one");
+    assertEquals(ObjectLayout.of(bytes), layout);
+
+    // A write that is not at the end breaks the running hash: nothing more is told.
+    told.clear();
+    byte[] more = new byte[chunk];
+    file.write(more, more.length, 0);
+    file.write(more, more.length, bytes.length);
+    file.layout();
+    assertTrue(told.isEmpty(), told.toString());
+    file.release();
+    file.discard();
+    file.dispose();
+  }
+
   /**
    * Writes at the end and at offsets, truncations and extensions, across the size at which a file
    * moves to a staging file, checked against the same operations on a plain array.
@@ -48,7 +88,7 @@ class StagedFileTest {
   @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
   void anyWriteSequenceLeavesTheContentAPlainArrayWouldHave(long seed) throws Exception {
     var files = new StagingFiles(tmp, 1 << 20);
-    var file = new StagedFile(files, 0644);
+    var file = new StagedFile(files, 0644, ChunkListener.NONE);
     var random = new Random(seed);
     byte[] model = new byte[0];
     for (int op = 0; op < 60; op++) {
@@ -89,7 +129,7 @@ class StagedFileTest {
   @Test
   void aFileThatOutgrowsMemoryKeepsItsRunningHash() throws Exception {
     var files = new StagingFiles(tmp, 1 << 20);
-    var file = new StagedFile(files, 0644);
+    var file = new StagedFile(files, 0644, ChunkListener.NONE);
     var random = new Random(42);
     byte[] all = new byte[3 * StagingFiles.MAX_HELD];
     random.nextBytes(all);
@@ -107,8 +147,8 @@ class StagedFileTest {
   @Test
   void aFileGoesToAStagingFileWhenTheMemoryBudgetIsSpent() throws Exception {
     var files = new StagingFiles(tmp, 10_000);
-    var first = new StagedFile(files, 0644);
-    var second = new StagedFile(files, 0644);
+    var first = new StagedFile(files, 0644, ChunkListener.NONE);
+    var second = new StagedFile(files, 0644, ChunkListener.NONE);
     byte[] a = new byte[8_000];
     byte[] b = new byte[4_000];
     Arrays.fill(a, (byte) 'a');
@@ -132,7 +172,7 @@ class StagedFileTest {
   @Test
   void anUnlinkedFileGivesBackItsMemoryAtItsLastRelease() throws Exception {
     var files = new StagingFiles(tmp, 1 << 20);
-    var file = new StagedFile(files, 0644);
+    var file = new StagedFile(files, 0644, ChunkListener.NONE);
     file.write(new byte[100], 100, 0);
     file.unlink();
     assertTrue(files.held() >= 100, "still open: still readable");

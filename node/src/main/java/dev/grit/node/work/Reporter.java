@@ -131,6 +131,7 @@ final class Reporter implements AutoCloseable {
     var reports = new LinkedHashMap<FinishedAttempt, ReportResults.Report>();
     var upload = new ChunkUpload();
     for (FinishedAttempt f : batch) {
+      upload.storedEarly.addAll(f.storedEarly());
       reports.put(f, prepare(f, upload));
     }
     for (int round = 1; ; round++) {
@@ -244,6 +245,8 @@ final class Reporter implements AutoCloseable {
   private final class ChunkUpload {
     private final Map<Digest, Integer> sizes = new LinkedHashMap<>();
     private final List<PutChunks.Chunk> pending = new ArrayList<>();
+    /** Committed by {@link EarlyChunks}, perhaps not yet applied here. */
+    final Set<Digest> storedEarly = new HashSet<>();
     private final ArrayDeque<CompletableFuture<?>> puts = new ArrayDeque<>();
     private ByteString data = ByteString.EMPTY;
 
@@ -297,7 +300,7 @@ final class Reporter implements AutoCloseable {
     }
 
     private boolean known(Digest d) {
-      return sizes.containsKey(d) || chunks.has(d);
+      return sizes.containsKey(d) || storedEarly.contains(d) || chunks.has(d);
     }
 
     private void queue(Digest d, ByteString bytes) throws Exception {

@@ -60,6 +60,8 @@ import org.slf4j.LoggerFactory;
 public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Worker.class);
   static final long RECONCILE_MILLIS = 2_000;
+  /** How long an ended attempt waits for the chunks it handed over to be stored. */
+  private static final long EARLY_CHUNKS_WAIT_SECONDS = 60;
 
   private final String node;
   private final GritStateMachine stateMachine;
@@ -70,6 +72,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
   private final InputCache cache;
   private final InstantSource clock;
   private final Reporter reporter;
+  private final EarlyChunks early;
   /** Attempts waiting for a slot: a retried one first (see {@link Queued}), else in arrival order. */
   private final BlockingQueue<Queued> queue = new PriorityBlockingQueue<>();
   private final AtomicLong arrivals = new AtomicLong();
@@ -117,6 +120,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     this.cache = new InputCache(workDir.resolve("cache"), stateMachine.chunks());
     this.clock = clock;
     this.reporter = new Reporter(node, raft, stateMachine.chunks(), this::releaseInput);
+    this.early = new EarlyChunks(raft, stateMachine.chunks());
     for (int i = 0; i < slotCount; i++) {
       Thread t = new Thread(this::slotLoop, "grit-slot-" + i);
       t.setDaemon(true);
@@ -263,6 +267,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     Path inputFile = null;
     GatheredInputs gathered = null;
     RunningAttempt attempt;
+    EarlyChunks.Attempt earlyChunks = early.attempt();
     try {
       if (task.step().gather()) {
         gathered = gatherInputs(task, ref);
@@ -281,7 +286,7 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
               gathered,
               task.step().timeout(),
               task.step().env());
-      attempt = runner.start(spec);
+      attempt = runner.start(spec, earlyChunks);
     } catch (IOException e) {
       // Its input could not be fetched, or no process started: this node's failure, not the
       // script's, so the attempt goes back like a lost one instead of using up a retry.
@@ -317,6 +322,12 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
     if (result.succeeded()) {
       result = admit(result);
     }
+    if (result.succeeded()) {
+      // The chunks committed while the script wrote need not be sent again.
+      earlyChunks.finish(EARLY_CHUNKS_WAIT_SECONDS);
+    } else {
+      earlyChunks.abandon();
+    }
     final AutoCloseable releaseAttempt = release;
     if (!accepting && !result.succeeded()) {
       // Killed by this node's shutdown, not by its script: left assigned, so it is given back
@@ -341,7 +352,8 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
               mine.remove(ref);
               releaseAttempt.close();
             },
-            inputFile));
+            inputFile,
+            earlyChunks.stored()));
   }
 
   /**
@@ -523,5 +535,6 @@ public final class Worker implements Consumer<List<StateEvent>>, AutoCloseable {
       }
     }
     reporter.close();
+    early.close();
   }
 }
