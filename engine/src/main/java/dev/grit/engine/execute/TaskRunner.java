@@ -94,7 +94,7 @@ public final class TaskRunner {
     return start(spec, ChunkListener.NONE);
   }
 
-  /** As {@link #start(AttemptSpec)}, telling {@code chunks} of each whole chunk its outputs write. */
+  /** As {@link #start(AttemptSpec)}, telling {@code chunks} of each whole chunk of its outputs. */
   public RunningAttempt start(AttemptSpec spec, ChunkListener chunks) throws IOException {
     AttemptOutput output = outputs.create(spec.key(), chunks);
     Path scratch = null;

@@ -16,10 +16,12 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,11 +33,11 @@ import org.slf4j.LoggerFactory;
  * running one after the other.
  *
  * <p>Best effort, and never in an attempt's way: a chunk that finds the queue full, the disk within
- * {@link #HEADROOM} of its reserve or its bytes changed (the leader checks every chunk against its name) is simply not
- * stored early; the {@link Reporter} sends whatever the record lacks when the attempt ends. A chunk
- * stored early that no output names in the end (the script rewrote the file, or failed) is a loose
- * chunk, which retention collects. Memory stays bounded: bytes are read from the staging file only
- * when their entry is proposed, at most {@link #IN_FLIGHT} entries at once.
+ * {@link #HEADROOM} of its reserve, or its bytes changed (the leader checks every chunk against its
+ * name) is not stored early; the {@link Reporter} sends whatever the record lacks when the attempt
+ * ends. A chunk stored early that no output names in the end (the script rewrote the file, or
+ * failed) is a loose chunk, which retention collects. Memory stays bounded: a chunk's bytes are
+ * read from its staging file when its entry is proposed, at most {@link #IN_FLIGHT} at once.
  */
 final class EarlyChunks implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EarlyChunks.class);
@@ -106,16 +108,17 @@ final class EarlyChunks implements AutoCloseable {
      * Takes no more chunks and waits until those handed over are committed or given up, at most
      * {@code seconds}, so its report need not send them.
      */
-    void finish(long seconds) throws InterruptedException {
+    void finish(long seconds) {
       open = false;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      for (CompletableFuture<Void> f : List.copyOf(pending)) {
-        long left = deadline - System.nanoTime();
-        try {
-          f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-          return; // the reporter sends what is not stored
+      try {
+        for (CompletableFuture<Void> f : List.copyOf(pending)) {
+          f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
+      } catch (ExecutionException | TimeoutException e) {
+        // The reporter sends what is not stored.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
 
@@ -138,21 +141,28 @@ final class EarlyChunks implements AutoCloseable {
         return;
       }
       chunks.checkRoom(HEADROOM / 2); // checkRoom counts its bytes twice
-      byte[] bytes = read(staging, offset);
       inFlight.acquire();
-      raft.submit(
-              new PutChunks(List.of(new PutChunks.Chunk(digest, bytes.length))),
-              UnsafeByteOperations.unsafeWrap(bytes))
-          .whenComplete(
-              (reply, failed) -> {
-                inFlight.release();
-                if (failed == null) {
-                  attempt.stored.add(digest);
-                } else {
-                  LOG.debug("chunk {} was not stored early: {}", digest, failed.toString());
-                }
-                done.complete(null);
-              });
+      CompletableFuture<?> put;
+      try {
+        byte[] bytes = read(staging, offset);
+        put =
+            raft.submit(
+                new PutChunks(List.of(new PutChunks.Chunk(digest, bytes.length))),
+                UnsafeByteOperations.unsafeWrap(bytes));
+      } catch (IOException | RuntimeException e) {
+        inFlight.release();
+        throw e;
+      }
+      put.whenComplete(
+          (reply, failed) -> {
+            inFlight.release();
+            if (failed == null) {
+              attempt.stored.add(digest);
+            } else {
+              LOG.debug("chunk {} was not stored early: {}", digest, failed.toString());
+            }
+            done.complete(null);
+          });
     } catch (IOException | RuntimeException e) {
       LOG.debug("chunk {} was not stored early: {}", digest, e.toString());
       done.complete(null);

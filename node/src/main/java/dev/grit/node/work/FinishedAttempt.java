@@ -15,7 +15,11 @@ import java.util.Set;
  *     EarlyChunks}), which this member may not have applied yet: the report need not send them
  */
 record FinishedAttempt(
-    AttemptRef ref, AttemptResult result, Release release, Path inputFile, Set<Digest> storedEarly) {
+    AttemptRef ref,
+    AttemptResult result,
+    Release release,
+    Path inputFile,
+    Set<Digest> storedEarly) {
 
   FinishedAttempt(AttemptRef ref, AttemptResult result, Release release, Path inputFile) {
     this(ref, result, release, inputFile, Set.of());
