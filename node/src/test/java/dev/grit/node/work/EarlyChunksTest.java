@@ -26,14 +26,15 @@ class EarlyChunksTest {
   private static final int CHUNK = ChunkingHasher.CHUNK_SIZE;
 
   @Test
-  void anOutputsWholeChunksAreStoredWhileItsScriptStillWrites(@TempDir Path dir) throws Exception {
+  void anOutputsWholeChunksAreStoredWhileItsScriptStillWritesAndARewriteIsWhatIsRecorded(
+      @TempDir Path dir) throws Exception {
     try (var server = new TestServer(dir.resolve("node"))) {
       assumeTrue(server.node.outputMode().equals("fuse"), "outputs are not captured through FUSE");
       Path go = dir.resolve("go");
       byte[] first = new byte[CHUNK];
       Arrays.fill(first, (byte) 'a');
-      // The script writes one whole chunk, then waits for the test (a minute at most) and ends
-      // the file with a few bytes more.
+      // The script writes one whole chunk, then waits for the test (a minute at most), ends the
+      // file with a few bytes more and writes its first byte again.
       long run =
           server.submit(
               "early",
@@ -44,6 +45,7 @@ class EarlyChunksTest {
               { head -c %d /dev/zero | tr '\\0' a
                 for i in $(seq 600); do [ -e %s ] && break; sleep 0.1; done
                 echo end; } > "$OUTPUT_DIR/big"
+              printf b | dd of="$OUTPUT_DIR/big" bs=1 count=1 conv=notrunc 2>/dev/null
               '''
               """
                   .formatted(CHUNK, go));
@@ -57,6 +59,7 @@ class EarlyChunksTest {
       assertEquals("SUCCEEDED", ended.get("state").asText(), ended.toString());
       byte[] whole = Arrays.copyOf(first, CHUNK + 4);
       System.arraycopy("end\n".getBytes(), 0, whole, CHUNK, 4);
+      whole[0] = 'b';
       var object = server.getBytes("/v1/objects/" + Digest.of(whole));
       assertEquals(200, object.statusCode());
       assertArrayEquals(whole, object.body());
