@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,10 +40,11 @@ import org.slf4j.LoggerFactory;
  * whose new chunks travel beside it (bytes beside the log); when they exceed {@link #PUT_BYTES},
  * the excess goes ahead in {@link PutChunks} entries, up to {@link #PUTS_IN_FLIGHT} of them at
  * once, so that reading and hashing the next chunks here overlaps storing the last ones on every
- * member (and memory stays bounded whatever the size of an output). A chunk stored here is not sent: when the
- * leader lacks it all the same, it names it ({@link ChunksMissingException}) and the chunk follows
- * in the next proposal of the report. A problem of one attempt never gives back the whole batch.
- * Staging files are released only after the report is applied.
+ * member (and memory stays bounded whatever the size of an output). A chunk stored here, or
+ * committed by {@link EarlyChunks} while the script wrote, is not sent: when the leader lacks it
+ * all the same, it names it ({@link ChunksMissingException}) and the chunk follows in the next
+ * proposal of the report, from the store or read from the output again. A problem of one attempt
+ * never gives back the whole batch. Staging files are released only after the report is applied.
  */
 final class Reporter implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
@@ -247,6 +249,13 @@ final class Reporter implements AutoCloseable {
     private final List<PutChunks.Chunk> pending = new ArrayList<>();
     /** Committed by {@link EarlyChunks}, perhaps not yet applied here. */
     final Set<Digest> storedEarly = new HashSet<>();
+    /**
+     * Where the chunks of outputs that were not sent are, should the leader lack them all the
+     * same: one stored early while a long script ran may have been collected as loose since.
+     */
+    private final Map<Digest, Located> unsent = new HashMap<>();
+
+    private record Located(OutputFile out, long offset, int length) {}
     private final ArrayDeque<CompletableFuture<?>> puts = new ArrayDeque<>();
     private ByteString data = ByteString.EMPTY;
 
@@ -259,6 +268,8 @@ final class Reporter implements AutoCloseable {
           int length = (int) Math.min(ChunkingHasher.CHUNK_SIZE, layout.size() - offset);
           if (!known(d)) {
             queue(d, chunk(out, file, d, offset, length));
+          } else {
+            unsent.putIfAbsent(d, new Located(out, offset, length));
           }
           offset += length;
         }
@@ -287,16 +298,33 @@ final class Reporter implements AutoCloseable {
       }
     }
 
-    /** Queues a chunk the leader lacks although this node holds it; false when it does not. */
+    /**
+     * Queues a chunk the leader lacks although this node holds it, in its store or in the output
+     * it was not sent from; false when it holds it in neither.
+     */
     boolean resend(Digest d) throws Exception {
       if (pending.stream().anyMatch(c -> c.digest().equals(d))) {
         return true;
       }
-      if (!chunks.has(d)) {
+      if (chunks.has(d)) {
+        queue(d, UnsafeByteOperations.unsafeWrap(chunks.get(d)));
+        return true;
+      }
+      Located at = unsent.get(d);
+      if (at == null) {
         return false;
       }
-      queue(d, UnsafeByteOperations.unsafeWrap(chunks.get(d)));
-      return true;
+      try (var file =
+          at.out().isHeld() ? null : new RandomAccessFile(at.out().staging().toFile(), "r")) {
+        ByteString bytes = chunk(at.out(), file, d, at.offset(), at.length());
+        if (!Digest.of(bytes.toByteArray()).equals(d)) {
+          return false;
+        }
+        queue(d, bytes);
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
     }
 
     private boolean known(Digest d) {

@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,6 +68,39 @@ class ReporterTest {
           assertEquals(TaskState.SUCCEEDED, state(c, 2), "the other attempt of the batch");
           assertTrue(c.chunks(0).has(knownDigest), "the worker sent the chunk the leader lacked");
           assertEquals(1, c.stateMachine(0).queries().attempts(1).size(), "no attempt was given back");
+        });
+  }
+
+  /**
+   * A chunk committed while a long script ran is not sent with the report; when the leader no
+   * longer holds it (collected as loose meanwhile) and neither does this worker, it is read from
+   * the output again rather than the attempt given back.
+   */
+  @Test
+  void aChunkStoredEarlyAndGoneSinceIsSentFromTheOutput(@TempDir Path dir) throws Exception {
+    MiniCluster.runWithNewCluster(
+        1,
+        c -> {
+          var leader = c.leader();
+          assignToW(leader, 1);
+          byte[] bytes =
+              "bytes stored early, and collected since\n".getBytes(StandardCharsets.UTF_8);
+          Files.write(dir.resolve("out"), bytes);
+          var output = OutputFile.staged("out-1", ObjectLayout.of(bytes), dir.resolve("out"));
+          try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"));
+              var reporter = new Reporter("w", leader, local, file -> {})) {
+            reporter.submit(finished(1, output, Set.of(Digest.of(bytes))));
+            reporter.start();
+            Wait.until(
+                "the attempt recorded",
+                Duration.ofSeconds(60),
+                () -> state(c, 1) != TaskState.ASSIGNED,
+                () -> "task 1 " + state(c, 1));
+          }
+          assertEquals(TaskState.SUCCEEDED, state(c, 1));
+          assertTrue(c.chunks(0).has(Digest.of(bytes)), "the leader stored the bytes");
+          assertEquals(
+              1, c.stateMachine(0).queries().attempts(1).size(), "no attempt was given back");
         });
   }
 
@@ -165,6 +199,10 @@ class ReporterTest {
   }
 
   private static FinishedAttempt finished(long task, OutputFile output) {
+    return finished(task, output, Set.of());
+  }
+
+  private static FinishedAttempt finished(long task, OutputFile output, Set<Digest> storedEarly) {
     var result =
         new AttemptResult(
             0,
@@ -173,6 +211,7 @@ class ReporterTest {
             new byte[0],
             Instant.ofEpochMilli(1200),
             Instant.ofEpochMilli(1300));
-    return new FinishedAttempt(new AttemptRef(task, 1, "w"), result, settled -> {}, null);
+    return new FinishedAttempt(
+        new AttemptRef(task, 1, "w"), result, settled -> {}, null, storedEarly);
   }
 }
