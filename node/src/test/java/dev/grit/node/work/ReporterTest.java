@@ -81,22 +81,11 @@ class ReporterTest {
     MiniCluster.runWithNewCluster(
         1,
         c -> {
-          var leader = c.leader();
-          assignToW(leader, 1);
           byte[] bytes =
               "bytes stored early, and collected since\n".getBytes(StandardCharsets.UTF_8);
           Files.write(dir.resolve("out"), bytes);
           var output = OutputFile.staged("out-1", ObjectLayout.of(bytes), dir.resolve("out"));
-          try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"));
-              var reporter = new Reporter("w", leader, local, file -> {})) {
-            reporter.submit(finished(1, output, Set.of(Digest.of(bytes))));
-            reporter.start();
-            Wait.until(
-                "the attempt recorded",
-                Duration.ofSeconds(60),
-                () -> state(c, 1) != TaskState.ASSIGNED,
-                () -> "task 1 " + state(c, 1));
-          }
+          reportAlone(c, dir, finished(1, output, Set.of(Digest.of(bytes))));
           assertEquals(TaskState.SUCCEEDED, state(c, 1));
           assertTrue(c.chunks(0).has(Digest.of(bytes)), "the leader stored the bytes");
           assertEquals(
@@ -109,20 +98,9 @@ class ReporterTest {
     MiniCluster.runWithNewCluster(
         1,
         c -> {
-          var leader = c.leader();
-          assignToW(leader, 1);
           byte[] held = "bytes a FUSE mount held in memory\n".getBytes(StandardCharsets.UTF_8);
           var output = OutputFile.held("out-1", ObjectLayout.of(held), held);
-          try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"));
-              var reporter = new Reporter("w", leader, local, file -> {})) {
-            reporter.submit(finished(1, output));
-            reporter.start();
-            Wait.until(
-                "the attempt recorded",
-                Duration.ofSeconds(60),
-                () -> state(c, 1) != TaskState.ASSIGNED,
-                () -> "task 1 " + state(c, 1));
-          }
+          reportAlone(c, dir, finished(1, output));
           assertEquals(TaskState.SUCCEEDED, state(c, 1));
           assertTrue(c.chunks(0).has(Digest.of(held)), "the leader stored the held bytes");
         });
@@ -196,6 +174,25 @@ class ReporterTest {
   private static FinishedAttempt finished(long task, Path staging, byte[] bytes) throws Exception {
     Files.write(staging, bytes);
     return finished(task, OutputFile.staged("out-" + task, ObjectLayout.of(bytes), staging));
+  }
+
+  /**
+   * Assigns task 1 to worker {@code w} and reports {@code attempt} of it from a store of its own,
+   * until it is recorded.
+   */
+  private static void reportAlone(MiniCluster c, Path dir, FinishedAttempt attempt)
+      throws Exception {
+    assignToW(c.leader(), 1);
+    try (ChunkStore local = ChunkStore.open(dir.resolve("worker-objects"));
+        var reporter = new Reporter("w", c.leader(), local, file -> {})) {
+      reporter.submit(attempt);
+      reporter.start();
+      Wait.until(
+          "the attempt recorded",
+          Duration.ofSeconds(60),
+          () -> state(c, 1) != TaskState.ASSIGNED,
+          () -> "task 1 " + state(c, 1));
+    }
   }
 
   private static FinishedAttempt finished(long task, OutputFile output) {
