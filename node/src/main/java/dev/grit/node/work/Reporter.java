@@ -254,10 +254,10 @@ final class Reporter implements AutoCloseable {
      * same: one stored early while a long script ran may have been collected as loose since.
      */
     private final Map<Digest, Located> unsent = new HashMap<>();
-
-    private record Located(OutputFile out, long offset, int length) {}
     private final ArrayDeque<CompletableFuture<?>> puts = new ArrayDeque<>();
     private ByteString data = ByteString.EMPTY;
+
+    private record Located(OutputFile out, long offset, int length) {}
 
     void add(OutputFile out) throws Exception {
       var layout = out.layout();
