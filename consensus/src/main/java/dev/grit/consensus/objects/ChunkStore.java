@@ -238,6 +238,11 @@ public final class ChunkStore implements AutoCloseable {
     }
   }
 
+  /** Bytes free on the store's disk beyond its {@link DiskReserve}; negative within it. */
+  public long roomAboveReserve() throws IOException {
+    return disk.getUsableSpace() - DiskReserve.of(disk);
+  }
+
   /** The chunk's bytes, verified; an {@link IOException} if absent or corrupt. */
   public byte[] get(Digest digest) throws IOException {
     byte[] value;

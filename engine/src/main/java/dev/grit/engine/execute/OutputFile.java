@@ -3,8 +3,11 @@ package dev.grit.engine.execute;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * One file an attempt wrote: its resource name, its layout, and where its bytes are: a staging
@@ -46,6 +49,21 @@ public record OutputFile(
   /** The whole content; a copy when it is held in memory. */
   public byte[] readAllBytes() throws IOException {
     return bytes != null ? bytes.clone() : Files.readAllBytes(staging);
+  }
+
+  /** {@code length} bytes from {@code offset} of a staging file, which must hold them all. */
+  public static byte[] readStaged(Path staging, long offset, int length) throws IOException {
+    byte[] out = new byte[length];
+    ByteBuffer buf = ByteBuffer.wrap(out);
+    try (FileChannel c = FileChannel.open(staging, StandardOpenOption.READ)) {
+      while (buf.hasRemaining()) {
+        if (c.read(buf, offset + buf.position()) < 0) {
+          throw new IOException(
+              staging + " is shorter than the " + (offset + length) + " bytes it should hold");
+        }
+      }
+    }
+    return out;
   }
 
   public Digest digest() {

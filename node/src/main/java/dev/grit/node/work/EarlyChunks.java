@@ -4,13 +4,11 @@ import dev.grit.consensus.objects.ChunkStore;
 import dev.grit.consensus.raft.RaftNode;
 import dev.grit.engine.command.PutChunks;
 import dev.grit.engine.execute.ChunkListener;
+import dev.grit.engine.execute.OutputFile;
 import dev.grit.engine.object.ChunkingHasher;
 import dev.grit.engine.object.Digest;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -136,15 +134,14 @@ final class EarlyChunks implements AutoCloseable {
   private void store(
       Attempt attempt, Path staging, long offset, Digest digest, CompletableFuture<Void> done) {
     try {
-      if (attempt.abandoned || chunks.has(digest)) {
+      if (attempt.abandoned || chunks.has(digest) || chunks.roomAboveReserve() < HEADROOM) {
         done.complete(null);
         return;
       }
-      chunks.checkRoom(HEADROOM / 2); // checkRoom counts its bytes twice
       inFlight.acquire();
       CompletableFuture<?> put;
       try {
-        byte[] bytes = read(staging, offset);
+        byte[] bytes = OutputFile.readStaged(staging, offset, ChunkingHasher.CHUNK_SIZE);
         put =
             raft.submit(
                 new PutChunks(List.of(new PutChunks.Chunk(digest, bytes.length))),
@@ -170,19 +167,6 @@ final class EarlyChunks implements AutoCloseable {
       Thread.currentThread().interrupt();
       done.complete(null);
     }
-  }
-
-  private static byte[] read(Path staging, long offset) throws IOException {
-    byte[] bytes = new byte[ChunkingHasher.CHUNK_SIZE];
-    ByteBuffer buf = ByteBuffer.wrap(bytes);
-    try (FileChannel c = FileChannel.open(staging, StandardOpenOption.READ)) {
-      while (buf.hasRemaining()) {
-        if (c.read(buf, offset + buf.position()) < 0) {
-          throw new IOException(staging + " is shorter than its chunk at " + offset);
-        }
-      }
-    }
-    return bytes;
   }
 
   @Override

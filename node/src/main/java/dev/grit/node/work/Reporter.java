@@ -11,7 +11,6 @@ import dev.grit.engine.object.ChunkingHasher;
 import dev.grit.engine.object.Digest;
 import dev.grit.engine.object.ObjectLayout;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -262,28 +261,23 @@ final class Reporter implements AutoCloseable {
     void add(OutputFile out) throws Exception {
       var layout = out.layout();
       long offset = 0;
-      // Bytes held in memory need no file (a null resource is not closed).
-      try (var file = out.isHeld() ? null : new RandomAccessFile(out.staging().toFile(), "r")) {
-        for (Digest d : layout.chunks()) {
-          int length = (int) Math.min(ChunkingHasher.CHUNK_SIZE, layout.size() - offset);
-          if (!known(d)) {
-            queue(d, chunk(out, file, d, offset, length));
-          } else {
-            unsent.putIfAbsent(d, new Located(out, offset, length));
-          }
-          offset += length;
+      for (Digest d : layout.chunks()) {
+        int length = (int) Math.min(ChunkingHasher.CHUNK_SIZE, layout.size() - offset);
+        if (!known(d)) {
+          queue(d, chunk(out, d, offset, length));
+        } else {
+          unsent.putIfAbsent(d, new Located(out, offset, length));
         }
+        offset += length;
       }
     }
 
-    private ByteString chunk(OutputFile out, RandomAccessFile file, Digest d, long offset, int length)
+    private static ByteString chunk(OutputFile out, Digest d, long offset, int length)
         throws IOException {
-      if (file == null) {
+      if (out.isHeld()) {
         return UnsafeByteOperations.unsafeWrap(out.bytes(), (int) offset, length);
       }
-      byte[] bytes = new byte[length];
-      file.seek(offset);
-      file.readFully(bytes);
+      byte[] bytes = OutputFile.readStaged(out.staging(), offset, length);
       // The leader checks every chunk again before logging it; this check only names the file
       // whose bytes changed under a script's process that outlived it.
       if (!out.sealed() && !Digest.of(bytes).equals(d)) {
@@ -314,17 +308,15 @@ final class Reporter implements AutoCloseable {
       if (at == null) {
         return false;
       }
-      try (var file =
-          at.out().isHeld() ? null : new RandomAccessFile(at.out().staging().toFile(), "r")) {
-        ByteString bytes = chunk(at.out(), file, d, at.offset(), at.length());
-        if (!Digest.of(bytes.toByteArray()).equals(d)) {
-          return false;
-        }
-        queue(d, bytes);
-        return true;
+      ByteString bytes;
+      try {
+        // Checked against its name when the script's processes could have changed it since.
+        bytes = chunk(at.out(), d, at.offset(), at.length());
       } catch (IOException e) {
         return false;
       }
+      queue(d, bytes);
+      return true;
     }
 
     private boolean known(Digest d) {
