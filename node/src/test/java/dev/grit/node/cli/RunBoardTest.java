@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.grit.node.testing.Grit;
+import dev.grit.node.testing.MainCommand;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -39,20 +42,9 @@ class RunBoardTest {
     assumeTrue(Files.isExecutable(script), "script (util-linux) gives the pseudo-terminal");
     Path m = dir.resolve("board.toml");
     Files.writeString(m, MANIFEST);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String command =
-        String.join(
-            " ",
-            java,
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "dev.grit.node.cli.Main",
-            "run",
-            m.toString(),
-            "--db",
-            dir.resolve("db").toString());
+    var words = new ArrayList<>(MainCommand.of(List.of()));
+    words.addAll(List.of("run", m.toString(), "--db", dir.resolve("db").toString()));
+    String command = String.join(" ", words);
     Path typescript = dir.resolve("typescript");
     var pb =
         new ProcessBuilder(script.toString(), "-qec", command, typescript.toString())

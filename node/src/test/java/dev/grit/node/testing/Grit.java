@@ -58,14 +58,7 @@ public final class Grit {
   }
 
   private Launched launch(Path out, Path err, String... args) throws IOException {
-    var cmd = new ArrayList<String>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.addAll(jvmOptions);
-    cmd.add("-cp");
-    cmd.add(classPath);
-    cmd.add("dev.grit.node.cli.Main");
+    var cmd = new ArrayList<>(MainCommand.of(jvmOptions, classPath));
     cmd.addAll(List.of(args));
     var pb = new ProcessBuilder(cmd).directory(workDir.toFile());
     pb.environment().putAll(env);

@@ -61,14 +61,7 @@ public final class NodeJvm implements AutoCloseable {
       Map<String, String> env,
       TestSecrets secrets)
       throws IOException {
-    var cmd = new ArrayList<String>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    cmd.addAll(jvmOptions);
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("dev.grit.node.cli.Main");
+    var cmd = new ArrayList<>(MainCommand.of(jvmOptions));
     cmd.addAll(args);
     Files.createDirectories(log.getParent());
     var builder =

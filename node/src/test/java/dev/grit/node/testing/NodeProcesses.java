@@ -238,16 +238,12 @@ public final class NodeProcesses implements AutoCloseable {
 
   private void launch(int i) throws IOException {
     Files.createDirectories(dir);
-    var cmd = new ArrayList<String>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-XX:+UseSerialGC");
-    cmd.add("-XX:TieredStopAtLevel=1");
-    if (links != null) {
-      cmd.add("-Djdk.net.hosts.file=" + hostsFile(i).toAbsolutePath());
-    }
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add("dev.grit.node.cli.Main");
+    var cmd =
+        new ArrayList<>(
+            MainCommand.of(
+                links == null
+                    ? List.of()
+                    : List.of("-Djdk.net.hosts.file=" + hostsFile(i).toAbsolutePath())));
     cmd.addAll(
         List.of(
             "node",
