@@ -29,6 +29,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,6 +41,8 @@ import java.util.concurrent.TimeoutException;
  */
 public final class Node implements AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Node.class);
+  /** Longer than an election takes, even on a loaded machine. */
+  private static final Duration LEADERLESS_LIMIT = Duration.ofSeconds(5);
   private final NodeConfig config;
   private final EventHub events;
   private final RaftNode raft;
@@ -315,8 +318,10 @@ public final class Node implements AutoCloseable {
    * before giving the rest back. Call {@link #close()} afterwards.
    */
   public void drain(Duration grace) throws Exception {
-    raft.submit(new RegisterNode(config.id(), config.httpAddress(), 0, System.currentTimeMillis()))
-        .get(30, TimeUnit.SECONDS);
+    awaitWhileALeaderIsInSight(
+        raft.submit(
+            new RegisterNode(config.id(), config.httpAddress(), 0, System.currentTimeMillis())),
+        Duration.ofSeconds(30));
     try {
       String next = raft.membership().transferLeadership(Duration.ofSeconds(10));
       if (next != null) {
@@ -327,6 +332,34 @@ public final class Node implements AutoCloseable {
       LOG.warn("{} could not hand leadership over: {}", config.id(), e.toString());
     }
     worker.drain(grace);
+  }
+
+  /**
+   * Waits for {@code proposal} at most {@code limit}, and gives up sooner once no leader has been in
+   * sight for {@link #LEADERLESS_LIMIT}: the last member of a group stopped one by one has no
+   * majority left to commit with, and would wait out the whole limit for nothing.
+   */
+  private void awaitWhileALeaderIsInSight(CompletableFuture<?> proposal, Duration limit)
+      throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    long leaderSeen = System.nanoTime();
+    while (true) {
+      try {
+        proposal.get(100, TimeUnit.MILLISECONDS);
+        return;
+      } catch (TimeoutException notYet) {
+        long now = System.nanoTime();
+        if (raft.leaderId() != null) {
+          leaderSeen = now;
+        } else if (now - leaderSeen > LEADERLESS_LIMIT.toNanos()) {
+          throw new TimeoutException(
+              "no leader for " + LEADERLESS_LIMIT.toSeconds() + " s: no majority to commit with");
+        }
+        if (now > deadline) {
+          throw notYet;
+        }
+      }
+    }
   }
 
   /**

@@ -146,4 +146,17 @@ class GracefulShutdownTest {
       assertOneSuccessEach(cluster, watcher, 9);
     }
   }
+
+  @Test
+  void theLastMemberOfAClusterStoppedOneByOneDoesNotWaitForAMajority() throws Exception {
+    try (var cluster = NodeProcesses.start(dir.resolve("cluster"), 3, "--shutdown-grace", "1")) {
+      assertEquals(0, cluster.stop(0), cluster.tail(0));
+      assertEquals(0, cluster.stop(1), cluster.tail(1));
+
+      // Alone, it cannot record that it stops: it says why rather than wait out the limit.
+      assertEquals(0, cluster.stop(2), cluster.tail(2));
+      String log = cluster.tail(2);
+      assertTrue(log.contains("no majority to commit with"), log);
+    }
+  }
 }
