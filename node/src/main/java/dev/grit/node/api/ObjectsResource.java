@@ -108,11 +108,8 @@ final class ObjectsResource {
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
     response.headers().set(HttpHeaderNames.ETAG, "\"" + digest + "\"");
     HttpUtil.setContentLength(response, layout.size());
-    // A streamed body ends its connection: a request that followed on the same connection was
-    // seen to interleave with the body's last pieces.
-    HttpUtil.setKeepAlive(response, false);
-    ex.ctx().writeAndFlush(response);
-    StreamedBody.send(ex.ctx(), ex.executor(), chunks.open(layout), PIECE, false);
+    HttpUtil.setKeepAlive(response, ex.keepAlive());
+    StreamedBody.send(ex.ctx(), ex.executor(), response, chunks.open(layout), layout.size(), PIECE);
   }
 
   /** {@code GET /v1/chunks/{hash}}: one verified chunk, whole (chunks are at most 4 MiB). */

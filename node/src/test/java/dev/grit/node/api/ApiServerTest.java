@@ -6,11 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.grit.engine.object.Digest;
+import dev.grit.node.auth.Role;
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Locale;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -142,6 +150,111 @@ class ApiServerTest {
     assertEquals(13_000_000, object.body().length);
     assertEquals(row.get("hash").asText(), Digest.of(object.body()).toString());
     assertEquals("13000000", object.headers().firstValue("content-length").orElse(""));
+  }
+
+  /**
+   * Downloads and other requests take turns on one kept-alive connection, each next request sent
+   * the moment the previous body is complete: every answer is whole and in order, whatever the
+   * object's size (empty, less than a piece, exactly one, several).
+   */
+  @Test
+  void downloadsKeepTheConnectionForTheRequestsThatFollow() throws Exception {
+    long run =
+        server.submit(
+            "sizes",
+            """
+            [[step]]
+            name = "make"
+            script = '''
+            : > $OUTPUT_DIR/empty
+            echo small > $OUTPUT_DIR/small
+            head -c 131072 /dev/urandom > $OUTPUT_DIR/piece
+            head -c 1000000 /dev/urandom > $OUTPUT_DIR/pieces
+            '''
+            """);
+    assertEquals("SUCCEEDED", server.awaitEnd(run, Duration.ofSeconds(30)).get("state").asText());
+    var hashes = new ArrayList<String>();
+    for (JsonNode r : TestServer.json(server.get("/v1/pipelines/sizes/resources"))) {
+      hashes.add(r.get("hash").asText());
+    }
+    assertEquals(4, hashes.size(), hashes::toString);
+
+    try (var connection = new KeptAlive(server)) {
+      for (int round = 0; round < 20; round++) {
+        for (String hash : hashes) {
+          var object = connection.get("/v1/objects/" + hash);
+          assertEquals(200, object.status());
+          assertEquals(hash, Digest.of(object.body()).toString());
+          assertTrue(object.keptAlive(), "the download closed the connection");
+          var view = connection.get("/v1/runs/" + run);
+          assertEquals(200, view.status());
+          assertEquals(
+              run,
+              TestServer.JSON.readTree(view.body()).get("id").asLong(),
+              () -> new String(view.body(), StandardCharsets.UTF_8));
+        }
+      }
+    }
+  }
+
+  /** One TLS connection that sends each request as soon as the previous answer is read. */
+  private static final class KeptAlive implements AutoCloseable {
+    private final Socket socket;
+    private final InputStream in;
+    private final String token;
+
+    record Answer(int status, byte[] body, boolean keptAlive) {}
+
+    KeptAlive(TestServer server) throws IOException {
+      socket =
+          server.secrets.clientContext().getSocketFactory().createSocket("127.0.0.1", server.api.port());
+      socket.setSoTimeout(10_000);
+      in = new BufferedInputStream(socket.getInputStream());
+      token = server.secrets.token(Role.READ);
+    }
+
+    Answer get(String path) throws IOException {
+      socket
+          .getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token
+                      + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      String status = line();
+      long length = -1;
+      boolean keptAlive = true;
+      for (String h = line(); !h.isEmpty(); h = line()) {
+        String lower = h.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("content-length:")) {
+          length = Long.parseLong(lower.substring(15).trim());
+        } else if (lower.startsWith("connection:") && lower.contains("close")) {
+          keptAlive = false;
+        }
+      }
+      assertTrue(length >= 0, "no Content-Length for " + path + ": " + status);
+      byte[] body = in.readNBytes((int) length);
+      assertEquals(length, body.length, "the body of " + path + " ended short");
+      return new Answer(Integer.parseInt(status.split(" ")[1]), body, keptAlive);
+    }
+
+    private String line() throws IOException {
+      var out = new StringBuilder();
+      for (int c = in.read(); c != '\n'; c = in.read()) {
+        if (c < 0) {
+          throw new EOFException("the server closed the connection after: " + out);
+        }
+        if (c != '\r') {
+          out.append((char) c);
+        }
+      }
+      return out.toString();
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
   }
 
   @Test
