@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.grit.consensus.state.SqlState;
 import dev.grit.consensus.state.TaskState;
+import dev.grit.engine.object.Digest;
 import dev.grit.node.testing.Grit;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,16 +103,20 @@ class CrashRecoveryTest {
 
     var outputs = grit.run("export", "out", "--db", "db");
     assertEquals(0, outputs.exit(), outputs::toString);
-    var contents = new ArrayList<String>();
+    // Objects are named by their bytes' digest: the listed hashes say every output's content.
+    var hashes = new ArrayList<String>();
     for (String line : outputs.out().split("\n")) {
-      contents.add(grit.run("export-hash", line.split("\t")[0], "--db", "db").out());
+      hashes.add(line.split("\t")[0]);
     }
-    contents.sort(null);
+    hashes.sort(null);
     var expected = new ArrayList<String>();
     for (int i = 1; i <= ITEMS; i++) {
-      expected.add("ITEM " + i + "\n");
+      expected.add(Digest.of(("ITEM " + i + "\n").getBytes(StandardCharsets.UTF_8)).toString());
     }
     expected.sort(null);
-    assertEquals(expected, contents);
+    assertEquals(expected, hashes);
+    var one = grit.run("export-hash", hashes.get(0), "--db", "db");
+    assertEquals(0, one.exit(), one::toString);
+    assertEquals(hashes.get(0), Digest.of(one.out().getBytes(StandardCharsets.UTF_8)).toString());
   }
 }
