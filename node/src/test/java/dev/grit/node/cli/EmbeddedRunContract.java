@@ -4,10 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.grit.consensus.objects.ChunkStore;
+import dev.grit.consensus.state.SqlState;
+import dev.grit.engine.object.Digest;
 import dev.grit.node.testing.Grit;
 import dev.grit.node.testing.Grit.Result;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -42,12 +47,23 @@ abstract class EmbeddedRunContract {
     return r;
   }
 
-  /** The object bytes of every resource named {@code name}, newest first. */
+  /**
+   * The object bytes of every resource named {@code name}, newest first: listed by {@code grit
+   * export}, then read from the record and store as {@code grit export-hash} reads them (every grit
+   * process has ended by then), without a JVM start per object.
+   */
   List<String> contents(String name) throws Exception {
     var out = ok("export", name, "--db", "db").out();
-    var contents = new java.util.ArrayList<String>();
-    for (String line : out.split("\n")) {
-      contents.add(ok("export-hash", line.split("\t")[0], "--db", "db").out());
+    var contents = new ArrayList<String>();
+    try (var queries = SqlState.openReadOnly(dir.resolve("db").resolve("state.db"));
+        var chunks = ChunkStore.openReadOnly(dir.resolve("db").resolve("objects"))) {
+      for (String line : out.split("\n")) {
+        Digest digest = Digest.valueOf(line.split("\t")[0]);
+        var layout = queries.object(digest).orElseThrow(() -> new AssertionError("no object " + digest));
+        try (var in = chunks.open(layout)) {
+          contents.add(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+      }
     }
     return contents;
   }
